@@ -1,0 +1,63 @@
+"""Shared pieces: natural keys and the validators every aggregate uses."""
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class NaturalKeyQuerySet(models.QuerySet):
+    """QuerySet whose manager resolves natural keys from `natural_key_lookups`.
+
+    Fixtures refer to rows by these keys instead of database ids, so that a fixture loads the
+    same way into any database and loading it twice updates rather than duplicates.
+    """
+
+    natural_key_lookups: tuple[str, ...] = ()
+
+    def get_by_natural_key(self, *values):
+        return self.get(**dict(zip(self.natural_key_lookups, values, strict=True)))
+
+
+def natural_key_manager(queryset_class, lookups):
+    """A manager class for `queryset_class` that looks up natural keys by `lookups`."""
+    qs_class = type(
+        f"{queryset_class.__name__}WithKeys", (queryset_class,), {"natural_key_lookups": lookups}
+    )
+    return models.Manager.from_queryset(qs_class)
+
+
+slug_validator = RegexValidator(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+    _("Använd bara små bokstäver a–z, siffror och bindestreck, t.ex. ”sydnarke-natverk”."),
+)
+
+DATE_ORDER_MESSAGE = _("Slutdatum kan inte ligga före startdatum.")
+
+
+def dates_in_order(prefix=""):
+    """Condition for a CheckConstraint: end on or after start when both are known."""
+    start, end = f"{prefix}start_date", f"{prefix}end_date"
+    return (
+        models.Q(**{f"{start}__isnull": True})
+        | models.Q(**{f"{end}__isnull": True})
+        | models.Q(**{f"{end}__gte": models.F(start)})
+    )
+
+
+class LocalizedDecimalField(models.DecimalField):
+    """A DecimalField whose forms accept the user's decimal separator (0,5 in Swedish)."""
+
+    def formfield(self, **kwargs):
+        kwargs.setdefault("localize", True)
+        return super().formfield(**kwargs)
+
+
+class HttpsURLField(models.URLField):
+    """A URLField whose forms read an address typed without a scheme as https.
+
+    That is Django 6's default; opting in per field avoids the deprecated transitional setting.
+    """
+
+    def formfield(self, **kwargs):
+        kwargs.setdefault("assume_scheme", "https")
+        return super().formfield(**kwargs)

@@ -1,0 +1,267 @@
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .base import (
+    DATE_ORDER_MESSAGE,
+    NaturalKeyQuerySet,
+    dates_in_order,
+    natural_key_manager,
+    slug_validator,
+)
+from .places import Municipality
+
+__all__ = ["Claim", "Cooperation", "Objection", "Party"]
+
+
+class CooperationQuerySet(NaturalKeyQuerySet):
+    def public(self):
+        """Cooperations for public lists, with party count annotated rather than per row."""
+        return self.select_related("host").annotate(
+            party_count=models.Count("parties", distinct=True)
+        )
+
+    def with_details(self):
+        from .staffing import StaffingCommitment
+
+        return self.select_related("host").prefetch_related(
+            models.Prefetch(
+                "parties", queryset=Party.objects.select_related("municipality").order_by("role")
+            ),
+            models.Prefetch("commitments", queryset=StaffingCommitment.objects.history()),
+            "objections__raised_by",
+            "led_to",
+            "arose_from",
+        )
+
+
+class Cooperation(models.Model):
+    """An arrangement between municipalities about procurement, binding or not."""
+
+    class Form(models.TextChoices):
+        # Kommunallagen (2017:725) 9 kap.; see DOMAIN.md.
+        AGREEMENT = "agreement", _("Avtalssamverkan")
+        JOINT_COMMITTEE = "joint_committee", _("Gemensam nämnd")
+        ASSOCIATION = "association", _("Kommunalförbund")
+        COMPANY = "company", _("Kommunalt bolag")
+        NETWORK = "network", _("Informellt nätverk")
+        STUDY = "study", _("Utredning eller förslag")
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Föreslagen")
+        ACTIVE = "active", _("Pågående")
+        ENDED = "ended", _("Avslutad")
+        REJECTED = "rejected", _("Ej genomförd")
+
+    NON_BINDING_FORMS = (Form.NETWORK, Form.STUDY)
+
+    name = models.CharField(_("namn"), max_length=200)
+    slug = models.SlugField(
+        _("kortnamn i webbadress"), max_length=100, unique=True, validators=[slug_validator]
+    )
+    form = models.CharField(_("samverkansform"), max_length=20, choices=Form.choices)
+    legally_binding = models.BooleanField(
+        _("juridiskt bindande"),
+        default=False,
+        help_text=_("Ja bara om kommunerna har ingått ett bindande avtal eller beslut."),
+    )
+    host = models.ForeignKey(
+        Municipality,
+        # A municipality that hosts a cooperation cannot vanish from under it.
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="hosted_cooperations",
+        verbose_name=_("värdkommun"),
+        help_text=_("Den kommun som utför arbetet åt de andra, om det finns en."),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    description = models.TextField(_("beskrivning"), blank=True)
+    outcome = models.TextField(
+        _("utfall"), blank=True, help_text=_("Vad samverkan eller utredningen ledde till.")
+    )
+    led_to = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="arose_from",
+        verbose_name=_("ledde till"),
+    )
+    start_date = models.DateField(_("startdatum"), null=True, blank=True)
+    end_date = models.DateField(_("slutdatum"), null=True, blank=True)
+
+    objects = natural_key_manager(CooperationQuerySet, ("slug",))()
+
+    class Meta:
+        verbose_name = _("samverkan")
+        verbose_name_plural = _("samverkan")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=dates_in_order(),
+                name="%(app_label)s_%(class)s_dates_in_order",
+                violation_error_message=DATE_ORDER_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(form__in=["network", "study"])
+                | models.Q(legally_binding=False),
+                name="%(app_label)s_%(class)s_informal_not_binding",
+                violation_error_message=_(
+                    "Ett informellt nätverk eller en utredning kan inte vara juridiskt bindande."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def get_absolute_url(self):
+        return reverse("agreements:cooperation-detail", kwargs={"slug": self.slug})
+
+
+class Party(models.Model):
+    """A municipality's part in a cooperation."""
+
+    class Role(models.TextChoices):
+        HOST = "host", _("Värdkommun")
+        PARTICIPANT = "participant", _("Deltagare")
+        OBSERVER = "observer", _("Observatör")
+        INVITED = "invited", _("Inbjuden")
+
+    cooperation = models.ForeignKey(
+        Cooperation, on_delete=models.CASCADE, related_name="parties", verbose_name=_("samverkan")
+    )
+    municipality = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="parties",
+        verbose_name=_("kommun"),
+    )
+    role = models.CharField(_("roll"), max_length=20, choices=Role.choices)
+    note = models.TextField(
+        _("kommentar"), blank=True, help_text=_("Till exempel vad kommunen har åtagit sig.")
+    )
+
+    objects = natural_key_manager(NaturalKeyQuerySet, ("cooperation__slug", "municipality__code"))()
+
+    class Meta:
+        verbose_name = _("part")
+        verbose_name_plural = _("parter")
+        ordering = ["cooperation__name", "municipality__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cooperation", "municipality"],
+                name="%(app_label)s_%(class)s_one_row_per_municipality",
+                violation_error_message=_("Kommunen är redan part i den här samverkan."),
+            ),
+            models.UniqueConstraint(
+                fields=["cooperation"],
+                condition=models.Q(role="host"),
+                name="%(app_label)s_%(class)s_one_host",
+                violation_error_message=_("En samverkan kan bara ha en värdkommun."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.municipality} – {self.get_role_display()} ({self.cooperation})"
+
+    def natural_key(self):
+        return (self.cooperation.slug, self.municipality.code)
+
+    natural_key.dependencies = ["agreements.cooperation", "agreements.municipality"]
+
+    def get_absolute_url(self):
+        return self.cooperation.get_absolute_url() + f"#part-{self.municipality.slug}"
+
+
+class Objection(models.Model):
+    """An argument raised against a cooperation, typically during a study."""
+
+    cooperation = models.ForeignKey(
+        Cooperation,
+        on_delete=models.CASCADE,
+        related_name="objections",
+        verbose_name=_("samverkan"),
+    )
+    position = models.PositiveSmallIntegerField(_("ordning"))
+    raised_by = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="objections",
+        verbose_name=_("framförd från kommun"),
+    )
+    raised_by_description = models.CharField(
+        _("framförd av"), max_length=200, blank=True, help_text=_("T.ex. ”upphandlarna”.")
+    )
+    argument = models.TextField(_("argument"))
+
+    objects = natural_key_manager(NaturalKeyQuerySet, ("cooperation__slug", "position"))()
+
+    class Meta:
+        verbose_name = _("invändning")
+        verbose_name_plural = _("invändningar")
+        ordering = ["cooperation__name", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cooperation", "position"],
+                name="%(app_label)s_%(class)s_unique_position",
+                violation_error_message=_("Det finns redan en invändning med den ordningen."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.argument
+
+    def natural_key(self):
+        return (self.cooperation.slug, self.position)
+
+    natural_key.dependencies = ["agreements.cooperation"]
+
+    def get_absolute_url(self):
+        return self.cooperation.get_absolute_url() + f"#invandning-{self.position}"
+
+
+class Claim(models.Model):
+    """A public statement about cooperation, and how a source assessed it."""
+
+    class Assessment(models.TextChoices):
+        UNASSESSED = "unassessed", _("Inte bedömt")
+        ACCURATE = "accurate", _("Korrekt")
+        MISLEADING = "misleading", _("Missvisande")
+
+    slug = models.SlugField(
+        _("kortnamn i webbadress"), max_length=100, unique=True, validators=[slug_validator]
+    )
+    statement = models.TextField(_("påstående"))
+    made_by = models.ForeignKey(
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="claims",
+        verbose_name=_("framfört av"),
+    )
+    channel = models.CharField(_("kanal"), max_length=100, help_text=_("T.ex. ”platsannons”."))
+    assessment = models.CharField(
+        _("bedömning"), max_length=20, choices=Assessment.choices, default=Assessment.UNASSESSED
+    )
+    assessment_note = models.TextField(_("motivering"), blank=True)
+
+    objects = natural_key_manager(NaturalKeyQuerySet, ("slug",))()
+
+    class Meta:
+        verbose_name = _("påstående")
+        verbose_name_plural = _("påståenden")
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.statement
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def get_absolute_url(self):
+        return self.made_by.get_absolute_url() + f"#pastaende-{self.slug}"

@@ -1,0 +1,112 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .base import HttpsURLField, NaturalKeyQuerySet, natural_key_manager, slug_validator
+
+__all__ = ["County", "Municipality"]
+
+
+class County(models.Model):
+    """A Swedish county (län) with its two-digit code from Statistics Sweden."""
+
+    code = models.CharField(
+        _("länskod"),
+        max_length=2,
+        unique=True,
+        validators=[RegexValidator(r"^[0-9]{2}$", _("Länskoden består av två siffror."))],
+        help_text=_("Två siffror enligt SCB, t.ex. 18 för Örebro län."),
+    )
+    name = models.CharField(_("namn"), max_length=100, unique=True)
+
+    objects = natural_key_manager(NaturalKeyQuerySet, ("code",))()
+
+    class Meta:
+        verbose_name = _("län")
+        verbose_name_plural = _("län")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[0-9]{2}$"),
+                name="%(app_label)s_%(class)s_code_two_digits",
+                violation_error_message=_("Länskoden består av två siffror."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+    def get_absolute_url(self):
+        return reverse("agreements:municipality-list") + f"?county={self.code}"
+
+
+class MunicipalityQuerySet(NaturalKeyQuerySet):
+    def public(self):
+        return self.select_related("county")
+
+
+class Municipality(models.Model):
+    """A Swedish municipality (kommun), identified by its official four-digit code."""
+
+    name = models.CharField(_("namn"), max_length=100)
+    slug = models.SlugField(
+        _("kortnamn i webbadress"), max_length=100, unique=True, validators=[slug_validator]
+    )
+    code = models.CharField(
+        _("kommunkod"),
+        max_length=4,
+        unique=True,
+        validators=[RegexValidator(r"^[0-9]{4}$", _("Kommunkoden består av fyra siffror."))],
+        help_text=_("Fyra siffror enligt SCB; de två första är länskoden (1861 = Hallsberg)."),
+    )
+    county = models.ForeignKey(
+        County,
+        # A county is never deleted while municipalities refer to it.
+        on_delete=models.PROTECT,
+        related_name="municipalities",
+        verbose_name=_("län"),
+    )
+    website = HttpsURLField(_("webbplats"), blank=True)
+
+    objects = natural_key_manager(MunicipalityQuerySet, ("code",))()
+
+    class Meta:
+        verbose_name = _("kommun")
+        verbose_name_plural = _("kommuner")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=r"^[0-9]{4}$"),
+                name="%(app_label)s_%(class)s_code_four_digits",
+                violation_error_message=_("Kommunkoden består av fyra siffror."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+    natural_key.dependencies = ["agreements.county"]
+
+    def get_absolute_url(self):
+        return reverse("agreements:municipality-detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        super().clean()
+        if self.county_id and self.code and not self.code.startswith(self.county.code):
+            raise ValidationError(
+                {
+                    "code": _(
+                        "Kommunkoden %(code)s börjar inte med länskoden %(county_code)s "
+                        "för %(county)s."
+                    )
+                    % {"code": self.code, "county_code": self.county.code, "county": self.county}
+                }
+            )

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from . import views
+
+app_name = "agreements"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("kommuner/", views.MunicipalityList.as_view(), name="municipality-list"),
+    path("kommuner/<slug:slug>/", views.MunicipalityDetail.as_view(), name="municipality-detail"),
+    path("samverkan/", views.CooperationList.as_view(), name="cooperation-list"),
+    path("samverkan/<slug:slug>/", views.CooperationDetail.as_view(), name="cooperation-detail"),
+    path("upphandlingar/", views.ProcurementList.as_view(), name="procurement-list"),
+    path(
+        "upphandlingar/<slug:slug>/", views.ProcurementDetail.as_view(), name="procurement-detail"
+    ),
+    path("kallor/", views.SourceList.as_view(), name="source-list"),
+    path("kallor/<slug:slug>/", views.SourceDetail.as_view(), name="source-detail"),
+]

@@ -1,0 +1,12 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+admin.site.site_header = "Samverkansregistret"
+admin.site.site_title = "Samverkansregistret"
+admin.site.index_title = "Registrets innehåll"
+
+urlpatterns = [
+    path(settings.ADMIN_URL, admin.site.urls),
+    path("", include("agreements.urls")),
+]

@@ -1,0 +1,93 @@
+"""Staff keep the data in the admin: every page works, and bad input gets a form error."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.urls import reverse
+
+from agreements.models import Cooperation, Municipality, Post, StaffingCommitment
+
+pytestmark = pytest.mark.django_db
+
+AGREEMENT_MODELS = [m for m in admin.site._registry if m._meta.app_label == "agreements"]
+PAGES = [(model, page) for model in AGREEMENT_MODELS for page in ("changelist", "add", "change")]
+
+
+def _url(model, page):
+    name = f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}"
+    if page == "change":
+        return reverse(name, args=[model.objects.order_by("pk").first().pk])
+    return reverse(name)
+
+
+def test_every_domain_model_is_in_the_admin():
+    from django.apps import apps
+
+    assert set(AGREEMENT_MODELS) == set(apps.get_app_config("agreements").get_models())
+
+
+@pytest.mark.parametrize(("model", "page"), PAGES, ids=[f"{m.__name__}-{p}" for m, p in PAGES])
+def test_admin_page_answers_staff(seed, staff_client, model, page):
+    assert staff_client.get(_url(model, page)).status_code == 200
+
+
+@pytest.mark.parametrize(("model", "page"), PAGES, ids=[f"{m.__name__}-{p}" for m, p in PAGES])
+def test_admin_page_redirects_anonymous_to_login(seed, client, model, page):
+    response = client.get(_url(model, page))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+
+
+def test_admin_search_with_swedish_characters_finds_the_municipality(seed, staff_client):
+    response = staff_client.get(reverse("admin:agreements_municipality_changelist"), {"q": "Laxå"})
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [Municipality.objects.get(code="1860")]
+
+
+def test_cooperation_page_shows_current_fte_and_history(seed, staff_client):
+    agreement = Cooperation.objects.get(slug="avtalssamverkan-hallsberg-laxa-lekeberg")
+    response = staff_client.get(reverse("admin:agreements_cooperation_change", args=[agreement.pk]))
+    page = response.content.decode()
+    assert "1,00" in page  # 0,5 from Lekeberg + 0,5 from Laxå, in Swedish notation
+    assert "Lekeberg: 0,30" in page and "(ersatt)" in page
+    assert "Lekeberg: 0,50" in page and "(gäller nu)" in page
+
+
+def test_municipality_list_shows_current_financed_fte(seed, staff_client):
+    response = staff_client.get(reverse("admin:agreements_municipality_changelist"))
+    rows = {m.code: m.financed_fte for m in response.context["cl"].result_list}
+    assert rows["1814"] == Decimal("0.50") and rows["1882"] == Decimal("0.00")
+
+
+def _post_commitment(staff_client, fte):
+    agreement = Cooperation.objects.get(slug="avtalssamverkan-hallsberg-laxa-lekeberg")
+    post = Post.objects.create(
+        employer=Municipality.objects.get(code="1861"), slug="extra", name="Extra tjänst"
+    )
+    return staff_client.post(
+        reverse("admin:agreements_staffingcommitment_add"),
+        {
+            "cooperation": agreement.pk,
+            "post": post.pk,
+            "financer": Municipality.objects.get(code="1861").pk,
+            "fte": fte,
+            "citations-TOTAL_FORMS": "0",
+            "citations-INITIAL_FORMS": "0",
+        },
+    )
+
+
+def test_fte_with_swedish_decimal_comma_is_saved(seed, staff_client):
+    response = _post_commitment(staff_client, "0,5")
+    assert response.status_code == 302
+    assert StaffingCommitment.objects.get(post__slug="extra").fte == Decimal("0.50")
+
+
+@pytest.mark.parametrize("bad", ["-1", "1e9", "abc", "1,5", "NaN", ""])
+def test_bad_fte_gets_a_form_error_and_saves_nothing(seed, staff_client, bad):
+    before = StaffingCommitment.objects.count()
+    response = _post_commitment(staff_client, bad)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["fte"]
+    assert StaffingCommitment.objects.count() == before
