@@ -8,7 +8,7 @@ MANAGE := $(BIN)/python manage.py
 DEV_ENV := DJANGO_DEBUG=true
 TEST_ENV := DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-key-for-tests-only}
 
-.PHONY: run test lint format superuser seed clean
+.PHONY: run test lint format superuser seed serve-prod backup restore clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,23 @@ format: $(STAMP)
 test: lint
 	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+
+# Production: needs DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL (see .env.example).
+serve-prod: $(STAMP)
+	$(MANAGE) check --deploy
+	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(BIN)/gunicorn registry.wsgi -c registry/gunicorn.conf.py
+
+# Portable backup by natural keys: restores into an empty SQLite or PostgreSQL database.
+BACKUP ?= backup.json
+backup: $(STAMP)
+	$(MANAGE) dumpdata agreements auth.user auth.group --natural-foreign --natural-primary \
+		--indent 1 --output $(BACKUP)
+
+restore: $(STAMP)
+	$(MANAGE) migrate --noinput
+	$(MANAGE) loaddata $(BACKUP)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

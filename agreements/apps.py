@@ -6,3 +6,6 @@ class AgreementsConfig(AppConfig):
     name = "agreements"
     verbose_name = _("Samverkan och upphandling")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import signals  # noqa: F401 - connects the receivers

@@ -2,6 +2,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ..search import SearchableQuerySetMixin, build_search_document, search_document_field
 from .base import (
     DATE_ORDER_MESSAGE,
     NaturalKeyQuerySet,
@@ -14,7 +15,7 @@ from .places import Municipality
 __all__ = ["Claim", "Cooperation", "Objection", "Party"]
 
 
-class CooperationQuerySet(NaturalKeyQuerySet):
+class CooperationQuerySet(SearchableQuerySetMixin, NaturalKeyQuerySet):
     def public(self):
         """Cooperations for public lists, with party count annotated rather than per row."""
         return self.select_related("host").annotate(
@@ -89,6 +90,7 @@ class Cooperation(models.Model):
     )
     start_date = models.DateField(_("startdatum"), null=True, blank=True)
     end_date = models.DateField(_("slutdatum"), null=True, blank=True)
+    search_document = search_document_field()
 
     objects = natural_key_manager(CooperationQuerySet, ("slug",))()
 
@@ -120,6 +122,9 @@ class Cooperation(models.Model):
 
     def get_absolute_url(self):
         return reverse("agreements:cooperation-detail", kwargs={"slug": self.slug})
+
+    def build_search_document(self):
+        return build_search_document(self.name, self.description, self.outcome)
 
 
 class Party(models.Model):

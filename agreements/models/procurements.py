@@ -4,6 +4,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ..search import SearchableQuerySetMixin, build_search_document, search_document_field
 from .base import LocalizedDecimalField, NaturalKeyQuerySet, natural_key_manager, slug_validator
 from .cooperations import Cooperation
 from .places import Municipality
@@ -26,6 +27,10 @@ def year_field(verbose_name, help_text):
         ],
         help_text=help_text,
     )
+
+
+class PlannedProcurementQuerySet(SearchableQuerySetMixin, NaturalKeyQuerySet):
+    pass
 
 
 class PlannedProcurement(models.Model):
@@ -83,8 +88,9 @@ class PlannedProcurement(models.Model):
         default="SEK",
         validators=[RegexValidator(r"^[A-Z]{3}$", _("Ange valutan som tre versaler, t.ex. SEK."))],
     )
+    search_document = search_document_field()
 
-    objects = natural_key_manager(NaturalKeyQuerySet, ("slug",))()
+    objects = natural_key_manager(PlannedProcurementQuerySet, ("slug",))()
 
     class Meta:
         verbose_name = _("planerad upphandling")
@@ -135,6 +141,11 @@ class PlannedProcurement(models.Model):
 
     def get_absolute_url(self):
         return reverse("agreements:procurement-detail", kwargs={"slug": self.slug})
+
+    def build_search_document(self):
+        return build_search_document(
+            self.title, self.description, self.preconditions, self.cpv_code
+        )
 
 
 class ProcurementBuyer(models.Model):
