@@ -6,9 +6,12 @@ STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 # Development server only: the test and production paths never set DEBUG.
 DEV_ENV := DJANGO_DEBUG=true
-TEST_ENV := DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-key-for-tests-only}
+# Tests speak plain HTTP to the test client and the live server; tests/test_production.py
+# switches the HTTPS redirect on where it checks it.
+TEST_ENV := DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-key-for-tests-only} \
+	DJANGO_SECURE_SSL_REDIRECT=false
 
-.PHONY: run test lint format superuser seed serve-prod backup restore clean
+.PHONY: run test lint format messages superuser seed serve-prod backup restore clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,7 +41,13 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: lint
+# axe-core and the Nu HTML checker for the browser suite, pinned in package-lock.json.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+test: lint $(NODE_STAMP)
 	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
@@ -58,6 +67,12 @@ backup: $(STAMP)
 restore: $(STAMP)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) loaddata $(BACKUP)
+
+# Interface text: Swedish in the code, English in locale/en (both .po and .mo are committed).
+messages: $(STAMP)
+	$(DEV_ENV) $(MANAGE) makemessages -l en --no-location \
+		--ignore=.venv --ignore=node_modules --ignore=tests --ignore=test-artifacts
+	$(DEV_ENV) $(MANAGE) compilemessages --ignore=.venv --ignore=node_modules
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

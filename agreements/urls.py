@@ -15,5 +15,6 @@ urlpatterns = [
         "upphandlingar/<slug:slug>/", views.ProcurementDetail.as_view(), name="procurement-detail"
     ),
     path("kallor/", views.SourceList.as_view(), name="source-list"),
-    path("kallor/<slug:slug>/", views.SourceDetail.as_view(), name="source-detail"),
+    path("kallor/<slug:slug>/", views.source_detail, name="source-detail"),
+    path("tillganglighet/", views.AccessibilityStatement.as_view(), name="accessibility-statement"),
 ]

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "django_filters",
     "csp",
     "agreements",
@@ -90,6 +91,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "agreements.context_processors.languages",
             ],
         },
     },
@@ -153,6 +155,13 @@ if DEBUG:
 SEEDS_DIR = BASE_DIR / "seeds"
 
 ADMIN_URL = os.environ.get("DJANGO_ADMIN_URL", "admin/")
+
+# Who publishes this registry and where to report accessibility problems; shown in the
+# accessibility statement. Operators must set both for their own organisation.
+REGISTRY_PUBLISHER = os.environ.get("REGISTRY_PUBLISHER", "Samverkansregistret")
+REGISTRY_CONTACT_EMAIL = os.environ.get(
+    "REGISTRY_CONTACT_EMAIL", "tillganglighet@samverkansregistret.example"
+)
 
 # --- Security -------------------------------------------------------------------------------
 # Safe by default: without DEBUG, cookies are secure and plain HTTP is redirected to HTTPS.

@@ -1,6 +1,11 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
+from django.views.generic import TemplateView
+
+from agreements.sitemaps import sitemaps
 
 from .health import healthz
 
@@ -10,6 +15,14 @@ admin.site.index_title = "Registrets innehåll"
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path(
+        "robots.txt",
+        TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
+        name="robots",
+    ),
+    path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
     path(settings.ADMIN_URL, admin.site.urls),
-    path("", include("agreements.urls")),
 ]
+
+# Swedish at /, English at /en/: both crawlable, each page linkable in either language.
+urlpatterns += i18n_patterns(path("", include("agreements.urls")), prefix_default_language=False)

@@ -15,12 +15,6 @@ def _plain_static_storage(settings):
     }
 
 
-@pytest.fixture(autouse=True)
-def _plain_http(settings):
-    # Production settings redirect HTTP to HTTPS; tests/test_production.py checks that on its own.
-    settings.SECURE_SSL_REDIRECT = False
-
-
 @pytest.fixture
 def seed(db):
     call_command("loaddata", str(SEED_FIXTURE), verbosity=0)

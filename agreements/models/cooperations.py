@@ -18,21 +18,38 @@ __all__ = ["Claim", "Cooperation", "Objection", "Party"]
 class CooperationQuerySet(SearchableQuerySetMixin, NaturalKeyQuerySet):
     def public(self):
         """Cooperations for public lists, with party count annotated rather than per row."""
-        return self.select_related("host").annotate(
-            party_count=models.Count("parties", distinct=True)
+        return (
+            self.select_related("host")
+            .annotate(party_count=models.Count("parties", distinct=True))
+            .prefetch_related(
+                models.Prefetch(
+                    "parties",
+                    queryset=Party.objects.select_related("municipality").order_by(
+                        "municipality__name"
+                    ),
+                )
+            )
         )
 
+    def active(self):
+        return self.filter(status=Cooperation.Status.ACTIVE)
+
     def with_details(self):
+        from .procurements import PlannedProcurement
         from .staffing import StaffingCommitment
 
         return self.select_related("host").prefetch_related(
             models.Prefetch(
-                "parties", queryset=Party.objects.select_related("municipality").order_by("role")
+                "parties",
+                queryset=Party.objects.select_related("municipality").order_by(
+                    "role", "municipality__name"
+                ),
             ),
             models.Prefetch("commitments", queryset=StaffingCommitment.objects.history()),
-            "objections__raised_by",
-            "led_to",
-            "arose_from",
+            models.Prefetch("objections", queryset=Objection.objects.select_related("raised_by")),
+            models.Prefetch("led_to", queryset=Cooperation.objects.order_by("name")),
+            models.Prefetch("arose_from", queryset=Cooperation.objects.order_by("name")),
+            models.Prefetch("procurements", queryset=PlannedProcurement.objects.public()),
         )
 
 

@@ -47,7 +47,15 @@ class County(models.Model):
 
 class MunicipalityQuerySet(NaturalKeyQuerySet):
     def public(self):
-        return self.select_related("county")
+        """For public lists: counts and current financing by annotation, not per row."""
+        from .staffing import StaffingCommitment
+
+        return self.select_related("county").annotate(
+            cooperation_count=models.Count("parties", distinct=True),
+            current_financed_fte=StaffingCommitment.objects.current().total_fte_subquery(
+                "financer"
+            ),
+        )
 
 
 class Municipality(models.Model):

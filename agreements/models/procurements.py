@@ -30,7 +30,17 @@ def year_field(verbose_name, help_text):
 
 
 class PlannedProcurementQuerySet(SearchableQuerySetMixin, NaturalKeyQuerySet):
-    pass
+    def public(self):
+        buyers = ProcurementBuyer.objects.select_related("municipality").order_by(
+            "-is_lead", "municipality__name"
+        )
+        return self.select_related("cooperation").prefetch_related(
+            models.Prefetch("buyers", queryset=buyers)
+        )
+
+    def open(self):
+        """Not yet awarded or cancelled: what is still to be bought."""
+        return self.exclude(status__in=["awarded", "cancelled"])
 
 
 class PlannedProcurement(models.Model):
@@ -141,6 +151,11 @@ class PlannedProcurement(models.Model):
 
     def get_absolute_url(self):
         return reverse("agreements:procurement-detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_joint(self):
+        """Several buyers make a joint procurement; uses prefetched buyers when present."""
+        return len(self.buyers.all()) > 1
 
     def build_search_document(self):
         return build_search_document(

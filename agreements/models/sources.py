@@ -1,3 +1,4 @@
+import itertools
 import re
 from functools import cache
 
@@ -21,6 +22,7 @@ __all__ = [
     "Interpellation",
     "InterpellationQuestion",
     "SourceDocument",
+    "attach_citations",
     "normalize_space",
 ]
 
@@ -30,6 +32,18 @@ _SPACE = re.compile(r"\s+")
 def normalize_space(text: str) -> str:
     """Collapse runs of white space: hard line breaks in a source are layout, not content."""
     return _SPACE.sub(" ", text).strip()
+
+
+def _locate(text: str, quote: str):
+    """(start, end) of `quote` in `text`, tolerating different line wrapping, or None."""
+    start = text.find(quote)
+    if start >= 0:
+        return start, start + len(quote)
+    words = quote.split()
+    if not words:
+        return None
+    match = re.search(r"\s+".join(re.escape(w) for w in words), text)
+    return (match.start(), match.end()) if match else None
 
 
 @cache
@@ -101,6 +115,30 @@ class SourceDocument(models.Model):
         if not self.file_name:
             return ""
         return _read_seed(self.file_name)
+
+    def passages(self, citations):
+        """The text cut at citation boundaries: [(text, marked, anchors starting here)].
+
+        Citations may overlap, so the text is split at every start and end; a piece is marked
+        when any citation covers it.
+        """
+        text = self.text()
+        spans = []
+        for citation in citations:
+            found = _locate(text, citation.quote)
+            if found:
+                spans.append((*found, citation.anchor))
+        cuts = sorted({0, len(text), *(a for a, _, _ in spans), *(b for _, b, _ in spans)})
+        pieces = []
+        for start, end in itertools.pairwise(cuts):
+            pieces.append(
+                {
+                    "text": text[start:end],
+                    "marked": any(a <= start and end <= b for a, b, _ in spans),
+                    "anchors": [anchor for a, _, anchor in spans if a == start],
+                }
+            )
+        return pieces
 
     def clean(self):
         super().clean()
@@ -237,7 +275,47 @@ def _citable_fk(model):
 
 class CitationQuerySet(NaturalKeyQuerySet):
     def for_display(self):
-        return self.select_related("source")
+        return self.select_related("source").order_by("source__title", "pk")
+
+    def about_cooperation(self, cooperation):
+        return self.for_display().filter(
+            Q(cooperation=cooperation)
+            | Q(party__cooperation=cooperation)
+            | Q(commitment__cooperation=cooperation)
+            | Q(objection__cooperation=cooperation)
+        )
+
+    def about_municipality(self, municipality):
+        return (
+            self.for_display()
+            .filter(
+                Q(municipality=municipality)
+                | Q(party__municipality=municipality)
+                | Q(commitment__financer=municipality)
+                | Q(post__employer=municipality)
+                | Q(claim__made_by=municipality)
+                | Q(procurement__buyers__municipality=municipality)
+            )
+            .distinct()
+        )
+
+
+def attach_citations(citations, **groups):
+    """Give each object in `groups` (citation field -> objects) a `cited` list of its citations.
+
+    One query fetches all citations for a page; this spreads them over the facts they support,
+    so every fact on the page can link to its own passage.
+    """
+    by_target = {}
+    for citation in citations:
+        for name in groups:
+            target_id = getattr(citation, f"{name}_id")
+            if target_id is not None:
+                by_target.setdefault((name, target_id), []).append(citation)
+    for name, objects in groups.items():
+        for obj in objects:
+            obj.cited = by_target.get((name, obj.pk), [])
+    return citations
 
 
 class Citation(models.Model):
@@ -299,8 +377,13 @@ class Citation(models.Model):
         return f"{self.source}: ”{self.short_quote}”"
 
     @property
+    def display_quote(self):
+        """The quote as running text; the source page keeps the original line breaks."""
+        return normalize_space(self.quote)
+
+    @property
     def short_quote(self):
-        text = normalize_space(self.quote)
+        text = self.display_quote
         return text if len(text) <= 80 else text[:77] + "…"
 
     @property

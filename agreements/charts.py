@@ -1,0 +1,150 @@
+"""Geometry for the server-rendered SVG pictures; templates only draw what this computes."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+
+def format_fte(value) -> str:
+    """0.50 -> "0,5" in Swedish, "0.5" in English: as few decimals as the value needs."""
+    if value is None:
+        return ""
+    value = Decimal(value).normalize()
+    if value == value.to_integral():
+        value = value.quantize(Decimal("1"))
+    return number_format(value, use_l10n=True)
+
+
+@dataclass
+class Box:
+    x: int
+    y: int
+    width: int
+    height: int
+    label: str
+    sublabel: str = ""
+
+    @property
+    def cx(self):
+        return self.x + self.width // 2
+
+    @property
+    def cy(self):
+        return self.y + self.height // 2
+
+
+@dataclass
+class Arrow:
+    x1: int
+    y1: int
+    x2: int
+    y2: int
+    label: str
+
+    @property
+    def label_x(self):
+        return (self.x1 + self.x2) // 2
+
+    @property
+    def label_y(self):
+        return (self.y1 + self.y2) // 2 - 8
+
+
+@dataclass
+class FinancingDiagram:
+    width: int
+    height: int
+    financers: list[Box] = field(default_factory=list)
+    host: Box | None = None
+    arrows: list[Arrow] = field(default_factory=list)
+
+
+def financing_diagram(cooperation, current_commitments):
+    """Who finances what share of which post, flowing to the municipality that employs it."""
+    if not current_commitments:
+        return None
+    row, box_w, box_h, gap = 80, 180, 50, 20
+    height = max(len(current_commitments) * row, row) + gap
+    width = 640
+    employer = current_commitments[0].post.employer
+    host_label = employer.name
+    host_sub = _("värdkommun") if cooperation.host_id == employer.pk else _("arbetsgivare")
+    host = Box(width - box_w - 10, height // 2 - box_h // 2, box_w, box_h, host_label, host_sub)
+    diagram = FinancingDiagram(width=width, height=height, host=host)
+    for i, commitment in enumerate(current_commitments):
+        y = gap // 2 + i * row + (row - box_h) // 2
+        box = Box(10, y, box_w, box_h, commitment.financer.name, _("finansierar"))
+        diagram.financers.append(box)
+        diagram.arrows.append(
+            Arrow(
+                box.x + box.width,
+                box.cy,
+                host.x - 6,
+                host.cy,
+                _("%(fte)s heltidstjänst") % {"fte": format_fte(commitment.fte)},
+            )
+        )
+    return diagram
+
+
+@dataclass
+class Bar:
+    x: int
+    y: int
+    width: int
+    height: int
+    value: str
+    current: bool
+
+
+@dataclass
+class BarGroup:
+    label: str
+    label_x: int
+    bars: list[Bar]
+
+
+@dataclass
+class FteChart:
+    width: int
+    height: int
+    baseline: int
+    top: int
+    groups: list[BarGroup]
+    gridlines: list[tuple[int, str]]
+
+
+def fte_chart(history):
+    """Each financer's shares in the order they replaced each other (dates are often unknown)."""
+    if not history:
+        return None
+    chains: dict[str, list] = {}
+    for commitment in history:
+        chains.setdefault(commitment.financer.name, []).append(commitment)
+    bar_w, bar_gap, group_gap, left = 44, 10, 40, 50
+    top, plot_h = 20, 160
+    baseline = top + plot_h
+    groups, x = [], left
+    for name, chain in chains.items():
+        bars, start = [], x
+        for commitment in chain:
+            h = int(plot_h * float(commitment.fte))
+            bars.append(
+                Bar(x, baseline - h, bar_w, h, format_fte(commitment.fte), commitment.is_current)
+            )
+            x += bar_w + bar_gap
+        groups.append(BarGroup(name, (start + x - bar_gap) // 2, bars))
+        x += group_gap
+    gridlines = [
+        (baseline - int(plot_h * share), format_fte(Decimal(str(share)))) for share in (0, 0.5, 1)
+    ]
+    return FteChart(
+        width=max(x, 320),
+        height=baseline + 50,
+        baseline=baseline,
+        top=top,
+        groups=groups,
+        gridlines=gridlines,
+    )

@@ -1,0 +1,162 @@
+"""Public list filters. Invalid values make the form invalid; views answer 400 with the errors."""
+
+import django_filters
+from django import forms
+from django.core.validators import RegexValidator
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
+from .models import Cooperation, County, Municipality, PlannedProcurement
+from .search import MAX_QUERY_LENGTH
+
+YES_NO = [("1", _("Ja")), ("0", _("Nej"))]
+
+
+class SearchFilter(django_filters.CharFilter):
+    def __init__(self, **kwargs):
+        super().__init__(
+            label=_("Sök"),
+            method=self.search,
+            max_length=MAX_QUERY_LENGTH,
+            error_messages={
+                "max_length": _("Sökningen får vara högst %(limit_value)d tecken lång.")
+            },
+            **kwargs,
+        )
+
+    @staticmethod
+    def search(queryset, name, value):
+        if not value.strip():
+            return queryset
+        return queryset.search(value)
+
+
+def municipality_filter(label, field_name, distinct=True):
+    return django_filters.ModelChoiceFilter(
+        label=label,
+        field_name=field_name,
+        queryset=Municipality.objects.all(),
+        to_field_name="slug",
+        distinct=distinct,
+        empty_label=_("Alla kommuner"),
+        error_messages={"invalid_choice": _("Det finns ingen sådan kommun i registret.")},
+    )
+
+
+def choice_filter(label, choices, empty_label):
+    return django_filters.ChoiceFilter(
+        label=label,
+        choices=choices,
+        empty_label=empty_label,
+        error_messages={"invalid_choice": _("Välj ett av alternativen i listan.")},
+    )
+
+
+def yes_no_filter(label, **kwargs):
+    return django_filters.ChoiceFilter(
+        label=label,
+        choices=YES_NO,
+        empty_label=_("Alla"),
+        error_messages={"invalid_choice": _("Välj ja eller nej.")},
+        **kwargs,
+    )
+
+
+def year_filter(label, field_name):
+    return django_filters.NumberFilter(
+        label=label,
+        field_name=field_name,
+        min_value=1900,
+        max_value=2200,
+        # A text box: a number input cannot redisplay what the user typed if it was not a number.
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        error_messages={
+            "invalid": _("Ange ett årtal med fyra siffror, t.ex. 2026."),
+            "min_value": _("Ange ett årtal med fyra siffror, t.ex. 2026."),
+            "max_value": _("Ange ett årtal med fyra siffror, t.ex. 2026."),
+        },
+    )
+
+
+def ordering_filter(fields):
+    return django_filters.OrderingFilter(
+        label=_("Sortera"),
+        fields=[(field, field) for field, _label in fields],
+        field_labels=dict(fields),
+        error_messages={"invalid_choice": _("Välj en sortering i listan.")},
+    )
+
+
+class MunicipalityFilter(django_filters.FilterSet):
+    county = django_filters.ModelChoiceFilter(
+        label=_("Län"),
+        queryset=County.objects.all(),
+        to_field_name="code",
+        empty_label=_("Alla län"),
+        error_messages={"invalid_choice": _("Det finns inget sådant län i registret.")},
+    )
+    o = ordering_filter([("name", _("Namn")), ("code", _("Kommunkod"))])
+
+    class Meta:
+        model = Municipality
+        fields = []
+
+
+class CooperationFilter(django_filters.FilterSet):
+    q = SearchFilter()
+    municipality = municipality_filter(_("Kommun"), "parties__municipality")
+    form = choice_filter(_("Samverkansform"), Cooperation.Form.choices, _("Alla former"))
+    legally_binding = yes_no_filter(_("Juridiskt bindande"))
+    status = choice_filter(_("Status"), Cooperation.Status.choices, _("Alla"))
+    host = municipality_filter(_("Värdkommun"), "host", distinct=False)
+    o = ordering_filter([("name", _("Namn")), ("status", _("Status")), ("form", _("Form"))])
+
+    class Meta:
+        model = Cooperation
+        fields = []
+
+
+class ProcurementFilter(django_filters.FilterSet):
+    q = SearchFilter()
+    municipality = municipality_filter(_("Kommun"), "buyers__municipality")
+    procurement_year = year_filter(_("Upphandlingsår"), "procurement_year")
+    contract_year = year_filter(_("Avtalsstart (år)"), "contract_start_year")
+    status = choice_filter(_("Status"), PlannedProcurement.Status.choices, _("Alla"))
+    joint = yes_no_filter(_("Gemensam upphandling"), method="filter_joint")
+    cpv = django_filters.CharFilter(
+        label=_("CPV-kod"),
+        field_name="cpv_code",
+        lookup_expr="startswith",
+        max_length=10,
+        validators=[
+            RegexValidator(r"^[0-9]{2,8}(-[0-9])?$", _("Ange början av en CPV-kod, t.ex. 7731."))
+        ],
+    )
+    o = ordering_filter(
+        [
+            ("procurement_year", _("Upphandlingsår")),
+            ("contract_start_year", _("Avtalsstart")),
+            ("title", _("Rubrik")),
+        ]
+    )
+
+    class Meta:
+        model = PlannedProcurement
+        fields = []
+
+    def filter_joint(self, queryset, name, value):
+        # Joint is derived (several buyers), not stored: OCDS models it as several buyers too.
+        queryset = queryset.annotate(n_buyers=Count("buyers", distinct=True))
+        return queryset.filter(n_buyers__gt=1) if value == "1" else queryset.filter(n_buyers__lte=1)
+
+
+def describe_errors(form: forms.Form):
+    """Flatten a filter form's errors into (label, message) pairs for the page."""
+    return [
+        (form.fields[name].label if name in form.fields else "", message)
+        for name, messages in form.errors.items()
+        for message in messages
+    ]
+
+
+__all__ = ["CooperationFilter", "MunicipalityFilter", "ProcurementFilter", "describe_errors"]

@@ -1,0 +1,202 @@
+"""Every public page, in both languages, in a real browser: accessible, valid, usable."""
+
+import json
+import subprocess
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.conf import settings
+
+from .conftest import ARTIFACTS, AXE_JS, VNU_JAR
+
+pytestmark = pytest.mark.browser
+
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+# Pages the sitemap does not list but people reach: errors, filtered and empty lists.
+EXTRA_PATHS = [
+    "/finns-inte/",
+    "/samverkan/?form=finns-inte",
+    "/samverkan/?q=upphandling&legally_binding=1",
+    "/samverkan/?q=xyzzy",
+    "/upphandlingar/?procurement_year=abc",
+    "/kommuner/?o=-code",
+]
+
+
+def _sitemap_paths(page, base):
+    response = page.goto(f"{base}/sitemap.xml")
+    assert response.status == 200, response.body()[:2000]
+    root = ET.fromstring(response.body())
+    return sorted({loc.text.removeprefix(base) for loc in root.iterfind(".//sm:loc", SITEMAP_NS)})
+
+
+def _all_paths(page, base):
+    paths = _sitemap_paths(page, base)
+    extra = EXTRA_PATHS + ["/en" + p for p in EXTRA_PATHS]
+    return paths + extra
+
+
+@pytest.fixture(scope="module")
+def crawl(browser, seeded_live_server):
+    """Visit every page once; keep axe results and the server's HTML for the checks below."""
+    base = seeded_live_server.url
+    context = browser.new_context(bypass_csp=True)
+    page = context.new_page()
+    html_dir = ARTIFACTS / "html"
+    html_dir.mkdir(parents=True, exist_ok=True)
+    for old in html_dir.glob("*.html"):
+        old.unlink()
+    axe_source = AXE_JS.read_text(encoding="utf-8")
+    results = {}
+    for i, path in enumerate(_all_paths(page, base)):
+        response = page.goto(base + path)
+        page.add_script_tag(content=axe_source)
+        violations = page.evaluate(
+            "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
+            ".violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+            " nodes: v.nodes.map(n => n.target.join(' '))}))",
+            WCAG_TAGS,
+        )
+        html_file = html_dir / f"{i:03d}.html"
+        html_file.write_bytes(response.body())
+        results[path] = {
+            "status": response.status,
+            "violations": violations,
+            "file": html_file,
+            "title": page.title(),
+        }
+    context.close()
+    return results
+
+
+def test_crawl_covers_every_kind_of_page_in_both_languages(crawl):
+    paths = set(crawl)
+    for prefix in ("", "/en"):
+        for expected in [
+            "/",
+            "/kommuner/hallsberg/",
+            "/samverkan/",
+            "/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/",
+            "/upphandlingar/askersund-verksamheter-pa-entreprenad/",
+            "/kallor/askersund-svar-interpellation-upphandling/",
+            "/tillganglighet/",
+        ]:
+            assert prefix + expected in paths
+
+
+def test_no_page_errors_on_the_server(crawl):
+    assert {p: r["status"] for p, r in crawl.items() if r["status"] >= 500} == {}
+
+
+def test_no_axe_violations_on_any_page(crawl):
+    violations = {p: r["violations"] for p, r in crawl.items() if r["violations"]}
+    assert violations == {}, json.dumps(violations, indent=1, ensure_ascii=False)
+
+
+def test_no_html_errors_on_any_page(crawl):
+    files = [str(r["file"]) for r in crawl.values()]
+    result = subprocess.run(
+        ["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *files],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    by_path = {str(r["file"]): p for p, r in crawl.items()}
+    errors = [
+        f"{by_path.get(m.get('url', '').removeprefix('file:'), m.get('url'))}: {m['message']}"
+        for m in messages
+    ]
+    assert errors == []
+
+
+def test_every_page_has_a_distinct_title_within_its_language(crawl):
+    titles = {}
+    for path, result in crawl.items():
+        if result["status"] == 200 and "?" not in path:
+            language = "en" if path.startswith("/en/") else "sv"
+            titles.setdefault((language, result["title"]), []).append(path)
+    assert {t: p for t, p in titles.items() if len(p) > 1} == {}
+
+
+@pytest.mark.parametrize("width", [320, 375])
+def test_pages_fit_narrow_screens_without_sideways_scrolling(page, live_site, width):
+    page.set_viewport_size({"width": width, "height": 800})
+    for path in [
+        "/",
+        "/samverkan/",
+        "/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/",
+        "/kommuner/hallsberg/",
+        "/kallor/askersund-svar-interpellation-upphandling/",
+    ]:
+        page.goto(live_site.url + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{path} is {overflow}px too wide at {width}px"
+
+
+def test_skip_link_is_first_and_moves_focus_to_the_content(page, live_site):
+    page.goto(live_site.url + "/samverkan/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Hoppa till innehållet"
+    assert page.evaluate("document.activeElement.getBoundingClientRect().top >= 0")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "innehall"
+
+
+def test_filter_form_works_with_the_keyboard_and_without_javascript(browser, live_site):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_site.url + "/samverkan/")
+    page.select_option("#id_legally_binding", "1")
+    page.get_by_role("button", name="Visa").press("Enter")
+    page.wait_for_url("**legally_binding=1**")
+    rows = page.locator("tbody tr th").all_inner_texts()
+    context.close()
+    assert rows == ["Avtalssamverkan om upphandling mellan Hallsberg, Laxå och Lekeberg"]
+
+
+def test_source_link_lands_on_the_highlighted_passage(page, live_site):
+    page.goto(live_site.url + "/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/")
+    page.locator("#part-laxa a.source-link").first.click()
+    page.wait_for_load_state()
+    anchor = page.evaluate("location.hash")
+    assert anchor == "#citat-laxa-part"
+    marked = page.evaluate("document.querySelector(location.hash).nextElementSibling.textContent")
+    assert marked.startswith("Därutöver ville")
+    assert page.locator(anchor).evaluate(
+        "el => { const r = el.nextElementSibling.getBoundingClientRect();"
+        " return r.top >= 0 && r.top < window.innerHeight; }"
+    )
+
+
+def test_language_switch_keeps_the_page_and_changes_number_format(page, live_site):
+    page.goto(live_site.url + "/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/")
+    figures = page.locator(".timeline strong").all_inner_texts()
+    assert figures == ["Laxå: 0,5", "Lekeberg: 0,3", "Lekeberg: 0,5"]
+    page.get_by_role("link", name="In English").click()
+    page.wait_for_url("**/en/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    # Quoted passages stay Swedish ("0,3 av en upphandlingstjänst"); the figures do not.
+    figures = page.locator(".timeline strong").all_inner_texts()
+    assert figures == ["Laxå: 0.5", "Lekeberg: 0.3", "Lekeberg: 0.5"]
+
+
+SCREENSHOT_PAGES = {
+    "home": "/",
+    "cooperation": "/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/",
+    "municipality": "/kommuner/askersund/",
+}
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+@pytest.mark.parametrize("name", SCREENSHOT_PAGES)
+def test_screenshot_for_review(page, live_site, name, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(live_site.url + SCREENSHOT_PAGES[name])
+    out = ARTIFACTS / "screenshots" / f"{name}-{width}.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(out), full_page=True)
+    assert out.stat().st_size > 10_000
+    assert settings.LANGUAGE_CODE == "sv"

@@ -1,0 +1,330 @@
+"""The public pages: the seed's facts, sources that resolve, bad input, languages, queries."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from agreements.models import Citation, normalize_space
+
+from .growth import grow
+
+pytestmark = pytest.mark.django_db
+
+AGREEMENT = "/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/"
+NETWORK = "/samverkan/natverk-upphandlare-sydnarke/"
+PROCUREMENT = "/upphandlingar/askersund-verksamheter-pa-entreprenad/"
+SOURCE = "/kallor/askersund-svar-interpellation-upphandling/"
+
+
+def text_of(response):
+    html = response.content.decode()
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return normalize_space(re.sub(r"<[^>]+>", " ", html))
+
+
+# --- the seed's facts on the pages ---------------------------------------------------------
+
+
+def test_agreement_page_names_its_three_parties_and_the_host(seed, client):
+    page = client.get(AGREEMENT)
+    assert page.status_code == 200
+    text = text_of(page)
+    assert "Hallsberg Värdkommun" in text
+    assert "Laxå Deltagare" in text and "Lekeberg Deltagare" in text
+
+
+def test_agreement_page_shows_lekeberg_going_from_0_3_to_0_5(seed, client):
+    text = text_of(client.get(AGREEMENT))
+    assert "Lekeberg: 0,3 – ersatt" in text
+    assert "Lekeberg: 0,5 (ersatte 0,3) – gäller nu" in text
+
+
+def test_agreement_page_shows_laxa_financing_half_a_post(seed, client):
+    assert "Laxå: 0,5 – gäller nu" in text_of(client.get(AGREEMENT))
+
+
+def test_network_page_shows_askersund_without_binding_commitment(seed, client):
+    text = text_of(client.get(NETWORK))
+    assert "Juridiskt bindande Nej" in text
+    assert "muntligt uttalad ambition" in text
+
+
+def test_askersund_page_lists_only_non_binding_cooperation(seed, client):
+    text = text_of(client.get("/kommuner/askersund/"))
+    assert "Nätverket mellan upphandlarna i Sydnärke Informellt nätverk Deltagare Nej" in text
+    assert "Finansierar nu 0 heltidstjänst" in text
+
+
+def test_procurement_page_says_2026_for_2027(seed, client):
+    text = text_of(client.get(PROCUREMENT))
+    assert "Upphandlas 2026" in text and "Avtalsstart 2027" in text
+
+
+def test_source_page_shows_the_four_questions_with_their_answers(seed, client):
+    text = text_of(client.get(SOURCE))
+    assert "Vad innebär det för Askersunds kommun? Ingenting specifikt" in text
+    assert text.count("?") >= 4
+
+
+def test_home_shows_key_figures(seed, client):
+    text = text_of(client.get("/"))
+    assert "Kommuner 4" in text
+    assert "Pågående samverkan 1" in text
+    assert "Finansierade upphandlartjänster nu (heltidstjänster) 1" in text
+    assert "Planerade upphandlingar 1" in text
+
+
+def test_every_citation_link_lands_on_its_marked_passage(seed, client):
+    pages = {}
+    for citation in Citation.objects.select_related("source"):
+        path, anchor = citation.get_absolute_url().split("#")
+        html = pages.setdefault(path, client.get(path).content.decode())
+        match = re.search(
+            rf'<span id="{anchor}" class="anchor"></span>(?:<span[^>]*></span>)*'
+            r"<mark>([^<]*)</mark>",
+            html,
+        )
+        assert match, citation.key
+        assert normalize_space(citation.quote).startswith(normalize_space(match.group(1))), (
+            citation.key
+        )
+
+
+def test_cooperation_page_links_every_fact_to_a_source(seed, client):
+    html = client.get(AGREEMENT).content.decode()
+    for anchor in ["citat-laxa-part", "citat-lekeberg-0-3", "citat-lekeberg-0-5", "citat-avtalet"]:
+        assert f"{SOURCE}#{anchor}" in html
+
+
+def test_diagram_and_chart_have_text_equivalents(seed, client):
+    html = client.get(AGREEMENT).content.decode()
+    assert html.count('role="img"') == 2
+    assert "Lekeberg finansierar 0,5 heltidstjänst hos Hallsberg." in html
+    assert "Lekeberg: 0,3 → 0,5." in html
+
+
+# --- filters -------------------------------------------------------------------------------
+
+
+def _names(response, kind="cooperation_list"):
+    return [obj.slug for obj in response.context[kind]]
+
+
+def test_filter_by_municipality(seed, client):
+    assert _names(client.get("/samverkan/", {"municipality": "askersund"})) == [
+        "natverk-upphandlare-sydnarke",
+        "utrett-samarbete-askersund-hallsberg",
+    ]
+
+
+def test_filter_by_form(seed, client):
+    assert _names(client.get("/samverkan/", {"form": "network"})) == [
+        "natverk-upphandlare-sydnarke"
+    ]
+
+
+def test_filter_by_legally_binding(seed, client):
+    assert _names(client.get("/samverkan/", {"legally_binding": "1"})) == [
+        "avtalssamverkan-hallsberg-laxa-lekeberg"
+    ]
+
+
+def test_filter_by_status(seed, client):
+    assert _names(client.get("/samverkan/", {"status": "rejected"})) == [
+        "utrett-samarbete-askersund-hallsberg"
+    ]
+
+
+def test_filter_by_host(seed, client):
+    assert _names(client.get("/samverkan/", {"host": "hallsberg"})) == [
+        "avtalssamverkan-hallsberg-laxa-lekeberg"
+    ]
+
+
+def test_search_finds_by_inflected_word(seed, client):
+    assert _names(client.get("/samverkan/", {"q": "invändningar organisationsformen"})) == []
+    assert "natverk-upphandlare-sydnarke" in _names(client.get("/samverkan/", {"q": "träff"}))
+
+
+def test_ordering_by_name_descending(seed, client):
+    names = _names(client.get("/samverkan/", {"o": "-name"}))
+    assert names == sorted(names, reverse=True)
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"municipality": "askersund"}, ["askersund-verksamheter-pa-entreprenad"]),
+        ({"municipality": "laxa"}, []),
+        ({"procurement_year": "2026"}, ["askersund-verksamheter-pa-entreprenad"]),
+        ({"procurement_year": "2025"}, []),
+        ({"contract_year": "2027"}, ["askersund-verksamheter-pa-entreprenad"]),
+        ({"status": "planned"}, ["askersund-verksamheter-pa-entreprenad"]),
+        ({"status": "idea"}, []),
+        ({"joint": "1"}, []),
+        ({"joint": "0"}, ["askersund-verksamheter-pa-entreprenad"]),
+        ({"cpv": "7731"}, []),
+    ],
+    ids=lambda v: str(v),
+)
+def test_procurement_filter(seed, client, params, expected):
+    response = client.get("/upphandlingar/", params)
+    assert response.status_code == 200
+    assert _names(response, "plannedprocurement_list") == expected
+
+
+def test_joint_filter_finds_procurements_with_several_buyers(seed, client):
+    grow(1)
+    assert _names(client.get("/upphandlingar/", {"joint": "1"}), "plannedprocurement_list") == [
+        "livsmedel-0"
+    ]
+
+
+def test_municipality_filter_by_county(seed, client):
+    grow(1)
+    response = client.get("/kommuner/", {"county": "99"})
+    assert _names(response, "municipality_list") == ["testkommun-0"]
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+BAD_REQUESTS = [
+    ("/samverkan/", {"form": "finns-inte"}, 400, "Välj ett av alternativen i listan"),
+    ("/samverkan/", {"municipality": "atlantis"}, 400, "ingen sådan kommun"),
+    ("/samverkan/", {"legally_binding": "kanske"}, 400, "Välj ja eller nej"),
+    ("/samverkan/", {"o": "password"}, 400, "Välj en sortering"),
+    ("/samverkan/", {"q": "x" * 5000}, 400, "högst 200 tecken"),
+    ("/upphandlingar/", {"procurement_year": "tjugo"}, 400, "fyra siffror"),
+    ("/upphandlingar/", {"contract_year": "99999"}, 400, "fyra siffror"),
+    ("/upphandlingar/", {"cpv": "abc"}, 400, "början av en CPV-kod"),
+    ("/samverkan/", {"page": "0"}, 404, "Sidan finns inte"),
+    ("/samverkan/", {"page": "-1"}, 404, "Sidan finns inte"),
+    ("/samverkan/", {"page": "99999"}, 404, "Sidan finns inte"),
+    ("/samverkan/", {"page": "abc"}, 404, "Sidan finns inte"),
+    ("/samverkan/finns-inte/", {}, 404, "Sidan finns inte"),
+    ("/en/samverkan/", {"form": "nope"}, 400, "Choose one of the options in the list"),
+]
+
+
+@pytest.mark.parametrize(("path", "params", "status", "message"), BAD_REQUESTS)
+def test_bad_input_gets_a_friendly_page_in_the_users_language(
+    seed, client, path, params, status, message
+):
+    response = client.get(path, params)
+    assert response.status_code == status
+    assert message in response.content.decode()
+    assert "<h1>" in response.content.decode()
+
+
+@pytest.mark.parametrize("field", ["q", "cpv", "procurement_year", "municipality"])
+def test_markup_in_input_is_never_echoed_unescaped(seed, client, field):
+    path = "/upphandlingar/"
+    payload = '"><script>alert(1)</script>'
+    html = client.get(path, {field: payload}).content.decode()
+    assert "<script>alert(1)" not in html
+    if field in ("q", "cpv", "procurement_year"):
+        assert "&lt;script&gt;alert(1)" in html
+
+
+def test_long_valid_search_is_answered(seed, client):
+    assert client.get("/samverkan/", {"q": "upphandling " * 16}).status_code == 200
+
+
+# --- languages and site furniture ----------------------------------------------------------
+
+
+def test_english_page_uses_english_interface_and_decimal_point(seed, client):
+    text = text_of(client.get("/en" + AGREEMENT))
+    assert "Parties" in text and "Host municipality" in text
+    assert "Laxå: 0.5 – current" in text
+
+
+def test_pages_link_to_their_other_language(seed, client):
+    html = client.get(AGREEMENT).content.decode()
+    assert f'href="/en{AGREEMENT}" hreflang="en"' in html
+    html = client.get("/en" + AGREEMENT).content.decode()
+    assert f'href="{AGREEMENT}" hreflang="sv"' in html
+
+
+def test_sitemap_lists_every_page_in_both_languages(seed, client):
+    xml = client.get("/sitemap.xml").content.decode()
+    assert f"http://testserver{AGREEMENT}" in xml and f"http://testserver/en{AGREEMENT}" in xml
+    assert 'hreflang="x-default"' in xml
+
+
+def test_robots_txt_points_to_the_sitemap(client):
+    body = client.get("/robots.txt").content.decode()
+    assert "Sitemap: http://testserver/sitemap.xml" in body
+
+
+def test_accessibility_statement_has_the_required_parts(db, client):
+    response = client.get("/tillganglighet/")
+    text = text_of(response)
+    for part in [
+        "delvis förenlig",
+        "Innehåll som inte är tillgängligt",
+        "oskäligt betungande",
+        "mejla",
+        "Digg",
+        "egen granskning",
+        "uppdaterades senast",
+    ]:
+        assert part in text
+    assert 'href="https://www.digg.se/tdosanmalan"' in response.content.decode()
+
+
+def test_every_page_links_to_the_accessibility_statement(seed, client):
+    for path in ["/", "/samverkan/", AGREEMENT, SOURCE, "/finns-inte/"]:
+        assert 'href="/tillganglighet/"' in client.get(path).content.decode()
+
+
+def test_empty_list_says_so(db, client):
+    assert "Ingen samverkan matchar filtret" in client.get("/samverkan/").content.decode()
+
+
+def test_server_error_page_is_friendly(client, settings):
+    from django.template.loader import render_to_string
+
+    html = render_to_string("500.html")
+    assert "Något gick fel hos oss" in html and "<h1>" in html
+
+
+# --- query budgets -------------------------------------------------------------------------
+
+# Measured on the seed and pinned: a new query per page must be a decision, not an accident.
+PAGES = {
+    "/": 8,
+    "/kommuner/": 3,
+    "/kommuner/hallsberg/": 7,
+    "/samverkan/": 5,
+    AGREEMENT: 8,
+    "/upphandlingar/": 4,
+    PROCUREMENT: 3,
+    "/kallor/": 2,
+    SOURCE: 4,
+    "/tillganglighet/": 0,
+    "/samverkan/?q=upphandling&municipality=hallsberg&legally_binding=1": 6,
+    "/upphandlingar/?joint=1&procurement_year=2026": 2,
+}
+
+
+def _count(client, path):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(path).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(("path", "budget"), PAGES.items(), ids=PAGES.keys())
+def test_query_budget_per_page(seed, client, django_assert_max_num_queries, path, budget):
+    with django_assert_max_num_queries(budget):
+        client.get(path)
+
+
+@pytest.mark.parametrize("path", PAGES, ids=PAGES.keys())
+def test_queries_stay_constant_when_data_grows_tenfold(seed, client, path):
+    grow(4)
+    before = _count(client, path)
+    grow(36)
+    assert _count(client, path) == before
