@@ -44,12 +44,18 @@ class Arrow:
     label: str
 
     @property
+    def label_anchor(self):
+        # Labels sit on the outer side of converging arrows so that neighbours never overlap.
+        return "end" if self.x1 < self.x2 else "start"
+
+    @property
     def label_x(self):
-        return (self.x1 + self.x2) // 2
+        middle = (self.x1 + self.x2) // 2
+        return middle - 8 if self.label_anchor == "end" else middle + 8
 
     @property
     def label_y(self):
-        return (self.y1 + self.y2) // 2 - 8
+        return (self.y1 + self.y2) // 2 + 5
 
 
 @dataclass
@@ -62,27 +68,35 @@ class FinancingDiagram:
 
 
 def financing_diagram(cooperation, current_commitments):
-    """Who finances what share of which post, flowing to the municipality that employs it."""
+    """Who finances what share of which post: financers above, the employer below.
+
+    Vertical, so that two or three financers fit a phone's width without shrinking the text.
+    """
     if not current_commitments:
         return None
-    row, box_w, box_h, gap = 80, 180, 50, 20
-    height = max(len(current_commitments) * row, row) + gap
-    width = 640
+    col, box_w, box_h, margin, drop = 170, 150, 50, 10, 110
+    width = max(len(current_commitments) * col, col) + 2 * margin
     employer = current_commitments[0].post.employer
-    host_label = employer.name
     host_sub = _("värdkommun") if cooperation.host_id == employer.pk else _("arbetsgivare")
-    host = Box(width - box_w - 10, height // 2 - box_h // 2, box_w, box_h, host_label, host_sub)
-    diagram = FinancingDiagram(width=width, height=height, host=host)
+    host_y = margin + box_h + drop
+    host = Box(width // 2 - box_w // 2, host_y, box_w, box_h, employer.name, host_sub)
+    diagram = FinancingDiagram(width=width, height=host.y + box_h + margin, host=host)
     for i, commitment in enumerate(current_commitments):
-        y = gap // 2 + i * row + (row - box_h) // 2
-        box = Box(10, y, box_w, box_h, commitment.financer.name, _("finansierar"))
+        box = Box(
+            margin + i * col + (col - box_w) // 2,
+            margin,
+            box_w,
+            box_h,
+            commitment.financer.name,
+            _("finansierar"),
+        )
         diagram.financers.append(box)
         diagram.arrows.append(
             Arrow(
-                box.x + box.width,
-                box.cy,
-                host.x - 6,
-                host.cy,
+                box.cx,
+                box.y + box.height,
+                host.cx + (box.cx - host.cx) // 4,
+                host.y - 4,
                 _("%(fte)s heltidstjänst") % {"fte": format_fte(commitment.fte)},
             )
         )
