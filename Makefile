@@ -8,8 +8,10 @@ MANAGE := $(BIN)/python manage.py
 DEV_ENV := DJANGO_DEBUG=true
 # Tests speak plain HTTP to the test client and the live server; tests/test_production.py
 # switches the HTTPS redirect on where it checks it.
+# Static files come from the app folders in tests; test_production.py checks collectstatic.
 TEST_ENV := DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-key-for-tests-only} \
-	DJANGO_SECURE_SSL_REDIRECT=false
+	DJANGO_SECURE_SSL_REDIRECT=false \
+	DJANGO_STATICFILES_STORAGE=django.contrib.staticfiles.storage.StaticFilesStorage
 
 .PHONY: run test lint format messages superuser seed serve-prod backup restore clean
 

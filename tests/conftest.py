@@ -6,15 +6,6 @@ from django.core.management import call_command
 SEED_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "seed.json"
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    # The manifest storage needs collectstatic first; page tests only need the URLs to resolve.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 @pytest.fixture
 def seed(db):
     call_command("loaddata", str(SEED_FIXTURE), verbosity=0)

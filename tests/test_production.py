@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -78,6 +79,20 @@ def test_database_url_selects_postgresql():
     code = "from django.db import connection; print(connection.vendor)"
     result = manage("shell", "--no-imports", "-c", code, env=production_env(DATABASE_URL=PG_URL))
     assert result.stdout.strip() == "postgresql"
+
+
+def test_collectstatic_builds_hashed_compressed_files(tmp_path):
+    code = (
+        "from django.conf import settings; from django.core.management import call_command; "
+        f"settings.STATIC_ROOT = {str(tmp_path)!r}; "
+        "call_command('collectstatic', interactive=False, verbosity=0); "
+        "from django.templatetags.static import static; print(static('css/site.css'))"
+    )
+    result = manage("shell", "--no-imports", "-c", code, env=production_env())
+    hashed = result.stdout.strip()
+    assert re.fullmatch(r"/static/css/site\.[0-9a-f]{12}\.css", hashed)
+    assert (tmp_path / hashed.removeprefix("/static/")).is_file()
+    assert (tmp_path / (hashed.removeprefix("/static/") + ".gz")).is_file()
 
 
 # --- headers -------------------------------------------------------------------------------
