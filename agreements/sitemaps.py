@@ -20,6 +20,7 @@ class StaticSitemap(I18nSitemap):
             "agreements:procurement-list",
             "agreements:source-list",
             "agreements:accessibility-statement",
+            "agreements:open-data",
         ]
 
     def location(self, item):

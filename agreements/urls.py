@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import feeds, views
 
 app_name = "agreements"
 
@@ -8,6 +8,13 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("kommuner/", views.MunicipalityList.as_view(), name="municipality-list"),
     path("kommuner/<slug:slug>/", views.MunicipalityDetail.as_view(), name="municipality-detail"),
+    path(
+        "kommuner/<slug:slug>/flode.atom",
+        feeds.MunicipalityChangesFeed(),
+        name="municipality-feed",
+    ),
+    path("flode.atom", feeds.RecentChangesFeed(), name="feed"),
+    path("oppna-data/", views.OpenData.as_view(), name="open-data"),
     path("samverkan/", views.CooperationList.as_view(), name="cooperation-list"),
     path("samverkan/<slug:slug>/", views.CooperationDetail.as_view(), name="cooperation-detail"),
     path("upphandlingar/", views.ProcurementList.as_view(), name="procurement-list"),

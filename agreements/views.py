@@ -1,12 +1,17 @@
 """Public pages. Queries live in the models' QuerySets; views only choose and paginate."""
 
+from functools import cache
+
 from django.conf import settings
 from django.db.models import Sum
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import charts
+from . import charts, exports
 from .filters import CooperationFilter, MunicipalityFilter, ProcurementFilter, describe_errors
 from .models import (
     Citation,
@@ -40,21 +45,34 @@ def home(request):
 
 
 class FilteredListView(ListView):
-    """A list with a django-filter form: invalid input answers 400 and says what was wrong."""
+    """A list with a django-filter form: invalid input answers 400 and says what was wrong.
+
+    `?format=csv` gives the same filtered list, all of it, as CSV.
+    """
 
     filterset_class = None
     paginate_by = PAGE_SIZE
     title = ""
+    csv_name = ""
+    api_list = ""
 
     def get(self, request, *args, **kwargs):
+        params = request.GET.copy()
+        wants_csv = params.pop("format", [""])[-1] == "csv"
         self.filterset = self.filterset_class(
-            request.GET or None, queryset=self.get_base_queryset(), request=request
+            params or None, queryset=self.get_base_queryset(), request=request
         )
         if self.filterset.is_bound and not self.filterset.is_valid():
             self.object_list = self.get_base_queryset().none()
             context = self.get_context_data(filter_errors=describe_errors(self.filterset.form))
             return self.render_to_response(context, status=400)
+        if wants_csv:
+            rows = self.get_queryset().iterator(chunk_size=2000)
+            return exports.csv_response(rows, self.csv_columns(), self.csv_name, request)
         return super().get(request, *args, **kwargs)
+
+    def csv_columns(self):
+        raise NotImplementedError
 
     def get_base_queryset(self):
         raise NotImplementedError
@@ -67,16 +85,40 @@ class FilteredListView(ListView):
         return queryset
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(filter=self.filterset, title=self.title, **kwargs)
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        query.pop("format", None)
+        query["format"] = "csv"
+        api_query = self.request.GET.copy()
+        api_query.pop("format", None)
+        return super().get_context_data(
+            filter=self.filterset,
+            title=self.title,
+            csv_url=f"?{query.urlencode()}",
+            api_url=reverse(self.api_list) + (f"?{api_query.urlencode()}" if api_query else ""),
+            **kwargs,
+        )
 
 
 class MunicipalityList(FilteredListView):
     filterset_class = MunicipalityFilter
     template_name = "agreements/municipality_list.html"
     title = _("Kommuner")
+    csv_name = "kommuner"
+    api_list = "api:municipality-list"
 
     def get_base_queryset(self):
         return Municipality.objects.public()
+
+    def csv_columns(self):
+        return [
+            (_("Kommun"), lambda m: m.name),
+            (_("Kommunkod"), lambda m: m.code),
+            (_("Län"), lambda m: m.county.name),
+            (_("Samverkan"), lambda m: m.cooperation_count),
+            (_("Finansierar nu (heltidstjänster)"), lambda m: exports.fte(m.current_financed_fte)),
+            (_("Webbadress"), lambda m: self.request.build_absolute_uri(m.get_absolute_url())),
+        ]
 
 
 class MunicipalityDetail(DetailView):
@@ -113,9 +155,24 @@ class CooperationList(FilteredListView):
     filterset_class = CooperationFilter
     template_name = "agreements/cooperation_list.html"
     title = _("Samverkan")
+    csv_name = "samverkan"
+    api_list = "api:cooperation-list"
 
     def get_base_queryset(self):
         return Cooperation.objects.public()
+
+    def csv_columns(self):
+        return [
+            (_("Namn"), lambda c: c.name),
+            (_("Form"), lambda c: c.get_form_display()),
+            (_("Juridiskt bindande"), lambda c: exports.yes_no(c.legally_binding)),
+            (_("Status"), lambda c: c.get_status_display()),
+            (_("Värdkommun"), lambda c: c.host.name if c.host else ""),
+            (_("Parter"), lambda c: ", ".join(p.municipality.name for p in c.parties.all())),
+            (_("Gäller från"), lambda c: c.start_date and c.start_date.isoformat()),
+            (_("Gäller till"), lambda c: c.end_date and c.end_date.isoformat()),
+            (_("Webbadress"), lambda c: self.request.build_absolute_uri(c.get_absolute_url())),
+        ]
 
 
 class CooperationDetail(DetailView):
@@ -151,9 +208,29 @@ class ProcurementList(FilteredListView):
     filterset_class = ProcurementFilter
     template_name = "agreements/plannedprocurement_list.html"
     title = _("Planerade upphandlingar")
+    csv_name = "planerade-upphandlingar"
+    api_list = "api:procurement-list"
 
     def get_base_queryset(self):
         return PlannedProcurement.objects.public()
+
+    def csv_columns(self):
+        def lead(p):
+            return next((b.municipality.name for b in p.buyers.all() if b.is_lead), "")
+
+        return [
+            (_("Rubrik"), lambda p: p.title),
+            (_("Köpare"), lambda p: ", ".join(b.municipality.name for b in p.buyers.all())),
+            (_("samordnande kommun"), lead),
+            (_("Gemensam upphandling"), lambda p: exports.yes_no(p.is_joint)),
+            (_("Upphandlingsår"), lambda p: p.procurement_year),
+            (_("Avtalsstart (år)"), lambda p: p.contract_start_year),
+            (_("Status"), lambda p: p.get_status_display()),
+            (_("CPV-kod"), lambda p: p.cpv_code),
+            (_("Uppskattat värde"), lambda p: exports.decimal(p.estimated_value)),
+            (_("valuta"), lambda p: p.currency if p.estimated_value is not None else ""),
+            (_("Webbadress"), lambda p: self.request.build_absolute_uri(p.get_absolute_url())),
+        ]
 
 
 class ProcurementDetail(DetailView):
@@ -207,3 +284,54 @@ def _unique_sources(citations):
     for citation in citations:
         seen.setdefault(citation.source_id, citation.source)
     return list(seen.values())
+
+
+def not_found(request, exception=None):
+    """404: JSON for the API, the friendly page for people."""
+    if request.path.startswith("/api/v1/"):
+        return JsonResponse(
+            {"error": {"status": 404, "message": _("Hittades inte."), "details": {}}},
+            status=404,
+        )
+    return page_not_found(request, exception)
+
+
+@cache
+def _api_schema():
+    from drf_spectacular.generators import SchemaGenerator
+
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+class OpenData(TemplateView):
+    """The human-readable API page: formats, licence, and every endpoint from the schema."""
+
+    template_name = "pages/open_data.html"
+
+    def get_context_data(self, **kwargs):
+        endpoints = []
+        for path, operations in _api_schema()["paths"].items():
+            get = operations.get("get")
+            if get:
+                endpoints.append(
+                    {
+                        "path": path,
+                        "summary": get.get("description", "").strip(),
+                        "parameters": [
+                            {
+                                "name": p["name"],
+                                "where": p["in"],
+                                "description": p.get("description", ""),
+                                "type": p.get("schema", {}).get("type", ""),
+                                "choices": p.get("schema", {}).get("enum", []),
+                            }
+                            for p in get.get("parameters", [])
+                        ],
+                    }
+                )
+        return super().get_context_data(
+            endpoints=endpoints,
+            license_url=settings.OPEN_DATA_LICENSE_URL,
+            ocid_prefix=settings.OCDS_OCID_PREFIX,
+            **kwargs,
+        )

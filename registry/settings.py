@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.sitemaps",
     "django_filters",
+    "rest_framework",
+    "drf_spectacular",
     "csp",
     "agreements",
 ]
@@ -206,3 +208,39 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
 }
+
+# --- Open data -----------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Public and read-only: no sessions, so no CSRF and no personal data in the API.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_FILTER_BACKENDS": ["agreements.api.rest.StrictFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "agreements.api.rest.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "agreements.api.rest.json_exception_handler",
+    "COERCE_DECIMAL_TO_STRING": True,
+    "URL_FORMAT_OVERRIDE": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Samverkansregistret API",
+    "DESCRIPTION": (
+        "Read-only open data on Swedish inter-municipal procurement cooperation: "
+        "municipalities, cooperations with parties and staffing history, planned "
+        "procurements, sources and verbatim citations. Decimals are strings, dates ISO 8601."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CooperationStatusEnum": "agreements.models.Cooperation.Status",
+        "ProcurementStatusEnum": "agreements.models.PlannedProcurement.Status",
+    },
+}
+# OCDS ocid prefix: register one with the Open Contracting Partnership before publishing.
+OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", "ocds-samver")
+OPEN_DATA_LICENSE_URL = os.environ.get(
+    "OPEN_DATA_LICENSE_URL", "https://creativecommons.org/publicdomain/zero/1.0/"
+)

@@ -21,8 +21,11 @@ urlpatterns = [
         name="robots",
     ),
     path("sitemap.xml", sitemap, {"sitemaps": sitemaps}, name="sitemap"),
+    path("api/v1/", include("agreements.api.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 
 # Swedish at /, English at /en/: both crawlable, each page linkable in either language.
 urlpatterns += i18n_patterns(path("", include("agreements.urls")), prefix_default_language=False)
+
+handler404 = "agreements.views.not_found"

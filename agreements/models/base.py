@@ -44,6 +44,17 @@ def dates_in_order(prefix=""):
     )
 
 
+class TimestampedModel(models.Model):
+    """A record that knows when it last changed (itself or one of its child rows)."""
+
+    updated_at = models.DateTimeField(
+        _("senast ändrad"), null=True, blank=True, editable=False, db_index=True
+    )
+
+    class Meta:
+        abstract = True
+
+
 class LocalizedDecimalField(models.DecimalField):
     """A DecimalField whose forms accept the user's decimal separator (0,5 in Swedish)."""
 

@@ -6,6 +6,7 @@ from ..search import SearchableQuerySetMixin, build_search_document, search_docu
 from .base import (
     DATE_ORDER_MESSAGE,
     NaturalKeyQuerySet,
+    TimestampedModel,
     dates_in_order,
     natural_key_manager,
     slug_validator,
@@ -53,7 +54,7 @@ class CooperationQuerySet(SearchableQuerySetMixin, NaturalKeyQuerySet):
         )
 
 
-class Cooperation(models.Model):
+class Cooperation(TimestampedModel):
     """An arrangement between municipalities about procurement, binding or not."""
 
     class Form(models.TextChoices):

@@ -4,7 +4,13 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .base import HttpsURLField, NaturalKeyQuerySet, natural_key_manager, slug_validator
+from .base import (
+    HttpsURLField,
+    NaturalKeyQuerySet,
+    TimestampedModel,
+    natural_key_manager,
+    slug_validator,
+)
 
 __all__ = ["County", "Municipality"]
 
@@ -58,7 +64,7 @@ class MunicipalityQuerySet(NaturalKeyQuerySet):
         )
 
 
-class Municipality(models.Model):
+class Municipality(TimestampedModel):
     """A Swedish municipality (kommun), identified by its official four-digit code."""
 
     name = models.CharField(_("namn"), max_length=100)

@@ -5,7 +5,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from ..search import SearchableQuerySetMixin, build_search_document, search_document_field
-from .base import LocalizedDecimalField, NaturalKeyQuerySet, natural_key_manager, slug_validator
+from .base import (
+    LocalizedDecimalField,
+    NaturalKeyQuerySet,
+    TimestampedModel,
+    natural_key_manager,
+    slug_validator,
+)
 from .cooperations import Cooperation
 from .places import Municipality
 
@@ -43,7 +49,7 @@ class PlannedProcurementQuerySet(SearchableQuerySetMixin, NaturalKeyQuerySet):
         return self.exclude(status__in=["awarded", "cancelled"])
 
 
-class PlannedProcurement(models.Model):
+class PlannedProcurement(TimestampedModel):
     """Something one or more municipalities plan to buy or contract out."""
 
     class Status(models.TextChoices):

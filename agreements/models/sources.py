@@ -10,7 +10,13 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .base import HttpsURLField, NaturalKeyQuerySet, natural_key_manager, slug_validator
+from .base import (
+    HttpsURLField,
+    NaturalKeyQuerySet,
+    TimestampedModel,
+    natural_key_manager,
+    slug_validator,
+)
 from .cooperations import Claim, Cooperation, Objection, Party
 from .places import Municipality
 from .procurements import PlannedProcurement
@@ -51,7 +57,7 @@ def _read_seed(file_name: str) -> str:
     return (settings.SEEDS_DIR / file_name).read_text(encoding="utf-8")
 
 
-class SourceDocument(models.Model):
+class SourceDocument(TimestampedModel):
     """A document that facts in the registry are taken from."""
 
     class Kind(models.TextChoices):
@@ -276,6 +282,25 @@ def _citable_fk(model):
 class CitationQuerySet(NaturalKeyQuerySet):
     def for_display(self):
         return self.select_related("source").order_by("source__title", "pk")
+
+    def with_targets(self):
+        """Everything a citation's target needs for its natural key and page address."""
+        return self.select_related(
+            "source",
+            "municipality",
+            "cooperation",
+            "party__cooperation",
+            "party__municipality",
+            "objection__cooperation",
+            "claim__made_by",
+            "post__employer",
+            "commitment__cooperation",
+            "commitment__post__employer",
+            "commitment__financer",
+            "procurement",
+            "interpellation__answer",
+            "question__interpellation__answer",
+        )
 
     def about_cooperation(self, cooperation):
         return self.for_display().filter(
