@@ -1,14 +1,31 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
+from django.db import router, transaction
 from django.db.models import Count
+from django.http import Http404
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
+from .forms import (
+    BuyerFormSet,
+    CommitmentFormSet,
+    PartyFormSet,
+    ScopedInlineFormSet,
+    VersionedModelForm,
+)
 from .models import (
+    CITABLE_FIELDS,
     Citation,
     Claim,
     Cooperation,
     County,
+    EditorProfile,
     Interpellation,
     InterpellationQuestion,
     Municipality,
@@ -20,13 +37,101 @@ from .models import (
     SourceDocument,
     StaffingCommitment,
 )
+from .models.base import VersionedModel
+from .roles import UNRESTRICTED, may_change, scope_of, scoped
 
 
 def fte(value):
     return number_format(value, decimal_pos=2)
 
 
-class CitationInline(admin.StackedInline):
+class ScopedAdmin(SimpleHistoryAdmin):
+    """History, stale-save protection and the municipality scope, for every edited model.
+
+    `own_fields` may only point at the editor's own municipality; `scoped_fields` only at rows
+    the editor may change. Viewing stays open: the registry is public.
+    """
+
+    form = VersionedModelForm
+    own_fields: tuple[str, ...] = ()
+    scoped_fields: tuple[str, ...] = ()
+
+    def __init__(self, model, admin_site):
+        super().__init__(model, admin_site)
+        if not issubclass(model, VersionedModel):
+            self.form = forms.ModelForm
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_change(request.user, obj))
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or may_change(request.user, obj))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        scope = scope_of(request.user)
+        related = db_field.related_model
+        if scope is not UNRESTRICTED:
+            if db_field.name in self.own_fields:
+                kwargs["queryset"] = related.objects.filter(pk=getattr(scope, "pk", None))
+            elif db_field.name in self.scoped_fields:
+                kwargs["queryset"] = scoped(related.objects.all(), request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def history_view(self, request, object_id, extra_context=None):
+        # The history shows staff names: staff only, as for the change form.
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """Reverting is a change: same permission, same stale-save check, in a transaction."""
+        current = self.get_object(request, unquote(object_id))
+        if current is None:
+            raise Http404
+        if request.method == "POST" and not self.has_change_permission(request, current):
+            raise PermissionDenied
+        request.revert_from_version = getattr(current, "version", None)
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        base = getattr(request, "revert_from_version", None)
+        if base is not None and issubclass(form, VersionedModelForm):
+            form = type(form.__name__, (form,), {"version_override": base})
+        return form
+
+
+class ScopedInline:
+    """Inline rows: stale-save protection, and the editor handed to the formset's rules."""
+
+    form = VersionedModelForm
+    formset = ScopedInlineFormSet
+
+    def __init__(self, parent_model, admin_site):
+        super().__init__(parent_model, admin_site)
+        if not issubclass(self.model, VersionedModel):
+            self.form = forms.ModelForm
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.user = request.user
+        return formset
+
+    def has_change_permission(self, request, obj=None):
+        allowed = super().has_change_permission(request, obj)
+        return allowed and (obj is None or may_change(request.user, obj))
+
+    has_add_permission = has_change_permission
+
+    def has_delete_permission(self, request, obj=None):
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or may_change(request.user, obj))
+
+
+class CitationInline(ScopedInline, admin.StackedInline):
     model = Citation
     extra = 0
     fields = ["source", "key", "quote", "field_name", "note"]
@@ -39,13 +144,13 @@ def citation_inline(fk):
 
 
 @admin.register(County)
-class CountyAdmin(admin.ModelAdmin):
+class CountyAdmin(ScopedAdmin):
     list_display = ["name", "code"]
     search_fields = ["name", "code"]
 
 
 @admin.register(Municipality)
-class MunicipalityAdmin(admin.ModelAdmin):
+class MunicipalityAdmin(ScopedAdmin):
     list_display = ["name", "code", "county", "current_financed_fte", "current_hosted_fte"]
     list_filter = ["county"]
     list_select_related = ["county"]
@@ -75,14 +180,16 @@ class MunicipalityAdmin(admin.ModelAdmin):
         return fte(getattr(obj, "hosted_fte", 0) or 0)
 
 
-class PartyInline(admin.TabularInline):
+class PartyInline(ScopedInline, admin.TabularInline):
     model = Party
+    formset = PartyFormSet
     extra = 0
     autocomplete_fields = ["municipality"]
 
 
-class CommitmentInline(admin.TabularInline):
+class CommitmentInline(ScopedInline, admin.TabularInline):
     model = StaffingCommitment
+    formset = CommitmentFormSet
     extra = 0
     fields = [
         "post",
@@ -106,14 +213,14 @@ class CommitmentInline(admin.TabularInline):
         return obj.is_current if obj.pk else None
 
 
-class ObjectionInline(admin.TabularInline):
+class ObjectionInline(ScopedInline, admin.TabularInline):
     model = Objection
     extra = 0
     autocomplete_fields = ["raised_by"]
 
 
 @admin.register(Cooperation)
-class CooperationAdmin(admin.ModelAdmin):
+class CooperationAdmin(ScopedAdmin):
     list_display = [
         "name",
         "form",
@@ -182,7 +289,8 @@ class CooperationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Party)
-class PartyAdmin(admin.ModelAdmin):
+class PartyAdmin(ScopedAdmin):
+    scoped_fields = ("cooperation",)
     list_display = ["municipality", "cooperation", "role"]
     list_filter = ["role", "municipality"]
     list_select_related = ["municipality", "cooperation"]
@@ -192,7 +300,8 @@ class PartyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(ScopedAdmin):
+    own_fields = ("employer",)
     list_display = ["name", "employer", "title", "current_fte"]
     list_filter = ["employer"]
     list_select_related = ["employer"]
@@ -214,7 +323,9 @@ class PostAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffingCommitment)
-class StaffingCommitmentAdmin(admin.ModelAdmin):
+class StaffingCommitmentAdmin(ScopedAdmin):
+    own_fields = ("financer",)
+    scoped_fields = ("cooperation",)
     list_display = ["financer", "fte_display", "post", "cooperation", "sequence", "is_current"]
     list_filter = ["financer", "cooperation"]
     list_select_related = ["financer", "post__employer", "cooperation", "superseded_by"]
@@ -233,7 +344,8 @@ class StaffingCommitmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Objection)
-class ObjectionAdmin(admin.ModelAdmin):
+class ObjectionAdmin(ScopedAdmin):
+    scoped_fields = ("cooperation",)
     list_display = ["argument", "cooperation", "raised_by"]
     list_select_related = ["cooperation", "raised_by"]
     list_filter = ["cooperation"]
@@ -242,7 +354,8 @@ class ObjectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Claim)
-class ClaimAdmin(admin.ModelAdmin):
+class ClaimAdmin(ScopedAdmin):
+    own_fields = ("made_by",)
     list_display = ["statement", "made_by", "channel", "assessment"]
     list_select_related = ["made_by"]
     list_filter = ["assessment", "made_by"]
@@ -251,7 +364,8 @@ class ClaimAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProcurementBuyer)
-class ProcurementBuyerAdmin(admin.ModelAdmin):
+class ProcurementBuyerAdmin(ScopedAdmin):
+    scoped_fields = ("procurement",)
     list_display = ["municipality", "procurement", "is_lead"]
     list_filter = ["is_lead", "municipality"]
     list_select_related = ["municipality", "procurement"]
@@ -259,14 +373,15 @@ class ProcurementBuyerAdmin(admin.ModelAdmin):
     autocomplete_fields = ["municipality", "procurement"]
 
 
-class BuyerInline(admin.TabularInline):
+class BuyerInline(ScopedInline, admin.TabularInline):
     model = ProcurementBuyer
+    formset = BuyerFormSet
     extra = 0
     autocomplete_fields = ["municipality"]
 
 
 @admin.register(PlannedProcurement)
-class PlannedProcurementAdmin(admin.ModelAdmin):
+class PlannedProcurementAdmin(ScopedAdmin):
     list_display = [
         "title",
         "status",
@@ -290,7 +405,8 @@ class PlannedProcurementAdmin(admin.ModelAdmin):
 
 
 @admin.register(SourceDocument)
-class SourceDocumentAdmin(admin.ModelAdmin):
+class SourceDocumentAdmin(ScopedAdmin):
+    own_fields = ("issuing_municipality",)
     list_display = ["title", "kind", "author", "issuing_municipality", "date", "citation_count"]
     list_filter = ["kind", "issuing_municipality"]
     list_select_related = ["issuing_municipality"]
@@ -306,7 +422,8 @@ class SourceDocumentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(admin.ModelAdmin):
+class CitationAdmin(ScopedAdmin):
+    scoped_fields = tuple(CITABLE_FIELDS)
     list_display = ["key", "source", "short_quote", "target_display", "field_name"]
     list_filter = ["source"]
     list_select_related = ["source"]
@@ -321,13 +438,13 @@ class CitationAdmin(admin.ModelAdmin):
         return format_html("{}: {}", target._meta.verbose_name, target)
 
 
-class QuestionInline(admin.StackedInline):
+class QuestionInline(ScopedInline, admin.StackedInline):
     model = InterpellationQuestion
     extra = 0
 
 
 @admin.register(Interpellation)
-class InterpellationAdmin(admin.ModelAdmin):
+class InterpellationAdmin(ScopedAdmin):
     list_display = ["title", "municipality", "asked_by", "addressed_to"]
     list_select_related = ["municipality"]
     search_fields = ["title", "asked_by", "addressed_to"]
@@ -335,8 +452,32 @@ class InterpellationAdmin(admin.ModelAdmin):
 
 
 @admin.register(InterpellationQuestion)
-class InterpellationQuestionAdmin(admin.ModelAdmin):
+class InterpellationQuestionAdmin(ScopedAdmin):
     list_display = ["number", "question", "interpellation"]
     list_select_related = ["interpellation"]
     search_fields = ["question", "answer"]
     inlines = [citation_inline("question")]
+
+
+class EditorProfileInline(admin.StackedInline):
+    model = EditorProfile
+    can_delete = True
+    extra = 0
+    max_num = 1
+    verbose_name_plural = _("kommun som användaren redigerar för")
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class RegistryUserAdmin(UserAdmin):
+    inlines = [EditorProfileInline]
+    list_display = [*UserAdmin.list_display, "editor_municipality"]
+    list_select_related = ["editor_profile__municipality"]
+
+    @admin.display(description=_("kommun"))
+    def editor_municipality(self, obj):
+        profile = getattr(obj, "editor_profile", None)
+        return profile.municipality if profile else "–"

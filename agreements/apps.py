@@ -8,4 +8,9 @@ class AgreementsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from . import signals  # noqa: F401 - connects the receivers
+        from .roles import ensure_groups
+
+        post_migrate.connect(ensure_groups, sender=self, dispatch_uid="agreements-ensure-groups")

@@ -8,7 +8,7 @@ from .models import (
     ProcurementBuyer,
     StaffingCommitment,
 )
-from .models.base import TimestampedModel
+from .models.base import TimestampedModel, VersionedModel
 
 
 @receiver(pre_save)
@@ -17,6 +17,15 @@ def fill_search_document(sender, instance, **kwargs):
     build = getattr(instance, "build_search_document", None)
     if build is not None:
         instance.search_document = build()
+
+
+@receiver(pre_save)
+def bump_version(sender, instance, raw=False, **kwargs):
+    # Each real save is a new version; a form still holding the old one is then stale. Counted
+    # from the stored row, so that saving an old copy (a revert) still moves the version on.
+    if isinstance(instance, VersionedModel) and not raw and instance.pk is not None:
+        stored = sender._default_manager.filter(pk=instance.pk).values_list("version", flat=True)
+        instance.version = max(stored.first() or 0, instance.version or 0) + 1
 
 
 @receiver(pre_save)
@@ -57,3 +66,13 @@ def touch_parent(sender, instance, raw=False, **kwargs):
 for child in PARENT_OF:
     post_save.connect(touch_parent, sender=child, dispatch_uid=f"touch-saved-{child.__name__}")
     post_delete.connect(touch_parent, sender=child, dispatch_uid=f"touch-deleted-{child.__name__}")
+
+
+@receiver(post_save)
+def baseline_history_for_loaded_rows(sender, instance, raw=False, **kwargs):
+    # loaddata saves raw and django-simple-history then records nothing, so the first real
+    # edit would have nothing to compare with. Record the loaded state once, as its creation.
+    if not raw or not isinstance(instance, VersionedModel) or not hasattr(sender, "history"):
+        return
+    if not sender.history.filter(**{sender._meta.pk.attname: instance.pk}).exists():
+        sender.history.bulk_history_create([instance], default_change_reason="loaddata")

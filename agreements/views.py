@@ -12,6 +12,7 @@ from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
 from . import charts, exports
+from .changelog import change_log
 from .filters import CooperationFilter, MunicipalityFilter, ProcurementFilter, describe_errors
 from .models import (
     Citation,
@@ -200,6 +201,7 @@ class CooperationDetail(DetailView):
             current_total=sum((c.fte for c in current), start=0),
             diagram=charts.financing_diagram(cooperation, current),
             chart=charts.fte_chart(history),
+            log=change_log(cooperation),
             **kwargs,
         )
 
@@ -242,7 +244,7 @@ class ProcurementDetail(DetailView):
             list(Citation.objects.for_display().filter(procurement=procurement)),
             procurement=[procurement],
         )
-        return super().get_context_data(citations=citations, **kwargs)
+        return super().get_context_data(citations=citations, log=change_log(procurement), **kwargs)
 
 
 class SourceList(ListView):

@@ -6,6 +6,23 @@ from django.core.management import call_command
 SEED_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "seed.json"
 
 
+def domain_models():
+    """The registry's own models: not the history tables django-simple-history adds."""
+    from django.apps import apps
+
+    return [
+        m
+        for m in apps.get_app_config("agreements").get_models()
+        if not m._meta.model_name.startswith("historical")
+    ]
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Personas are created per test; the production hasher is slow on purpose.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def seed(db):
     call_command("loaddata", str(SEED_FIXTURE), verbosity=0)

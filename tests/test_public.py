@@ -299,9 +299,10 @@ PAGES = {
     "/kommuner/": 3,
     "/kommuner/hallsberg/": 7,
     "/samverkan/": 5,
-    AGREEMENT: 8,
+    # +1 for the change log, +1 for the names of related rows in it once history exists.
+    AGREEMENT: 10,
     "/upphandlingar/": 4,
-    PROCUREMENT: 3,
+    PROCUREMENT: 5,
     "/kallor/": 2,
     SOURCE: 4,
     "/tillganglighet/": 0,
@@ -328,3 +329,35 @@ def test_queries_stay_constant_when_data_grows_tenfold(seed, client, path):
     before = _count(client, path)
     grow(36)
     assert _count(client, path) == before
+
+
+def test_query_budget_holds_with_a_long_change_history(seed, client, django_assert_max_num_queries):
+    from agreements.models import Cooperation, Municipality
+
+    agreement = Cooperation.objects.get(slug="avtalssamverkan-hallsberg-laxa-lekeberg")
+    for i in range(30):
+        agreement.description = f"Version {i}"
+        agreement.host = Municipality.objects.get(code="1861" if i % 2 else "1814")
+        agreement.save()
+    with django_assert_max_num_queries(PAGES[AGREEMENT]):
+        response = client.get(AGREEMENT)
+    assert response.context["log"][0]["changes"]
+
+
+# --- public change log ---------------------------------------------------------------------
+
+
+def test_public_change_log_shows_field_changes_without_staff_names(seed, client):
+    from django.contrib.auth import get_user_model
+
+    from agreements.models import Cooperation
+
+    editor = get_user_model().objects.create_user("anna.redaktor", password="x" * 20)
+    agreement = Cooperation.objects.get(slug="avtalssamverkan-hallsberg-laxa-lekeberg")
+    agreement.status = Cooperation.Status.ENDED
+    agreement._history_user = editor
+    agreement.save()
+    html = client.get(AGREEMENT).content.decode()
+    assert "Senast ändrad" in html
+    assert "Status: ”Pågående” → ”Avslutad”" in html
+    assert "anna.redaktor" not in html

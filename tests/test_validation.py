@@ -48,7 +48,7 @@ def test_new_share_without_superseding_the_current_one_is_refused(seed):
 
 def test_new_share_that_supersedes_the_current_one_is_accepted_and_sequenced(seed):
     current = StaffingCommitment.objects.current().get(financer__code="1814")
-    new = _new_commitment(supersedes=current)
+    new = _new_commitment(supersedes=current, fte=Decimal("0.40"))
     new.full_clean()
     new.save()
     assert new.sequence == current.sequence + 1
@@ -56,7 +56,20 @@ def test_new_share_that_supersedes_the_current_one_is_accepted_and_sequenced(see
         StaffingCommitment.objects.current()
         .filter(financer__code="1814")
         .values_list("fte", flat=True)
-    ) == [Decimal("0.60")]
+    ) == [Decimal("0.40")]
+
+
+def test_post_financed_above_one_full_time_post_is_refused(seed):
+    # Laxå pays 0,5; Lekeberg raising its 0,5 to 0,6 would make 1,1 of one post.
+    current = StaffingCommitment.objects.current().get(financer__code="1814")
+    errors = _messages(_new_commitment(supersedes=current, fte=Decimal("0.60")))
+    assert "sammanlagt 1,10 heltidstjänst" in errors["__all__"][0]
+
+
+def test_superseded_commitment_cannot_be_edited_back(seed):
+    old = StaffingCommitment.objects.get(financer__code="1814", sequence=1)
+    old.fte = Decimal("0.50")
+    assert "har ersatts av ett senare" in _messages(old)["fte"][0]
 
 
 def test_superseding_a_commitment_of_another_municipality_is_refused(seed):

@@ -1,4 +1,5 @@
 from .cooperations import *  # noqa: F403
+from .editors import *  # noqa: F403
 from .places import *  # noqa: F403
 from .procurements import *  # noqa: F403
 from .sources import *  # noqa: F403

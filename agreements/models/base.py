@@ -44,7 +44,16 @@ def dates_in_order(prefix=""):
     )
 
 
-class TimestampedModel(models.Model):
+class VersionedModel(models.Model):
+    """A record staff edit: `version` grows on every save, so a stale form can be detected."""
+
+    version = models.PositiveIntegerField(_("version"), default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class TimestampedModel(VersionedModel):
     """A record that knows when it last changed (itself or one of its child rows)."""
 
     updated_at = models.DateTimeField(

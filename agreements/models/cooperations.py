@@ -1,12 +1,14 @@
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from ..search import SearchableQuerySetMixin, build_search_document, search_document_field
 from .base import (
     DATE_ORDER_MESSAGE,
     NaturalKeyQuerySet,
     TimestampedModel,
+    VersionedModel,
     dates_in_order,
     natural_key_manager,
     slug_validator,
@@ -111,6 +113,7 @@ class Cooperation(TimestampedModel):
     search_document = search_document_field()
 
     objects = natural_key_manager(CooperationQuerySet, ("slug",))()
+    history = HistoricalRecords(inherit=False, excluded_fields=["search_document"])
 
     class Meta:
         verbose_name = _("samverkan")
@@ -145,7 +148,7 @@ class Cooperation(TimestampedModel):
         return build_search_document(self.name, self.description, self.outcome)
 
 
-class Party(models.Model):
+class Party(VersionedModel):
     """A municipality's part in a cooperation."""
 
     class Role(models.TextChoices):
@@ -169,6 +172,7 @@ class Party(models.Model):
     )
 
     objects = natural_key_manager(NaturalKeyQuerySet, ("cooperation__slug", "municipality__code"))()
+    history = HistoricalRecords(inherit=False)
 
     class Meta:
         verbose_name = _("part")
@@ -200,7 +204,7 @@ class Party(models.Model):
         return self.cooperation.get_absolute_url() + f"#part-{self.municipality.slug}"
 
 
-class Objection(models.Model):
+class Objection(VersionedModel):
     """An argument raised against a cooperation, typically during a study."""
 
     cooperation = models.ForeignKey(
@@ -224,6 +228,7 @@ class Objection(models.Model):
     argument = models.TextField(_("argument"))
 
     objects = natural_key_manager(NaturalKeyQuerySet, ("cooperation__slug", "position"))()
+    history = HistoricalRecords(inherit=False)
 
     class Meta:
         verbose_name = _("invändning")
@@ -249,7 +254,7 @@ class Objection(models.Model):
         return self.cooperation.get_absolute_url() + f"#invandning-{self.position}"
 
 
-class Claim(models.Model):
+class Claim(VersionedModel):
     """A public statement about cooperation, and how a source assessed it."""
 
     class Assessment(models.TextChoices):
@@ -274,6 +279,7 @@ class Claim(models.Model):
     assessment_note = models.TextField(_("motivering"), blank=True)
 
     objects = natural_key_manager(NaturalKeyQuerySet, ("slug",))()
+    history = HistoricalRecords(inherit=False)
 
     class Meta:
         verbose_name = _("påstående")

@@ -3,6 +3,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .base import (
     HttpsURLField,
@@ -88,6 +89,7 @@ class Municipality(TimestampedModel):
     website = HttpsURLField(_("webbplats"), blank=True)
 
     objects = natural_key_manager(MunicipalityQuerySet, ("code",))()
+    history = HistoricalRecords(inherit=False)
 
     class Meta:
         verbose_name = _("kommun")

@@ -3,12 +3,14 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from ..search import SearchableQuerySetMixin, build_search_document, search_document_field
 from .base import (
     LocalizedDecimalField,
     NaturalKeyQuerySet,
     TimestampedModel,
+    VersionedModel,
     natural_key_manager,
     slug_validator,
 )
@@ -107,6 +109,7 @@ class PlannedProcurement(TimestampedModel):
     search_document = search_document_field()
 
     objects = natural_key_manager(PlannedProcurementQuerySet, ("slug",))()
+    history = HistoricalRecords(inherit=False, excluded_fields=["search_document"])
 
     class Meta:
         verbose_name = _("planerad upphandling")
@@ -169,7 +172,7 @@ class PlannedProcurement(TimestampedModel):
         )
 
 
-class ProcurementBuyer(models.Model):
+class ProcurementBuyer(VersionedModel):
     """A municipality buying in a planned procurement; several buyers make it joint."""
 
     procurement = models.ForeignKey(
@@ -191,6 +194,7 @@ class ProcurementBuyer(models.Model):
     )
 
     objects = natural_key_manager(NaturalKeyQuerySet, ("procurement__slug", "municipality__code"))()
+    history = HistoricalRecords(inherit=False)
 
     class Meta:
         verbose_name = _("köpare")

@@ -9,11 +9,13 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .base import (
     HttpsURLField,
     NaturalKeyQuerySet,
     TimestampedModel,
+    VersionedModel,
     natural_key_manager,
     slug_validator,
 )
@@ -99,6 +101,7 @@ class SourceDocument(TimestampedModel):
     url = HttpsURLField(_("webbadress"), blank=True)
 
     objects = natural_key_manager(NaturalKeyQuerySet, ("slug",))()
+    history = HistoricalRecords(inherit=False)
 
     class Meta:
         verbose_name = _("källdokument")
@@ -343,7 +346,7 @@ def attach_citations(citations, **groups):
     return citations
 
 
-class Citation(models.Model):
+class Citation(VersionedModel):
     """A verbatim passage of a source that supports a record, or one field of it."""
 
     source = models.ForeignKey(
@@ -380,6 +383,7 @@ class Citation(models.Model):
     question = _citable_fk(InterpellationQuestion)
 
     objects = natural_key_manager(CitationQuerySet, ("source__slug", "key"))()
+    history = HistoricalRecords(inherit=False)
 
     class Meta:
         verbose_name = _("citat")

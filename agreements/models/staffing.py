@@ -1,3 +1,4 @@
+from collections import defaultdict
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -7,11 +8,13 @@ from django.db.models import OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .base import (
     DATE_ORDER_MESSAGE,
     LocalizedDecimalField,
     NaturalKeyQuerySet,
+    VersionedModel,
     dates_in_order,
     natural_key_manager,
     slug_validator,
@@ -19,7 +22,7 @@ from .base import (
 from .cooperations import Cooperation
 from .places import Municipality
 
-__all__ = ["MAX_FTE", "Post", "StaffingCommitment"]
+__all__ = ["MAX_FTE", "Post", "StaffingCommitment", "check_post_totals"]
 
 # One commitment finances a share of one post, so it can never exceed a full-time post.
 MAX_FTE = Decimal("1.00")
@@ -28,7 +31,7 @@ FTE_RANGE_MESSAGE = _(
 )
 
 
-class Post(models.Model):
+class Post(VersionedModel):
     """A procurer post, employed by one municipality, possibly financed by others."""
 
     employer = models.ForeignKey(
@@ -51,6 +54,7 @@ class Post(models.Model):
     )
 
     objects = natural_key_manager(NaturalKeyQuerySet, ("employer__code", "slug"))()
+    history = HistoricalRecords(inherit=False)
 
     class Meta:
         verbose_name = _("tjänst")
@@ -109,7 +113,7 @@ class StaffingCommitmentQuerySet(NaturalKeyQuerySet):
         )
 
 
-class StaffingCommitment(models.Model):
+class StaffingCommitment(VersionedModel):
     """A municipality financing a share of a post within a cooperation.
 
     A change of share is recorded as a new commitment that supersedes the earlier one, so the
@@ -164,6 +168,7 @@ class StaffingCommitment(models.Model):
         StaffingCommitmentQuerySet,
         ("cooperation__slug", "post__employer__code", "post__slug", "financer__code", "sequence"),
     )()
+    history = HistoricalRecords(inherit=False)
 
     class Meta:
         verbose_name = _("finansieringsåtagande")
@@ -259,8 +264,18 @@ class StaffingCommitment(models.Model):
                 "Ett ändrat åtagande registreras som ett nytt som ersätter det gamla: "
                 "välj det gamla i fältet ”ersätter”."
             ) % {"financer": self.financer}
+        if self.pk and StaffingCommitment.objects.filter(supersedes_id=self.pk).exists():
+            stored = StaffingCommitment.objects.get(pk=self.pk)
+            fields = ("fte", "financer_id", "post_id", "cooperation_id", "supersedes_id")
+            if any(getattr(stored, f) != getattr(self, f) for f in fields):
+                errors["fte"] = _(
+                    "Det här åtagandet har ersatts av ett senare och kan inte ändras. "
+                    "Registrera en ändring som ett nytt åtagande som ersätter det gällande."
+                )
         if errors:
             raise ValidationError(errors)
+        if self.fte is not None and not self.end_date:
+            check_post_totals([(self.pk, self.post, self.fte, self.supersedes)])
 
     def save(self, *args, **kwargs):
         if self.sequence is None:
@@ -270,3 +285,40 @@ class StaffingCommitment(models.Model):
                 last = self._same_chain().aggregate(m=models.Max("sequence"))["m"]
                 self.sequence = (last or 0) + 1
         super().save(*args, **kwargs)
+
+
+def check_post_totals(rows):
+    """No post may be financed above one full-time post by its current commitments.
+
+    `rows` are (pk, post, fte, supersedes) of the commitments being saved together; the other
+    current commitments on the same posts come from the database.
+    """
+    own = {pk for pk, *_ in rows if pk}
+    # History does not count: rows replaced by a row in this batch or already in the database.
+    replaced = {s.pk for *_, s in rows if s is not None} | set(
+        StaffingCommitment.objects.filter(supersedes_id__in=own).values_list(
+            "supersedes_id", flat=True
+        )
+    )
+    totals = defaultdict(Decimal)
+    posts = {}
+    for pk, post, fte, _supersedes in rows:
+        if fte is None or (pk and pk in replaced):
+            continue
+        totals[post.pk] += fte
+        posts[post.pk] = post
+    for post_pk, post in posts.items():
+        others = (
+            StaffingCommitment.objects.current()
+            .filter(post_id=post_pk)
+            .exclude(pk__in=own | replaced)
+        )
+        total = totals[post_pk] + sum(c.fte for c in others)
+        if total > MAX_FTE:
+            raise ValidationError(
+                _(
+                    "Tjänsten ”%(post)s” skulle finansieras med sammanlagt %(total)s "
+                    "heltidstjänst; mer än 1,0 går inte."
+                )
+                % {"post": post.name, "total": str(total).replace(".", ",")}
+            )

@@ -1,0 +1,106 @@
+"""Who may change what: roles (groups) and the municipality scope of each record.
+
+Superusers and registry editors may change everything. Municipality editors may add and change
+only records their municipality takes part in; everything else they may only view (it is
+public anyway). The scope is enforced on the server: admin permissions, form choices, formsets.
+"""
+
+from django.db.models import Q
+
+from .models import (
+    Citation,
+    Claim,
+    Cooperation,
+    EditorProfile,
+    Objection,
+    Party,
+    PlannedProcurement,
+    Post,
+    ProcurementBuyer,
+    SourceDocument,
+    StaffingCommitment,
+)
+
+REGISTRY_EDITORS = "Registerredaktörer"
+MUNICIPALITY_EDITORS = "Kommunredaktörer"
+
+SCOPED_MODELS = {
+    Cooperation: lambda m: Q(parties__municipality=m),
+    Party: lambda m: Q(cooperation__parties__municipality=m),
+    Objection: lambda m: Q(cooperation__parties__municipality=m),
+    StaffingCommitment: lambda m: Q(financer=m),
+    Post: lambda m: Q(employer=m),
+    PlannedProcurement: lambda m: Q(buyers__municipality=m),
+    ProcurementBuyer: lambda m: Q(procurement__buyers__municipality=m),
+    SourceDocument: lambda m: Q(issuing_municipality=m),
+    Claim: lambda m: Q(made_by=m),
+    Citation: lambda m: (
+        Q(cooperation__parties__municipality=m)
+        | Q(party__cooperation__parties__municipality=m)
+        | Q(objection__cooperation__parties__municipality=m)
+        | Q(commitment__financer=m)
+        | Q(post__employer=m)
+        | Q(procurement__buyers__municipality=m)
+        | Q(claim__made_by=m)
+        | Q(municipality=m)
+    ),
+}
+
+# Models a municipality editor may add and change (within scope) or only view.
+EDITABLE = [m._meta.model_name for m in SCOPED_MODELS]
+VIEW_ONLY = [
+    "municipality",
+    "county",
+    "interpellation",
+    "interpellationquestion",
+]
+
+
+class Unrestricted:
+    """The scope of superusers and registry editors."""
+
+
+UNRESTRICTED = Unrestricted()
+
+
+def scope_of(user):
+    """UNRESTRICTED, the user's municipality, or None (may edit nothing)."""
+    if user.is_superuser or user.groups.filter(name=REGISTRY_EDITORS).exists():
+        return UNRESTRICTED
+    try:
+        return user.editor_profile.municipality
+    except EditorProfile.DoesNotExist:
+        return None
+
+
+def scoped(queryset, user):
+    """The rows of `queryset` that `user` may change."""
+    scope = scope_of(user)
+    if scope is UNRESTRICTED:
+        return queryset
+    rule = SCOPED_MODELS.get(queryset.model)
+    if scope is None or rule is None:
+        return queryset.none()
+    return queryset.filter(rule(scope)).distinct()
+
+
+def may_change(user, obj):
+    if scope_of(user) is UNRESTRICTED:
+        return True
+    if obj.pk is None:
+        return True  # new rows are checked by their form and formsets
+    return scoped(type(obj).objects.filter(pk=obj.pk), user).exists()
+
+
+def ensure_groups(**kwargs):
+    """Create the two editor groups with their permissions; safe to run after every migrate."""
+    from django.contrib.auth.models import Group, Permission
+
+    agreements = Permission.objects.filter(content_type__app_label="agreements")
+    registry, _ = Group.objects.get_or_create(name=REGISTRY_EDITORS)
+    registry.permissions.set(agreements.exclude(content_type__model="editorprofile"))
+    municipal, _ = Group.objects.get_or_create(name=MUNICIPALITY_EDITORS)
+    codenames = [
+        f"{action}_{model}" for model in EDITABLE for action in ("add", "change", "delete", "view")
+    ] + [f"view_{model}" for model in VIEW_ONLY]
+    municipal.permissions.set(agreements.filter(codename__in=codenames))
