@@ -13,7 +13,7 @@ TEST_ENV := DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-key-for-tests-only}
 	DJANGO_SECURE_SSL_REDIRECT=false \
 	DJANGO_STATICFILES_STORAGE=django.contrib.staticfiles.storage.StaticFilesStorage
 
-.PHONY: run test lint format messages superuser seed serve-prod backup restore clean
+.PHONY: run test lint format messages superuser seed serve-prod backup restore bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,10 @@ messages: $(STAMP)
 	$(DEV_ENV) $(MANAGE) makemessages -l en --no-location \
 		--ignore=.venv --ignore=node_modules --ignore=tests --ignore=test-artifacts
 	$(DEV_ENV) $(MANAGE) compilemessages --ignore=.venv --ignore=node_modules
+
+# National-scale benchmark on the local PostgreSQL (see bench/benchmark.py; about 5 minutes).
+bench: $(STAMP)
+	$(BIN)/python bench/benchmark.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3

@@ -37,7 +37,7 @@ from .models import (
     SourceDocument,
     StaffingCommitment,
 )
-from .models.base import VersionedModel
+from .models.base import VersionedModel, count_of
 from .roles import UNRESTRICTED, may_change, scope_of, scoped
 
 
@@ -250,7 +250,7 @@ class CooperationAdmin(ScopedAdmin):
             super()
             .get_queryset(request)
             .annotate(
-                n_parties=Count("parties", distinct=True),
+                n_parties=count_of(Party, "cooperation"),
                 current_total_fte=StaffingCommitment.objects.current().total_fte_subquery(
                     "cooperation"
                 ),
@@ -399,6 +399,10 @@ class PlannedProcurementAdmin(ScopedAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("buyers__municipality")
 
+    def get_search_results(self, request, queryset, search_term):
+        # The public full-text search (GIN on PostgreSQL), not LIKE over 100,000 rows.
+        return queryset.search(search_term), False
+
     @admin.display(description=_("köpare"))
     def buyer_list(self, obj):
         return ", ".join(str(b.municipality) for b in obj.buyers.all())
@@ -426,7 +430,13 @@ class CitationAdmin(ScopedAdmin):
     scoped_fields = tuple(CITABLE_FIELDS)
     list_display = ["key", "source", "short_quote", "target_display", "field_name"]
     list_filter = ["source"]
-    list_select_related = ["source"]
+    # Newest first by primary key: sorting by source title joins and sorts every citation.
+    ordering = ["-pk"]
+
+    def get_queryset(self, request):
+        # target_display reads the target and its page address: join them, not one query a row.
+        return super().get_queryset(request).with_targets()
+
     search_fields = ["key", "quote"]
     autocomplete_fields = ["source"]
 

@@ -9,6 +9,8 @@ class I18nSitemap(Sitemap):
     i18n = True
     alternates = True
     x_default = True
+    # Items per page; with two languages each page holds twice as many addresses.
+    limit = 2500
 
 
 class StaticSitemap(I18nSitemap):

@@ -3,7 +3,7 @@
 from functools import cache
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -127,29 +127,55 @@ class MunicipalityDetail(DetailView):
 
     def get_context_data(self, **kwargs):
         municipality = self.object
-        parties = list(municipality.parties.select_related("cooperation").order_by("cooperation"))
-        financed = list(StaffingCommitment.objects.history().filter(financer=municipality))
-        hosted = list(StaffingCommitment.objects.history().filter(post__employer=municipality))
-        claims = list(Claim.objects.filter(made_by=municipality))
-        procurements = list(
-            PlannedProcurement.objects.public().filter(buyers__municipality=municipality)
+        # Each list shows at most DETAIL_LIMIT rows; one more is fetched to know if there are more.
+        parties = _Bounded(
+            municipality.parties.select_related("cooperation").order_by("cooperation__name")
+        )
+        financed = _Bounded(StaffingCommitment.objects.history().filter(financer=municipality))
+        hosted = _Bounded(StaffingCommitment.objects.history().filter(post__employer=municipality))
+        claims = _Bounded(Claim.objects.filter(made_by=municipality))
+        procurements = _Bounded(
+            PlannedProcurement.objects.public()
+            .filter(buyers__municipality=municipality)
+            .order_by("procurement_year", "title", "pk")
         )
         citations = attach_citations(
-            list(Citation.objects.about_municipality(municipality)),
-            party=parties,
-            commitment=financed + hosted,
-            claim=claims,
-            procurement=procurements,
+            list(
+                Citation.objects.for_display().filter(
+                    Q(municipality=municipality)
+                    | Q(party__in=parties.rows)
+                    | Q(commitment__in=financed.rows + hosted.rows)
+                    | Q(claim__in=claims.rows)
+                    | Q(procurement__in=procurements.rows)
+                )
+            ),
+            party=parties.rows,
+            commitment=financed.rows + hosted.rows,
+            claim=claims.rows,
+            procurement=procurements.rows,
         )
         return super().get_context_data(
-            parties=parties,
-            financed=financed,
-            hosted=hosted,
-            claims=claims,
-            procurements=procurements,
+            parties=parties.rows,
+            more_parties=parties.more,
+            financed=financed.rows,
+            more_financed=financed.more,
+            hosted=hosted.rows,
+            more_hosted=hosted.more,
+            claims=claims.rows,
+            procurements=procurements.rows,
+            more_procurements=procurements.more,
             sources=_unique_sources(citations),
             **kwargs,
         )
+
+
+DETAIL_LIMIT = 50
+
+
+class _Bounded:
+    def __init__(self, queryset, limit=DETAIL_LIMIT):
+        rows = list(queryset[: limit + 1])
+        self.rows, self.more = rows[:limit], len(rows) > limit
 
 
 class CooperationList(FilteredListView):

@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Below the header middleware, so cached responses get fresh security headers too.
+    "agreements.cache.PublicPageCacheMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # django-axes wants to be last.
     "axes.middleware.AxesMiddleware",
@@ -264,3 +266,18 @@ OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", "ocds-samver")
 OPEN_DATA_LICENSE_URL = os.environ.get(
     "OPEN_DATA_LICENSE_URL", "https://creativecommons.org/publicdomain/zero/1.0/"
 )
+
+# --- Cache ---------------------------------------------------------------------------------
+# Set DJANGO_CACHE_URL=redis://host:6379/1 when more than one worker or server runs: the cache
+# and its invalidation are then shared. Without it each process keeps its own small cache.
+if os.environ.get("DJANGO_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["DJANGO_CACHE_URL"],
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Public pages: cached until the next change of the registry, at most this long.
+PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 300)

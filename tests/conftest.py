@@ -18,6 +18,14 @@ def domain_models():
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    # The page cache lives in memory across tests; each test starts without it.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Personas are created per test; the production hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

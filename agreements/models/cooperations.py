@@ -52,7 +52,15 @@ class CooperationQuerySet(SearchableQuerySetMixin, NaturalKeyQuerySet):
             models.Prefetch("objections", queryset=Objection.objects.select_related("raised_by")),
             models.Prefetch("led_to", queryset=Cooperation.objects.order_by("name")),
             models.Prefetch("arose_from", queryset=Cooperation.objects.order_by("name")),
-            models.Prefetch("procurements", queryset=PlannedProcurement.objects.public()),
+            # Bounded: a long-running cooperation may list many procurements. A sliced prefetch
+            # needs to_attr (Django cannot re-filter a slice on the related manager).
+            models.Prefetch(
+                "procurements",
+                queryset=PlannedProcurement.objects.public().order_by("procurement_year", "pk")[
+                    :50
+                ],
+                to_attr="listed_procurements",
+            ),
         )
 
 
@@ -119,6 +127,11 @@ class Cooperation(TimestampedModel):
         verbose_name = _("samverkan")
         verbose_name_plural = _("samverkan")
         ordering = ["name"]
+        indexes = [
+            models.Index(fields=["name"], name="cooperation_name_idx"),
+            models.Index(fields=["status", "name"], name="cooperation_status_idx"),
+            models.Index(fields=["form", "name"], name="cooperation_form_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=dates_in_order(),

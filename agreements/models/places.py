@@ -9,6 +9,7 @@ from .base import (
     HttpsURLField,
     NaturalKeyQuerySet,
     TimestampedModel,
+    count_of,
     natural_key_manager,
     slug_validator,
 )
@@ -55,10 +56,11 @@ class County(models.Model):
 class MunicipalityQuerySet(NaturalKeyQuerySet):
     def public(self):
         """For public lists: counts and current financing by annotation, not per row."""
+        from .cooperations import Party
         from .staffing import StaffingCommitment
 
         return self.select_related("county").annotate(
-            cooperation_count=models.Count("parties", distinct=True),
+            cooperation_count=count_of(Party, "municipality"),
             current_financed_fte=StaffingCommitment.objects.current().total_fte_subquery(
                 "financer"
             ),
@@ -95,6 +97,7 @@ class Municipality(TimestampedModel):
         verbose_name = _("kommun")
         verbose_name_plural = _("kommuner")
         ordering = ["name"]
+        indexes = [models.Index(fields=["name"], name="municipality_name_idx")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(code__regex=r"^[0-9]{4}$"),

@@ -84,6 +84,8 @@ class PlannedProcurement(TimestampedModel):
         _("CPV-kod"),
         max_length=10,
         blank=True,
+        # db_index also gives PostgreSQL a pattern index for the "starts with" filter.
+        db_index=True,
         validators=[
             RegexValidator(
                 CPV_PATTERN,
@@ -115,6 +117,12 @@ class PlannedProcurement(TimestampedModel):
         verbose_name = _("planerad upphandling")
         verbose_name_plural = _("planerade upphandlingar")
         ordering = ["procurement_year", "title"]
+        indexes = [
+            models.Index(fields=["procurement_year", "title", "id"], name="procurement_order_idx"),
+            models.Index(fields=["status"], name="procurement_status_idx"),
+            models.Index(fields=["contract_start_year"], name="procurement_contract_idx"),
+            models.Index(fields=["title"], name="procurement_title_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(procurement_year__isnull=True)

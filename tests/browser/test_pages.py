@@ -24,11 +24,18 @@ EXTRA_PATHS = [
 ]
 
 
-def _sitemap_paths(page, base):
-    response = page.goto(f"{base}/sitemap.xml")
+def _locs(page, url):
+    response = page.goto(url)
     assert response.status == 200, response.body()[:2000]
-    root = ET.fromstring(response.body())
-    return sorted({loc.text.removeprefix(base) for loc in root.iterfind(".//sm:loc", SITEMAP_NS)})
+    return [loc.text for loc in ET.fromstring(response.body()).iterfind(".//sm:loc", SITEMAP_NS)]
+
+
+def _sitemap_paths(page, base):
+    """Every address in every section of the sitemap index."""
+    paths = set()
+    for section in _locs(page, f"{base}/sitemap.xml"):
+        paths.update(loc.removeprefix(base) for loc in _locs(page, section))
+    return sorted(paths)
 
 
 def _all_paths(page, base):

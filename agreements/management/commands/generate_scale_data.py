@@ -1,0 +1,261 @@
+"""Synthetic national-scale data for benchmarks. Never loaded by default; never real.
+
+Every synthetic row says so where people look: names start with "SYNTETISK", slugs with
+"syntetisk-", the counties are "Syntetiskt län (testdata)", and every citation points at a
+source titled as synthetic test data. Municipality codes 9000-9999 are not used by Sweden.
+"""
+
+import random
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from agreements.cache import bump_generation
+from agreements.models import (
+    Citation,
+    Cooperation,
+    County,
+    Municipality,
+    Objection,
+    Party,
+    PlannedProcurement,
+    Post,
+    ProcurementBuyer,
+    SourceDocument,
+    StaffingCommitment,
+)
+from agreements.search import build_search_document
+
+MARK = "SYNTETISK"
+SLUG = "syntetisk"
+BASE_TIME = datetime(2026, 1, 1, tzinfo=UTC)
+TOPICS = [
+    "livsmedel", "skolskjuts", "städtjänster", "vinterväghållning", "IT-drift", "hemtjänst",
+    "fordon", "kontorsmaterial", "byggentreprenad", "konsulttjänster", "energi", "tolktjänster",
+    "avfallshantering", "möbler", "läromedel", "parkskötsel", "fastighetsservice", "telefoni",
+]  # fmt: skip
+WORDS = [
+    "upphandling", "avtal", "samordning", "ramavtal", "förnyelse", "kommunerna", "gemensam",
+    "leverans", "kvalitet", "uppföljning", "krav", "anbud", "utvärdering", "volymer", "priser",
+    "hållbarhet", "miljökrav", "direktupphandling", "inköp", "beställare",
+]  # fmt: skip
+CPV = [
+    "15000000-8", "60130000-8", "90910000-9", "90620000-9", "72000000-5", "85312000-9",
+    "34100000-8", "30192000-1", "45000000-7", "79400000-8", "09300000-2", "79540000-1",
+]  # fmt: skip
+ROLES = ["participant", "participant", "observer"]
+
+
+class Command(BaseCommand):
+    help = "Generate synthetic national-scale data (clearly marked) for benchmarks."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--municipalities", type=int, default=290)
+        parser.add_argument("--cooperations", type=int, default=5000)
+        parser.add_argument("--procurements", type=int, default=100_000)
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed (deterministic).")
+        parser.add_argument("--batch-size", type=int, default=5000)
+        parser.add_argument(
+            "--replace", action="store_true", help="Delete earlier synthetic data first."
+        )
+
+    def handle(self, *args, **opts):
+        if not 1 <= opts["municipalities"] <= 1000:
+            raise CommandError("--municipalities must be between 1 and 1000 (codes 9000-9999).")
+        if opts["cooperations"] < 0 or opts["procurements"] < 0:
+            raise CommandError("Counts cannot be negative.")
+        self.rng = random.Random(opts["seed"])
+        self.batch = opts["batch_size"]
+        started = time.monotonic()
+        with transaction.atomic():
+            if opts["replace"]:
+                self.delete_synthetic()
+            elif Municipality.objects.filter(slug__startswith=f"{SLUG}-").exists():
+                raise CommandError("Synthetic data exists already; use --replace.")
+            municipalities = self.municipalities(opts["municipalities"])
+            sources = self.sources(municipalities)
+            self.cooperations(opts["cooperations"], municipalities, sources)
+            self.procurements(opts["procurements"], municipalities, sources)
+        # Bulk inserts send no signals: invalidate cached pages explicitly.
+        bump_generation(Municipality)
+        self.stdout.write(
+            self.style.SUCCESS(f"Synthetic data generated in {time.monotonic() - started:.1f} s")
+        )
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def when(self):
+        return BASE_TIME + timedelta(minutes=self.rng.randrange(0, 60 * 24 * 300))
+
+    def text(self, n=12):
+        return " ".join(self.rng.choice(WORDS) for _ in range(n)).capitalize() + "."
+
+    def create(self, model, rows):
+        created = model.objects.bulk_create(rows, batch_size=self.batch)
+        self.stdout.write(f"  {model._meta.verbose_name_plural}: {len(created)}")
+        return created
+
+    def delete_synthetic(self):
+        prefix = f"{SLUG}-"
+        Citation.objects.filter(source__slug__startswith=prefix).delete()
+        PlannedProcurement.objects.filter(slug__startswith=prefix).delete()
+        StaffingCommitment.objects.filter(cooperation__slug__startswith=prefix).update(
+            supersedes=None
+        )
+        Cooperation.objects.filter(slug__startswith=prefix).delete()
+        Post.objects.filter(slug__startswith=prefix).delete()
+        SourceDocument.objects.filter(slug__startswith=prefix).delete()
+        Municipality.objects.filter(slug__startswith=prefix).delete()
+        County.objects.filter(name__startswith="Syntetiskt län").delete()
+
+    # --- generators --------------------------------------------------------------------------
+
+    def municipalities(self, count):
+        codes = [f"{9000 + i}" for i in range(count)]
+        counties = {
+            c.code: c
+            for c in self.create(
+                County,
+                [County(code=p, name=f"Syntetiskt län {p} (testdata)")
+                 for p in sorted({code[:2] for code in codes})],
+            )
+        }  # fmt: skip
+        return self.create(
+            Municipality,
+            [
+                Municipality(
+                    name=f"{MARK} kommun {code}", slug=f"{SLUG}-{code}", code=code,
+                    county=counties[code[:2]], updated_at=self.when(),
+                )
+                for code in codes
+            ],
+        )  # fmt: skip
+
+    def sources(self, municipalities):
+        return self.create(
+            SourceDocument,
+            [
+                SourceDocument(
+                    slug=f"{SLUG}-kalla-{m.code}",
+                    title=f"{MARK}A TESTDATA – inga verkliga uppgifter ({m.code})",
+                    kind=SourceDocument.Kind.OTHER, issuing_municipality=m,
+                    updated_at=self.when(),
+                )
+                for m in municipalities
+            ],
+        )  # fmt: skip
+
+    def cooperations(self, count, municipalities, sources):
+        rng = self.rng
+        forms = [f for f, _ in Cooperation.Form.choices]
+        rows, members = [], []
+        for i in range(count):
+            form = rng.choice(forms)
+            chosen = rng.sample(municipalities, rng.randint(2, 4))
+            binding = form not in Cooperation.NON_BINDING_FORMS and rng.random() < 0.8
+            host = chosen[0] if form in ("agreement", "joint_committee") else None
+            name = f"{MARK} samverkan {i:05d}: {rng.choice(TOPICS)}"
+            description = self.text()
+            rows.append(
+                Cooperation(
+                    name=name, slug=f"{SLUG}-samverkan-{i:05d}", form=form,
+                    legally_binding=binding, host=host,
+                    status=rng.choice(["proposed", "active", "active", "ended", "rejected"]),
+                    description=description, updated_at=self.when(),
+                    search_document=build_search_document(name, description, ""),
+                )
+            )  # fmt: skip
+            members.append((chosen, host))
+        cooperations = self.create(Cooperation, rows)
+        parties, posts, plan = [], [], []
+        for coop, (chosen, host) in zip(cooperations, members, strict=True):
+            for m in chosen:
+                role = "host" if m == host else rng.choice(ROLES)
+                parties.append(Party(cooperation=coop, municipality=m, role=role))
+            if host is not None:
+                posts.append(Post(employer=host, slug=f"{SLUG}-tjanst-{coop.pk}",
+                                  name=f"{MARK} upphandlartjänst {coop.pk}"))  # fmt: skip
+                plan.append((coop, [m for m in chosen if m != host][:2]))
+        self.create(Party, parties)
+        posts = self.create(Post, posts)
+        first, second = [], []
+        for post, (coop, financers) in zip(posts, plan, strict=True):
+            for m in financers:
+                first.append(StaffingCommitment(
+                    cooperation=coop, post=post, financer=m, sequence=1,
+                    fte=Decimal(rng.choice(["0.20", "0.25", "0.30"])),
+                ))  # fmt: skip
+        first = self.create(StaffingCommitment, first)
+        for old in first:
+            if rng.random() < 0.5:
+                second.append(StaffingCommitment(
+                    cooperation_id=old.cooperation_id, post_id=old.post_id,
+                    financer_id=old.financer_id, sequence=2, supersedes=old,
+                    fte=Decimal(rng.choice(["0.40", "0.50"])),
+                ))  # fmt: skip
+        self.create(StaffingCommitment, second)
+        objections = [
+            Objection(cooperation=c, position=1, argument=self.text(6))
+            for c in cooperations
+            if c.form == "study"
+        ]
+        self.create(Objection, objections)
+        by_code = {s.issuing_municipality_id: s for s in sources}
+        self.create(
+            Citation,
+            [
+                Citation(source=by_code[chosen[0].pk], key=f"{SLUG}-samverkan-{c.pk}",
+                         quote=f"{MARK}T CITAT {c.pk}", cooperation=c)
+                for c, (chosen, _host) in zip(cooperations, members, strict=True)
+            ],
+        )  # fmt: skip
+        self.cooperation_pool = cooperations
+
+    def procurements(self, count, municipalities, sources):
+        rng = self.rng
+        statuses = [s for s, _ in PlannedProcurement.Status.choices]
+        pool = getattr(self, "cooperation_pool", [])
+        created_total = 0
+        by_code = {s.issuing_municipality_id: s for s in sources}
+        for start in range(0, count, self.batch):
+            rows, buyers_for = [], []
+            for i in range(start, min(count, start + self.batch)):
+                year = rng.randint(2025, 2030)
+                title = f"{MARK} upphandling {i:06d}: {rng.choice(TOPICS)}"
+                description = self.text()
+                cpv = rng.choice(CPV) if rng.random() < 0.7 else ""
+                value = None
+                if rng.random() < 0.5:
+                    value = Decimal(rng.randrange(100_000, 50_000_000, 1000))
+                rows.append(
+                    PlannedProcurement(
+                        title=title, slug=f"{SLUG}-upphandling-{i:06d}", description=description,
+                        status=rng.choice(statuses), procurement_year=year,
+                        contract_start_year=year + rng.randint(0, 2), cpv_code=cpv,
+                        estimated_value=value, currency="SEK" if value is not None else "",
+                        cooperation=rng.choice(pool) if pool and rng.random() < 0.3 else None,
+                        updated_at=self.when(),
+                        search_document=build_search_document(title, description, "", cpv),
+                    )
+                )  # fmt: skip
+                n = 1 if rng.random() < 0.75 else rng.randint(2, 3)
+                buyers_for.append(rng.sample(municipalities, n))
+            created = PlannedProcurement.objects.bulk_create(rows, batch_size=self.batch)
+            buyers, citations = [], []
+            for procurement, chosen in zip(created, buyers_for, strict=True):
+                for j, m in enumerate(chosen):
+                    buyers.append(
+                        ProcurementBuyer(procurement=procurement, municipality=m, is_lead=j == 0)
+                    )
+                if procurement.pk % 10 == 0:
+                    citations.append(Citation(
+                        source=by_code[chosen[0].pk], key=f"{SLUG}-upphandling-{procurement.pk}",
+                        quote=f"{MARK}T CITAT {procurement.pk}", procurement=procurement,
+                    ))  # fmt: skip
+            ProcurementBuyer.objects.bulk_create(buyers, batch_size=self.batch)
+            Citation.objects.bulk_create(citations, batch_size=self.batch)
+            created_total += len(created)
+        self.stdout.write(f"  planerade upphandlingar: {created_total}")

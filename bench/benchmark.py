@@ -1,0 +1,272 @@
+#!/usr/bin/env python
+"""make bench: the registry at national scale on PostgreSQL, under the production server.
+
+For every public page kind, the API lists and the admin changelists it measures SQL queries
+per page, p50/p95 latency under concurrency (wrk) and throughput relative to /healthz on the
+same server in the same run. It prints a table, writes it to bench/results.md and into the
+README between the bench markers.
+"""
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.md"
+README = ROOT / "README.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+PUBLIC = [
+    ("home", "/"),
+    ("municipality list", "/kommuner/"),
+    ("municipality detail", "/kommuner/syntetisk-9001/"),
+    ("cooperation list", "/samverkan/"),
+    ("cooperation list, filtered", "/samverkan/?municipality=syntetisk-9002&status=active"),
+    ("cooperation detail", "/samverkan/syntetisk-samverkan-00001/"),
+    ("procurement list", "/upphandlingar/"),
+    ("procurement list, page 100", "/upphandlingar/?page=100"),
+    ("procurement list, filtered", "/upphandlingar/?procurement_year=2027&joint=1&cpv=7731"),
+    ("procurement detail", "/upphandlingar/syntetisk-upphandling-050000/"),
+    ("source list", "/kallor/"),
+    ("source detail", "/kallor/askersund-svar-interpellation-upphandling/"),
+    ("English cooperation detail", "/en/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/"),
+    # Last: searches are never cached, and their backlog would slow whatever ran next.
+    ("search, 100k procurements", "/upphandlingar/?q=vinterv%C3%A4gh%C3%A5llning+ramavtal"),
+]
+API = [
+    ("API municipalities", "/api/v1/municipalities/"),
+    ("API cooperations", "/api/v1/cooperations/"),
+    ("API procurements", "/api/v1/procurements/"),
+    ("API procurements, filtered", "/api/v1/procurements/?municipality=syntetisk-9003"),
+    ("API sources", "/api/v1/sources/"),
+    ("API citations", "/api/v1/citations/"),
+    ("OCDS releases", "/api/v1/ocds/releases/"),
+]
+ADMIN = [
+    ("admin cooperations", "/admin/agreements/cooperation/"),
+    ("admin procurements", "/admin/agreements/plannedprocurement/"),
+    ("admin commitments", "/admin/agreements/staffingcommitment/"),
+    ("admin parties", "/admin/agreements/party/"),
+    ("admin citations", "/admin/agreements/citation/"),
+    ("admin municipalities", "/admin/agreements/municipality/"),
+    ("admin procurement search", "/admin/agreements/plannedprocurement/?q=vinter"),
+]
+COUNT_QUERIES = """
+import json, sys
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+paths, cookie = json.loads(sys.stdin.read())
+client = Client(HTTP_HOST="127.0.0.1")
+client.cookies["sessionid"] = cookie
+counts = {}
+for path in paths:
+    with CaptureQueriesContext(connection) as ctx:
+        status = client.get(path).status_code
+    counts[path] = [len(ctx.captured_queries), status]
+print(json.dumps(counts))
+"""
+ADMIN_SESSION = """
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_staff": True,
+    "is_superuser": True})
+session = SessionStore()
+session["_auth_user_id"] = str(user.pk)
+session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+session["_auth_user_hash"] = user.get_session_auth_hash()
+session.set_expiry(3600)
+session.save()
+print(session.session_key)
+"""
+
+
+def manage(env, *args, stdin=None):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, input=stdin, text=True,
+        capture_output=True, check=True,
+    ).stdout  # fmt: skip
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    if os.geteuid() != 0:
+        sys.exit("wrk is needed: apt-get install wrk (as root)")
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True,
+                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})  # fmt: skip
+
+
+def fresh_database(server, name):
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+        return conn.execute("SHOW server_version").fetchone()[0]
+
+
+def wrk(url, connections, duration, cookie=None):
+    cmd = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{duration}s",
+           "-s", str(ROOT / "bench" / "report.lua"), url]  # fmt: skip
+    if cookie:
+        cmd[1:1] = ["-H", f"Cookie: sessionid={cookie}"]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    # Requests still queued when wrk stops must not slow the next measurement.
+    time.sleep(2)
+    result = json.loads(out.strip().splitlines()[-1])
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    return result
+
+
+def wait_for(url, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    sys.exit(f"server did not answer at {url}")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432")
+    parser.add_argument("--database", default="registry_bench")
+    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--duration", type=int, default=5, help="seconds per URL")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() * 2 + 1)
+    args = parser.parse_args()
+    ensure_wrk()
+
+    pg_version = fresh_database(args.server, args.database)
+    base = f"http://127.0.0.1:{args.port}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},
+        "DATABASE_URL": f"{args.server}/{args.database}",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SECURE_COOKIES": "false",
+        "DJANGO_CONN_MAX_AGE": "60",
+        "GUNICORN_BIND": f"127.0.0.1:{args.port}",
+        "GUNICORN_WORKERS": str(args.workers),
+        "GUNICORN_ACCESSLOG": "",
+        # The workers share the page cache, as several servers would in production.
+        "DJANGO_CACHE_URL": os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/1"),
+    }
+    print(f"Database {args.database} on PostgreSQL {pg_version}; migrating ...", flush=True)
+    manage(env, "migrate", "--noinput")
+    started = time.monotonic()
+    manage(env, "loaddata", "fixtures/seed.json")
+    seed_seconds = time.monotonic() - started
+    print(f"Seed fixtures loaded in {seed_seconds:.2f} s; generating national data ...", flush=True)
+    started = time.monotonic()
+    manage(env, "generate_scale_data")
+    generate_seconds = time.monotonic() - started
+    print(f"National data generated in {generate_seconds:.1f} s", flush=True)
+    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
+    manage(env, "shell", "--no-imports", "-c", "from django.core.cache import cache; cache.clear()")
+    cookie = manage(env, "shell", "--no-imports", "-c", ADMIN_SESSION).strip()
+    manage(env, "shell", "--no-imports", "-c", "from django.db import connection; "
+           "connection.cursor().execute('ANALYZE')")  # fmt: skip
+
+    pages = PUBLIC + API + ADMIN
+    paths = json.dumps([[p for _, p in pages], cookie])
+    counts = json.loads(manage(env, "shell", "--no-imports", "-c", COUNT_QUERIES, stdin=paths))
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "registry.wsgi", "-c", "registry/gunicorn.conf.py"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for(f"{base}/healthz")
+        # Warm up as the measured clients will ask: anonymous for public pages (filling the
+        # shared cache), with the staff session for the admin.
+        for _, path in PUBLIC + API:
+            urllib.request.urlopen(base + path).read()
+        for _, path in ADMIN:
+            urllib.request.urlopen(
+                urllib.request.Request(base + path, headers={"Cookie": f"sessionid={cookie}"})
+            ).read()
+        health = wrk(f"{base}/healthz", args.connections, args.duration)
+        rows = []
+        for name, path in PUBLIC + API:
+            print(f"  {name} ...", flush=True)
+            r = wrk(base + path, args.connections, args.duration)
+            rows.append(("public" if (name, path) in PUBLIC else "api", name, path, r))
+        # Searches are never cached: measure the database at 16 connections too.
+        for name, path in ADMIN:
+            print(f"  {name} ...", flush=True)
+            rows.append(("admin", name, path, wrk(base + path, 1, args.duration, cookie)))
+        search_single = wrk(base + PUBLIC[-1][1], 1, args.duration)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    lines = [
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()}: {os.cpu_count()} CPU "
+        f"cores, {platform.machine()}, Python {platform.python_version()}, PostgreSQL "
+        f"{pg_version}, gunicorn with {args.workers} workers, wrk {args.duration} s per URL.",
+        "",
+        f"Seed fixtures load: **{seed_seconds:.2f} s** (target < 2 s). National data set "
+        f"(290 municipalities, 5,000 cooperations, 100,000 planned procurements): generated in "
+        f"**{generate_seconds:.1f} s** (target < 300 s).",
+        "",
+        f"`/healthz` at {args.connections} connections: {health['rps']:.0f} req/s, "
+        f"p50 {health['p50']:.1f} ms, p95 {health['p95']:.1f} ms.",
+        f"Search across 100,000 procurements, one connection: p50 "
+        f"**{search_single['p50']:.1f} ms** (target < 100 ms).",
+        "",
+        "| kind | page | SQL queries | connections | p50 ms | p95 ms | req/s | vs /healthz "
+        "| errors | targets |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    failures = []
+    for kind, name, path, r in rows:
+        queries, status = counts[path]
+        ratio = r["rps"] / health["rps"]
+        conns = 1 if kind == "admin" else args.connections
+        if kind == "admin":
+            ok = r["p50"] < 300 and status == 200
+            target = "p50 < 300 ms"
+        else:
+            ok = queries <= 10 and ratio >= 0.30 and r["p95"] < 50 and status == 200
+            target = "≤ 10 queries, ≥ 30 % of /healthz, p95 < 50 ms"
+        ok = ok and r["errors"] == 0 and r["non2xx"] == 0
+        if not ok:
+            failures.append(name)
+        lines.append(
+            f"| {kind} | {name} (`{path}`) | {queries} | {conns} | {r['p50']:.1f} | "
+            f"{r['p95']:.1f} | {r['rps']:.0f} | {ratio:.0%} | {r['errors'] + r['non2xx']} | "
+            f"{'met' if ok else '**not met**'}: {target} |"
+        )
+    for check, ok in [("seed load", seed_seconds < 2), ("generation", generate_seconds < 300),
+                      ("search p50", search_single["p50"] < 100)]:  # fmt: skip
+        if not ok:
+            failures.append(check)
+    lines += ["", "Targets not met: " + (", ".join(failures) if failures else "none") + "."]
+    table = "\n".join(lines)
+    print("\n" + table)
+    RESULTS.write_text(f"# Benchmark results\n\n{table}\n", encoding="utf-8")
+    readme = README.read_text(encoding="utf-8")
+    if START in readme and END in readme:
+        head, rest = readme.split(START, 1)
+        README.write_text(head + START + "\n" + table + "\n" + END + rest.split(END, 1)[1])
+    print(f"\nWritten to {RESULTS.relative_to(ROOT)} and the README.")
+
+
+if __name__ == "__main__":
+    main()
