@@ -41,3 +41,13 @@ def staff_client(client, django_user_model):
     user = django_user_model.objects.create_superuser("redaktor", "redaktor@example.se", "x")
     client.force_login(user)
     return client
+
+
+def count_queries(client, path):
+    """How many SQL queries one GET of `path` makes (and that it answers 200)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(path).status_code == 200
+    return len(ctx.captured_queries)

@@ -7,12 +7,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from jsonschema import Draft4Validator, FormatChecker
 from openapi_spec_validator import validate
 from referencing import Registry, Resource
 
+from .conftest import count_queries
 from .growth import grow
 
 pytestmark = pytest.mark.django_db
@@ -363,12 +362,6 @@ API_PAGES = {
 }
 
 
-def _count(client, path):
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(path).status_code == 200
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.parametrize(("path", "budget"), API_PAGES.items(), ids=API_PAGES.keys())
 def test_api_query_budget(seed, client, django_assert_max_num_queries, path, budget):
     with django_assert_max_num_queries(budget):
@@ -378,6 +371,6 @@ def test_api_query_budget(seed, client, django_assert_max_num_queries, path, bud
 @pytest.mark.parametrize("path", API_PAGES, ids=API_PAGES.keys())
 def test_api_queries_stay_constant_when_data_grows_tenfold(seed, client, path):
     grow(4)
-    before = _count(client, path)
+    before = count_queries(client, path)
     grow(36)
-    assert _count(client, path) == before
+    assert count_queries(client, path) == before

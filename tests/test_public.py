@@ -3,11 +3,10 @@
 import re
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from agreements.models import Citation, normalize_space
 
+from .conftest import count_queries
 from .growth import grow
 
 pytestmark = pytest.mark.django_db
@@ -314,12 +313,6 @@ PAGES = {
 }
 
 
-def _count(client, path):
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(path).status_code == 200
-    return len(ctx.captured_queries)
-
-
 @pytest.mark.parametrize(("path", "budget"), PAGES.items(), ids=PAGES.keys())
 def test_query_budget_per_page(seed, client, django_assert_max_num_queries, path, budget):
     with django_assert_max_num_queries(budget):
@@ -329,9 +322,9 @@ def test_query_budget_per_page(seed, client, django_assert_max_num_queries, path
 @pytest.mark.parametrize("path", PAGES, ids=PAGES.keys())
 def test_queries_stay_constant_when_data_grows_tenfold(seed, client, path):
     grow(4)
-    before = _count(client, path)
+    before = count_queries(client, path)
     grow(36)
-    assert _count(client, path) == before
+    assert count_queries(client, path) == before
 
 
 def test_query_budget_holds_with_a_long_change_history(seed, client, django_assert_max_num_queries):
