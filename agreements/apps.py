@@ -10,7 +10,9 @@ class AgreementsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import signals  # noqa: F401 - connects the receivers
+        # Both connect signal receivers; cache's invalidation must run in every process
+        # (loaddata from the command line too), not only where the middleware is loaded.
+        from . import cache, signals  # noqa: F401
         from .roles import ensure_groups
 
         post_migrate.connect(ensure_groups, sender=self, dispatch_uid="agreements-ensure-groups")

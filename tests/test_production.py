@@ -299,3 +299,14 @@ def test_staff_and_searches_are_never_served_from_cache(seed, client, admin_user
     with CaptureQueriesContext(connection) as ctx:
         client.get("/samverkan/")
     assert len(ctx.captured_queries) > 0
+
+
+def test_loading_a_fixture_invalidates_cached_pages(seed, client):
+    from django.core.management import call_command
+
+    from agreements.cache import generation
+
+    client.get("/samverkan/")
+    before = generation()
+    call_command("loaddata", "fixtures/seed.json", verbosity=0)
+    assert generation() > before

@@ -21,7 +21,7 @@ from .rest import Pagination
 class MunicipalityViewSet(viewsets.ReadOnlyModelViewSet):
     """Municipalities, with their cooperation count and current financed FTE."""
 
-    # Counts add a GROUP BY, which drops Meta.ordering: order explicitly for stable pages.
+    # A unique tie-breaker keeps pages stable.
     queryset = Municipality.objects.public().order_by("name", "pk")
     serializer_class = serializers.MunicipalitySerializer
     filterset_class = MunicipalityFilter
