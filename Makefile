@@ -46,8 +46,11 @@ format: $(STAMP)
 # axe-core and the Nu HTML checker for the browser suite, pinned in package-lock.json.
 NODE_STAMP := node_modules/.installed
 $(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-	touch $(NODE_STAMP)
+	@if command -v npm >/dev/null; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $(NODE_STAMP); \
+	else \
+		echo "npm not found: the browser checks will be skipped (under CI they fail)."; \
+	fi
 
 test: lint $(NODE_STAMP)
 	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
