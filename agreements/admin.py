@@ -163,17 +163,19 @@ class MunicipalityAdmin(ScopedAdmin):
         return (
             super()
             .get_queryset(request)
+            .public()
             .annotate(
-                financed_fte=StaffingCommitment.objects.current().total_fte_subquery("financer"),
                 hosted_fte=StaffingCommitment.objects.current().total_fte_subquery(
                     "post__employer"
                 ),
             )
         )
 
-    @admin.display(description=_("finansierar nu (heltidstjänster)"), ordering="financed_fte")
+    @admin.display(
+        description=_("finansierar nu (heltidstjänster)"), ordering="current_financed_fte"
+    )
     def current_financed_fte(self, obj):
-        return fte(getattr(obj, "financed_fte", 0) or 0)
+        return fte(getattr(obj, "current_financed_fte", 0) or 0)
 
     @admin.display(description=_("tjänster hos kommunen som finansieras nu"), ordering="hosted_fte")
     def current_hosted_fte(self, obj):

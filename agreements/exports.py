@@ -10,8 +10,6 @@ from django.http import StreamingHttpResponse
 from django.utils.formats import number_format
 from django.utils.translation import get_language
 
-from .charts import format_fte
-
 
 class _Echo:
     def write(self, value):
@@ -26,10 +24,6 @@ def yes_no(value):
 
 def decimal(value):
     return "" if value is None else number_format(value, use_l10n=True)
-
-
-def fte(value):
-    return format_fte(value)
 
 
 def csv_response(rows, columns, filename, request):

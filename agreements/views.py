@@ -39,8 +39,9 @@ def home(request):
                 "total"
             ],
             "open_procurement_count": PlannedProcurement.objects.open().count(),
-            "cooperations": Cooperation.objects.public().order_by("-pk")[:5],
-            "procurements": PlannedProcurement.objects.public().order_by("-pk")[:5],
+            # The home page shows names, form and status only: no parties or buyers to load.
+            "cooperations": Cooperation.objects.order_by("-pk")[:5],
+            "procurements": PlannedProcurement.objects.order_by("-pk")[:5],
         },
     )
 
@@ -117,7 +118,10 @@ class MunicipalityList(FilteredListView):
             (_("Kommunkod"), lambda m: m.code),
             (_("Län"), lambda m: m.county.name),
             (_("Samverkan"), lambda m: m.cooperation_count),
-            (_("Finansierar nu (heltidstjänster)"), lambda m: exports.fte(m.current_financed_fte)),
+            (
+                _("Finansierar nu (heltidstjänster)"),
+                lambda m: charts.format_fte(m.current_financed_fte),
+            ),
             (_("Webbadress"), lambda m: self.request.build_absolute_uri(m.get_absolute_url())),
         ]
 

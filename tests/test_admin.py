@@ -59,7 +59,7 @@ def test_cooperation_page_shows_current_fte_and_history(seed, staff_client):
 
 def test_municipality_list_shows_current_financed_fte(seed, staff_client):
     response = staff_client.get(reverse("admin:agreements_municipality_changelist"))
-    rows = {m.code: m.financed_fte for m in response.context["cl"].result_list}
+    rows = {m.code: m.current_financed_fte for m in response.context["cl"].result_list}
     assert rows["1814"] == Decimal("0.50") and rows["1882"] == Decimal("0.00")
 
 

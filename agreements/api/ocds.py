@@ -35,7 +35,7 @@ def _cpv_id(code):
     return code.split("-")[0]
 
 
-def release(procurement, request):
+def release(procurement):
     buyers = list(procurement.buyers.all())
     lead = next((b for b in buyers if b.is_lead), buyers[0] if len(buyers) == 1 else None)
     parties = []
@@ -109,7 +109,7 @@ def release_package(procurements, request, next_url=None, previous_url=None):
         "publisher": {"name": settings.REGISTRY_PUBLISHER},
         "license": settings.OPEN_DATA_LICENSE_URL,
         "publicationPolicy": request.build_absolute_uri("/api/"),
-        "releases": [release(p, request) for p in procurements],
+        "releases": [release(p) for p in procurements],
     }
     links = {k: v for k, v in (("next", next_url), ("prev", previous_url)) if v}
     if links:

@@ -20,17 +20,13 @@ __all__ = ["Claim", "Cooperation", "Objection", "Party"]
 
 class CooperationQuerySet(SearchableQuerySetMixin, NaturalKeyQuerySet):
     def public(self):
-        """Cooperations for public lists, with party count annotated rather than per row."""
-        return (
-            self.select_related("host")
-            .annotate(party_count=models.Count("parties", distinct=True))
-            .prefetch_related(
-                models.Prefetch(
-                    "parties",
-                    queryset=Party.objects.select_related("municipality").order_by(
-                        "municipality__name"
-                    ),
-                )
+        """Cooperations for public lists, with their parties' names in one extra query."""
+        return self.select_related("host").prefetch_related(
+            models.Prefetch(
+                "parties",
+                queryset=Party.objects.select_related("municipality").order_by(
+                    "municipality__name"
+                ),
             )
         )
 
