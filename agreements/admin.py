@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .forms import (
+    VERSION_FIELD,
     BuyerFormSet,
     CommitmentFormSet,
     PartyFormSet,
@@ -45,7 +46,33 @@ def fte(value):
     return number_format(value, decimal_pos=2)
 
 
-class ScopedAdmin(SimpleHistoryAdmin):
+class VersionFieldMixin:
+    """Renders the version the editor saw with every versioned form and inline row.
+
+    The admin lays out only the fields its `fields`/`fieldsets` name, so a hidden field the
+    form declares would silently go missing from any explicit list, and every save would then
+    look stale. Added here, it travels with whatever fields an admin lists.
+    """
+
+    def _versioned(self):
+        return issubclass(self.model, VersionedModel)
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if self._versioned() and VERSION_FIELD not in fields:
+            fields.append(VERSION_FIELD)
+        return fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if not self._versioned() or VERSION_FIELD in flatten_fieldsets(fieldsets):
+            return fieldsets
+        (name, options), *rest = fieldsets
+        first = (name, {**options, "fields": [*options["fields"], VERSION_FIELD]})
+        return [first, *rest]
+
+
+class ScopedAdmin(VersionFieldMixin, SimpleHistoryAdmin):
     """History, stale-save protection and the municipality scope, for every edited model.
 
     `own_fields` may only point at the editor's own municipality; `scoped_fields` only at rows
@@ -104,7 +131,7 @@ class ScopedAdmin(SimpleHistoryAdmin):
         return form
 
 
-class ScopedInline:
+class ScopedInline(VersionFieldMixin):
     """Inline rows: stale-save protection, and the editor handed to the formset's rules."""
 
     form = VersionedModelForm

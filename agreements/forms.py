@@ -20,6 +20,9 @@ def _display(obj, field_name):
     return str(value)
 
 
+VERSION_FIELD = "seen_version"
+
+
 class VersionedModelForm(forms.ModelForm):
     """Carries the version the editor saw; a save after someone else's save is refused.
 

@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+PASSWORD = "Ett-långt-lösenord-för-test-2026"
 SEED_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "seed.json"
 
 
@@ -51,3 +52,39 @@ def count_queries(client, path):
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(path).status_code == 200
     return len(ctx.captured_queries)
+
+
+@pytest.fixture
+def personas(seed, django_user_model):
+    """Editors as the roles exist: superuser, registry editor, two municipalities, an outsider."""
+    from django.contrib.auth.models import Group
+
+    from agreements.models import EditorProfile, Municipality
+    from agreements.roles import MUNICIPALITY_EDITORS, REGISTRY_EDITORS
+
+    def make(name, group=None, municipality=None, superuser=False):
+        user = django_user_model.objects.create_user(
+            name, password=PASSWORD, is_staff=True, is_superuser=superuser
+        )
+        if group:
+            user.groups.add(Group.objects.get(name=group))
+        if municipality:
+            EditorProfile.objects.create(
+                user=user, municipality=Municipality.objects.get(code=municipality)
+            )
+        return user
+
+    return {
+        "superuser": make("admin", superuser=True),
+        "registry": make("registret", REGISTRY_EDITORS),
+        "laxa": make("laxa", MUNICIPALITY_EDITORS, "1860"),
+        "hallsberg": make("hallsberg", MUNICIPALITY_EDITORS, "1861"),
+        "outsider": make("utomstaende"),
+    }
+
+
+@pytest.fixture
+def admin_app(django_app):
+    """django-webtest's browser, over HTTPS as staff use it (cookies are secure-only)."""
+    django_app.extra_environ["wsgi.url_scheme"] = "https"
+    return django_app

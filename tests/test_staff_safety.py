@@ -3,14 +3,12 @@
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from agreements.models import (
     Citation,
     Claim,
     Cooperation,
-    EditorProfile,
     Municipality,
     Objection,
     Party,
@@ -20,38 +18,14 @@ from agreements.models import (
     SourceDocument,
     StaffingCommitment,
 )
-from agreements.roles import MUNICIPALITY_EDITORS, REGISTRY_EDITORS
 
 from .admin_forms import form_data, inline_prefix
+from .conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
-PASSWORD = "Ett-långt-lösenord-för-test-2026"
 AGREEMENT = "avtalssamverkan-hallsberg-laxa-lekeberg"
 STUDY = "utrett-samarbete-askersund-hallsberg"
-
-
-@pytest.fixture
-def personas(seed, django_user_model):
-    def make(name, group=None, municipality=None, superuser=False):
-        user = django_user_model.objects.create_user(
-            name, password=PASSWORD, is_staff=True, is_superuser=superuser
-        )
-        if group:
-            user.groups.add(Group.objects.get(name=group))
-        if municipality:
-            EditorProfile.objects.create(
-                user=user, municipality=Municipality.objects.get(code=municipality)
-            )
-        return user
-
-    return {
-        "superuser": make("admin", superuser=True),
-        "registry": make("registret", REGISTRY_EDITORS),
-        "laxa": make("laxa", MUNICIPALITY_EDITORS, "1860"),
-        "hallsberg": make("hallsberg", MUNICIPALITY_EDITORS, "1861"),
-        "outsider": make("utomstaende"),
-    }
 
 
 def login(client, user):
