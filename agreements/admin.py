@@ -1,22 +1,23 @@
-from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db import router, transaction
+from django.db import IntegrityError
 from django.db.models import Count
-from django.http import Http404
-from django.utils.formats import number_format
+from django.http import Http404, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import rules
+from .formats import format_fte
 from .forms import (
     VERSION_FIELD,
     BuyerFormSet,
-    CommitmentFormSet,
     PartyFormSet,
+    RegistryModelForm,
     ScopedInlineFormSet,
     VersionedModelForm,
 )
@@ -42,8 +43,17 @@ from .models.base import VersionedModel, count_of
 from .roles import UNRESTRICTED, may_change, scope_of, scoped
 
 
-def fte(value):
-    return number_format(value, decimal_pos=2)
+def _refusals(error):
+    if isinstance(error, IntegrityError):
+        return [rules.integrity_message(error)]
+    return error.messages
+
+
+def _discard_queued_messages(request):
+    # The refused attempt already queued "…was changed successfully"; it was rolled back.
+    # Django has no public way to withdraw a queued message.
+    storage = messages.get_messages(request)
+    getattr(storage, "_queued_messages", []).clear()
 
 
 class VersionFieldMixin:
@@ -73,10 +83,15 @@ class VersionFieldMixin:
 
 
 class ScopedAdmin(VersionFieldMixin, SimpleHistoryAdmin):
-    """History, stale-save protection and the municipality scope, for every edited model.
+    """History, stale-save protection, the municipality scope and the rules across records.
 
     `own_fields` may only point at the editor's own municipality; `scoped_fields` only at rows
-    the editor may change. Viewing stays open: the registry is public.
+    the editor may change. The same limits apply to the autocomplete lists, so a choice
+    offered there is never refused by the form. Viewing stays open: the registry is public.
+
+    Every save, revert and delete is one checked change (agreements/rules.py): if it breaks a
+    rule across records, nothing is saved and the form comes back with the reason and the
+    editor's input.
     """
 
     form = VersionedModelForm
@@ -86,7 +101,7 @@ class ScopedAdmin(VersionFieldMixin, SimpleHistoryAdmin):
     def __init__(self, model, admin_site):
         super().__init__(model, admin_site)
         if not issubclass(model, VersionedModel):
-            self.form = forms.ModelForm
+            self.form = RegistryModelForm
 
     def has_change_permission(self, request, obj=None):
         allowed = super().has_change_permission(request, obj)
@@ -96,15 +111,100 @@ class ScopedAdmin(VersionFieldMixin, SimpleHistoryAdmin):
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or may_change(request.user, obj))
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+    def limit_choices(self, request, field_name, queryset):
+        """The rows `field_name` may point at for this editor."""
         scope = scope_of(request.user)
-        related = db_field.related_model
-        if scope is not UNRESTRICTED:
-            if db_field.name in self.own_fields:
-                kwargs["queryset"] = related.objects.filter(pk=getattr(scope, "pk", None))
-            elif db_field.name in self.scoped_fields:
-                kwargs["queryset"] = scoped(related.objects.all(), request.user)
+        if scope is UNRESTRICTED:
+            return queryset
+        if field_name in self.own_fields:
+            return queryset.filter(pk=getattr(scope, "pk", None))
+        if field_name in self.scoped_fields:
+            return scoped(queryset, request.user)
+        return queryset
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        queryset = kwargs.get("queryset", db_field.related_model._default_manager.all())
+        kwargs["queryset"] = self.limit_choices(request, db_field.name, queryset)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_search_results(self, request, queryset, search_term):
+        queryset, duplicates = super().get_search_results(request, queryset, search_term)
+        return self.limit_autocomplete(request, queryset), duplicates
+
+    def limit_autocomplete(self, request, queryset):
+        """An autocomplete list offers what the asking form accepts, nothing more."""
+        match = request.resolver_match
+        if match is None or match.url_name != "autocomplete":
+            return queryset
+        from django.apps import apps
+
+        try:
+            model = apps.get_model(request.GET["app_label"], request.GET["model_name"])
+        except (KeyError, LookupError):
+            return queryset
+        source = self.admin_site._registry.get(model)
+        if not isinstance(source, ScopedAdmin):
+            return queryset
+        return source.limit_choices(request, request.GET.get("field_name", ""), queryset)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        attrs = {"editor": request.user, "rule_errors": getattr(request, "rule_errors", ())}
+        base = getattr(request, "revert_from_version", None)
+        if base is not None and issubclass(form, VersionedModelForm):
+            attrs["version_override"] = base
+        return type(form.__name__, (form,), attrs)
+
+    def _checked(self, request, view, *args, **kwargs):
+        """Run a view that writes as one checked change; a refusal comes back on its form."""
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        try:
+            with rules.checked_writes():
+                return view(request, *args, **kwargs)
+        except (rules.RuleViolation, IntegrityError) as error:
+            # Everything was rolled back. Render the same request again with the reason
+            # attached to the form, so that the editor sees it next to what they typed.
+            _discard_queued_messages(request)
+            request.rule_errors = _refusals(error)
+            return view(request, *args, **kwargs)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._checked(
+            request, super().changeform_view, object_id, form_url, extra_context
+        )
+
+    def delete_view(self, request, object_id, extra_context=None):
+        if request.method != "POST":
+            return super().delete_view(request, object_id, extra_context)
+        try:
+            with rules.checked_writes():
+                return super().delete_view(request, object_id, extra_context)
+        except (rules.RuleViolation, IntegrityError) as error:
+            return self._refused(request, error, self._change_url(object_id))
+
+    def changelist_view(self, request, extra_context=None):
+        # Actions (delete selected) write too.
+        if request.method != "POST":
+            return super().changelist_view(request, extra_context)
+        try:
+            with rules.checked_writes():
+                return super().changelist_view(request, extra_context)
+        except (rules.RuleViolation, IntegrityError) as error:
+            return self._refused(request, error, request.get_full_path())
+
+    def _refused(self, request, error, url):
+        _discard_queued_messages(request)
+        for text in _refusals(error):
+            self.message_user(request, text, messages.ERROR)
+        return HttpResponseRedirect(url)
+
+    def _change_url(self, object_id):
+        opts = self.model._meta
+        return reverse(
+            f"{self.admin_site.name}:{opts.app_label}_{opts.model_name}_change",
+            args=[object_id],
+        )
 
     def history_view(self, request, object_id, extra_context=None):
         # The history shows staff names: staff only, as for the change form.
@@ -113,22 +213,16 @@ class ScopedAdmin(VersionFieldMixin, SimpleHistoryAdmin):
         return super().history_view(request, object_id, extra_context)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        """Reverting is a change: same permission, same stale-save check, in a transaction."""
+        """Reverting is a change: same permission, same stale-save check, same rules."""
         current = self.get_object(request, unquote(object_id))
         if current is None:
             raise Http404
         if request.method == "POST" and not self.has_change_permission(request, current):
             raise PermissionDenied
         request.revert_from_version = getattr(current, "version", None)
-        with transaction.atomic(using=router.db_for_write(self.model)):
-            return super().history_form_view(request, object_id, version_id, extra_context)
-
-    def get_form(self, request, obj=None, **kwargs):
-        form = super().get_form(request, obj, **kwargs)
-        base = getattr(request, "revert_from_version", None)
-        if base is not None and issubclass(form, VersionedModelForm):
-            form = type(form.__name__, (form,), {"version_override": base})
-        return form
+        return self._checked(
+            request, super().history_form_view, object_id, version_id, extra_context
+        )
 
 
 class ScopedInline(VersionFieldMixin):
@@ -140,11 +234,12 @@ class ScopedInline(VersionFieldMixin):
     def __init__(self, parent_model, admin_site):
         super().__init__(parent_model, admin_site)
         if not issubclass(self.model, VersionedModel):
-            self.form = forms.ModelForm
+            self.form = RegistryModelForm
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         formset.user = request.user
+        formset.form = type(formset.form.__name__, (formset.form,), {"editor": request.user})
         return formset
 
     def has_change_permission(self, request, obj=None):
@@ -202,24 +297,23 @@ class MunicipalityAdmin(ScopedAdmin):
         description=_("finansierar nu (heltidstjänster)"), ordering="current_financed_fte"
     )
     def current_financed_fte(self, obj):
-        return fte(getattr(obj, "current_financed_fte", 0) or 0)
+        return format_fte(getattr(obj, "current_financed_fte", 0) or 0)
 
     @admin.display(description=_("tjänster hos kommunen som finansieras nu"), ordering="hosted_fte")
     def current_hosted_fte(self, obj):
-        return fte(getattr(obj, "hosted_fte", 0) or 0)
+        return format_fte(getattr(obj, "hosted_fte", 0) or 0)
 
 
 class PartyInline(ScopedInline, admin.TabularInline):
     model = Party
     formset = PartyFormSet
-    extra = 0
+    extra = 1  # an empty row to fill in, also without JavaScript
     autocomplete_fields = ["municipality"]
 
 
 class CommitmentInline(ScopedInline, admin.TabularInline):
     model = StaffingCommitment
-    formset = CommitmentFormSet
-    extra = 0
+    extra = 1  # an empty row to fill in, also without JavaScript
     fields = [
         "post",
         "financer",
@@ -237,14 +331,14 @@ class CommitmentInline(ScopedInline, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).with_related()
 
-    @admin.display(description=_("gäller nu"), boolean=True)
+    @admin.display(description=_("läge"))
     def is_current_display(self, obj):
-        return obj.is_current if obj.pk else None
+        return obj.state_display if obj.pk else "–"
 
 
 class ObjectionInline(ScopedInline, admin.TabularInline):
     model = Objection
-    extra = 0
+    extra = 1  # an empty row to fill in, also without JavaScript
     autocomplete_fields = ["raised_by"]
 
 
@@ -263,9 +357,8 @@ class CooperationAdmin(ScopedAdmin):
     list_select_related = ["host"]
     search_fields = ["name", "description", "parties__municipality__name"]
     prepopulated_fields = {"slug": ["name"]}
-    autocomplete_fields = ["host"]
     filter_horizontal = ["led_to"]
-    readonly_fields = ["current_fte", "fte_history"]
+    readonly_fields = ["host", "current_fte", "fte_history"]
     inlines = [PartyInline, CommitmentInline, ObjectionInline, citation_inline("cooperation")]
     fieldsets = [
         (None, {"fields": ["name", "slug", "form", "legally_binding", "host", "status"]}),
@@ -292,7 +385,7 @@ class CooperationAdmin(ScopedAdmin):
 
     @admin.display(description=_("finansierade tjänster nu"), ordering="current_total_fte")
     def current_fte(self, obj):
-        return fte(getattr(obj, "current_total_fte", 0) or 0)
+        return format_fte(getattr(obj, "current_total_fte", 0) or 0)
 
     @admin.display(description=_("historik"))
     def fte_history(self, obj):
@@ -307,9 +400,9 @@ class CooperationAdmin(ScopedAdmin):
                 (
                     (
                         c.financer,
-                        fte(c.fte),
+                        format_fte(c.fte),
                         c.post.name,
-                        _("(gäller nu)") if c.is_current else _("(ersatt)"),
+                        f"({c.state_display})",
                     )
                     for c in rows
                 ),
@@ -319,7 +412,8 @@ class CooperationAdmin(ScopedAdmin):
 
 @admin.register(Party)
 class PartyAdmin(ScopedAdmin):
-    scoped_fields = ("cooperation",)
+    # Any cooperation: a municipality editor records their own municipality joining one it is
+    # not yet part of (roles.WRITE_RULES decides what they may save).
     list_display = ["municipality", "cooperation", "role"]
     list_filter = ["role", "municipality"]
     list_select_related = ["municipality", "cooperation"]
@@ -348,14 +442,14 @@ class PostAdmin(ScopedAdmin):
 
     @admin.display(description=_("finansierad andel nu"), ordering="current_total")
     def current_fte(self, obj):
-        return fte(getattr(obj, "current_total", 0) or 0)
+        return format_fte(getattr(obj, "current_total", 0) or 0)
 
 
 @admin.register(StaffingCommitment)
 class StaffingCommitmentAdmin(ScopedAdmin):
     own_fields = ("financer",)
     scoped_fields = ("cooperation",)
-    list_display = ["financer", "fte_display", "post", "cooperation", "sequence", "is_current"]
+    list_display = ["financer", "fte_display", "post", "cooperation", "sequence", "state"]
     list_filter = ["financer", "cooperation"]
     list_select_related = ["financer", "post__employer", "cooperation", "superseded_by"]
     search_fields = ["financer__name", "post__name", "cooperation__name"]
@@ -365,11 +459,11 @@ class StaffingCommitmentAdmin(ScopedAdmin):
 
     @admin.display(description=_("andel"), ordering="fte")
     def fte_display(self, obj):
-        return fte(obj.fte)
+        return format_fte(obj.fte)
 
-    @admin.display(description=_("gäller nu"), boolean=True)
-    def is_current(self, obj):
-        return obj.is_current
+    @admin.display(description=_("läge"))
+    def state(self, obj):
+        return obj.state_display
 
 
 @admin.register(Objection)
@@ -405,7 +499,7 @@ class ProcurementBuyerAdmin(ScopedAdmin):
 class BuyerInline(ScopedInline, admin.TabularInline):
     model = ProcurementBuyer
     formset = BuyerFormSet
-    extra = 0
+    extra = 1  # an empty row to fill in, also without JavaScript
     autocomplete_fields = ["municipality"]
 
 
@@ -430,7 +524,7 @@ class PlannedProcurementAdmin(ScopedAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         # The public full-text search (GIN on PostgreSQL), not LIKE over 100,000 rows.
-        return queryset.search(search_term), False
+        return self.limit_autocomplete(request, queryset.search(search_term)), False
 
     @admin.display(description=_("köpare"))
     def buyer_list(self, obj):

@@ -1,4 +1,8 @@
-"""Admin forms: refuse stale saves, and check the rules that span several rows."""
+"""Admin forms: refuse stale saves and writes outside the editor's scope.
+
+Rules that span several rows live in agreements/rules.py and are checked where rows are
+written; a refusal there comes back to the form as `rule_errors` (see the admin).
+"""
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -6,8 +10,7 @@ from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 
-from .models import check_post_totals
-from .roles import UNRESTRICTED, may_change, scope_of
+from .roles import UNRESTRICTED, may_change, may_write, scope_of
 
 
 def _display(obj, field_name):
@@ -20,10 +23,46 @@ def _display(obj, field_name):
     return str(value)
 
 
+class RegistryModelForm(forms.ModelForm):
+    """Every admin form: the editor's scope, and refusals from the rules across records.
+
+    `editor` and `rule_errors` are set on a subclass per request by the admin.
+    """
+
+    editor = None
+    rule_errors = ()
+
+    def clean(self):
+        cleaned = super().clean()
+        for error in self.rule_errors:
+            self.add_error(None, error)
+        return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()  # the instance now holds the values it would be saved with
+        if self.editor is None or not (self.has_changed() or self.instance.pk is None):
+            return
+        stored = type(self.instance)._default_manager.filter(pk=self.instance.pk).first()
+        if stored is not None and not may_change(self.editor, stored):
+            self.add_error(
+                None,
+                _("Du får inte ändra ”%(row)s”: den hör till en annan kommun.") % {"row": stored},
+            )
+        elif not may_write(self.editor, self.instance):
+            self.add_error(
+                None,
+                _(
+                    "Du kan bara registrera och ändra uppgifter för din egen kommun, "
+                    "%(own)s. Välj %(own)s, eller be en registerredaktör om hjälp."
+                )
+                % {"own": scope_of(self.editor) or _("(ingen kommun)")},
+            )
+
+
 VERSION_FIELD = "seen_version"
 
 
-class VersionedModelForm(forms.ModelForm):
+class VersionedModelForm(RegistryModelForm):
     """Carries the version the editor saw; a save after someone else's save is refused.
 
     The refusal names every field that changed meanwhile, with its old and new value (from
@@ -86,7 +125,7 @@ class VersionedModelForm(forms.ModelForm):
 
 
 class ScopedInlineFormSet(BaseInlineFormSet):
-    """An inline formset that knows the editor, and refuses rows outside their scope."""
+    """Inline rows: each form checks its own scope; deleting needs the right to change."""
 
     user = None
 
@@ -107,11 +146,10 @@ class ScopedInlineFormSet(BaseInlineFormSet):
         super().clean()
         if self.scope is UNRESTRICTED:
             return
-        for form in self.forms:
-            touched = form.has_changed() or (self.can_delete and self._should_delete_form(form))
-            if form.instance.pk and touched and not may_change(self.user, form.instance):
+        for form in self.deleted_forms:
+            if form.instance.pk and not may_change(self.user, form.instance):
                 raise ValidationError(
-                    _("Du får inte ändra raden ”%(row)s”: den hör till en annan kommun.")
+                    _("Du får inte ta bort raden ”%(row)s”: den hör till en annan kommun.")
                     % {"row": form.instance}
                 )
 
@@ -119,25 +157,15 @@ class ScopedInlineFormSet(BaseInlineFormSet):
 class PartyFormSet(ScopedInlineFormSet):
     def clean(self):
         super().clean()
-        kept = self.kept_forms()
-        municipalities = {
-            f.cleaned_data["municipality"].pk: f for f in kept if "municipality" in f.cleaned_data
-        }
-        hosts = [f for f in kept if f.cleaned_data.get("role") == "host"]
-        host = self.instance.host
-        if host is not None:
-            row = municipalities.get(host.pk)
-            if row is None or row.cleaned_data.get("role") != "host":
-                raise ValidationError(
-                    _("Värdkommunen %(host)s måste vara part med rollen värdkommun.")
-                    % {"host": host}
-                )
-        elif hosts:
-            raise ValidationError(
-                _("En part har rollen värdkommun; välj samma kommun som värdkommun ovan.")
-            )
         scope = self.scope
-        if scope is not UNRESTRICTED and (scope is None or scope.pk not in municipalities):
+        if scope is UNRESTRICTED:
+            return
+        municipalities = {
+            f.cleaned_data["municipality"].pk
+            for f in self.kept_forms()
+            if "municipality" in f.cleaned_data
+        }
+        if scope is None or scope.pk not in municipalities:
             raise ValidationError(
                 _("Din kommun måste vara part i samverkan som du registrerar eller ändrar.")
             )
@@ -146,44 +174,13 @@ class PartyFormSet(ScopedInlineFormSet):
 class BuyerFormSet(ScopedInlineFormSet):
     def clean(self):
         super().clean()
-        kept = self.kept_forms()
-        leads = [f for f in kept if f.cleaned_data.get("is_lead")]
-        if len(kept) > 1 and len(leads) != 1:
-            raise ValidationError(
-                _(
-                    "En gemensam upphandling (flera köpare) behöver exakt en samordnande "
-                    "kommun bland köparna."
-                )
-            )
         scope = self.scope
-        if scope is not UNRESTRICTED:
-            buyers = {
-                f.cleaned_data["municipality"].pk for f in kept if "municipality" in f.cleaned_data
-            }
-            if scope is None or scope.pk not in buyers:
-                raise ValidationError(_("Din kommun måste vara köpare i upphandlingen."))
-
-
-class CommitmentFormSet(ScopedInlineFormSet):
-    def clean(self):
-        super().clean()
-        kept = self.kept_forms()
-        scope = self.scope
-        if scope is not UNRESTRICTED:
-            for form in kept:
-                if not form.instance.pk and form.cleaned_data.get("financer") != scope:
-                    raise ValidationError(
-                        _("Du kan bara registrera åtaganden som din egen kommun finansierar.")
-                    )
-        check_post_totals(
-            [
-                (
-                    f.instance.pk,
-                    f.cleaned_data.get("post"),
-                    f.cleaned_data.get("fte"),
-                    f.cleaned_data.get("supersedes"),
-                )
-                for f in kept
-                if f.cleaned_data.get("post") is not None
-            ]
-        )
+        if scope is UNRESTRICTED:
+            return
+        buyers = {
+            f.cleaned_data["municipality"].pk
+            for f in self.kept_forms()
+            if "municipality" in f.cleaned_data
+        }
+        if scope is None or scope.pk not in buyers:
+            raise ValidationError(_("Din kommun måste vara köpare i upphandlingen."))

@@ -12,6 +12,7 @@ from .models import (
     Claim,
     Cooperation,
     EditorProfile,
+    Municipality,
     Objection,
     Party,
     PlannedProcurement,
@@ -85,11 +86,68 @@ def scoped(queryset, user):
 
 
 def may_change(user, obj):
+    """May `user` change or delete the row as it is stored?"""
     if scope_of(user) is UNRESTRICTED:
         return True
     if obj.pk is None:
-        return True  # new rows are checked by their form and formsets
+        return True  # a new row: `may_write` judges what it would say
     return scoped(type(obj).objects.filter(pk=obj.pk), user).exists()
+
+
+def _party_to(cooperation_id, municipality):
+    return Party.objects.filter(cooperation_id=cooperation_id, municipality=municipality).exists()
+
+
+def _buyer_in(procurement_id, municipality):
+    return ProcurementBuyer.objects.filter(
+        procurement_id=procurement_id, municipality=municipality
+    ).exists()
+
+
+# What a municipality editor may write, judged on the row as it would be saved. Rows that
+# belong to a parent (a cooperation, a procurement) follow the parent; a municipality may
+# always record its own part, which is how it joins a cooperation it is not yet part of.
+WRITE_RULES = {
+    Party: lambda o, m: o.municipality_id == m.pk or _party_to(o.cooperation_id, m),
+    Objection: lambda o, m: _party_to(o.cooperation_id, m),
+    StaffingCommitment: lambda o, m: o.financer_id == m.pk,
+    Post: lambda o, m: o.employer_id == m.pk,
+    ProcurementBuyer: lambda o, m: o.municipality_id == m.pk or _buyer_in(o.procurement_id, m),
+    SourceDocument: lambda o, m: o.issuing_municipality_id == m.pk,
+    Claim: lambda o, m: o.made_by_id == m.pk,
+    # A new cooperation or procurement is judged by its rows: the editor's municipality must
+    # be among its parties or buyers (the inline formsets check that).
+    Cooperation: lambda o, m: o.pk is None or may_change_scope(o, m),
+    PlannedProcurement: lambda o, m: o.pk is None or may_change_scope(o, m),
+    Citation: lambda o, m: _may_write_target(o.target, m),
+}
+
+
+def _may_write_target(target, municipality):
+    # A citation may document anything the editor may write, including a row saved together
+    # with it (the target of an inline citation may be new).
+    if target is None:
+        return False
+    if isinstance(target, Municipality):
+        return target.pk == municipality.pk
+    rule = WRITE_RULES.get(type(target))
+    return rule is not None and rule(target, municipality)
+
+
+def may_change_scope(obj, municipality):
+    rule = SCOPED_MODELS.get(type(obj))
+    if rule is None or obj.pk is None:
+        return False
+    return type(obj).objects.filter(rule(municipality), pk=obj.pk).exists()
+
+
+def may_write(user, obj):
+    """May `user` save `obj` with the values it now holds (new or changed)?"""
+    scope = scope_of(user)
+    if scope is UNRESTRICTED:
+        return True
+    rule = WRITE_RULES.get(type(obj))
+    return scope is not None and rule is not None and rule(obj, scope)
 
 
 def ensure_groups(**kwargs):

@@ -2,6 +2,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from . import rules
 from .models import (
     Objection,
     Party,
@@ -76,3 +77,28 @@ def baseline_history_for_loaded_rows(sender, instance, raw=False, **kwargs):
         return
     if not sender.history.filter(**{sender._meta.pk.attname: instance.pk}).exists():
         sender.history.bulk_history_create([instance], default_change_reason="loaddata")
+
+
+# What each row's rules across records are about (agreements/rules.py). Raw saves count too:
+# a fixture must obey the same rules as a form.
+RULE_AGGREGATES = {
+    Party: [("cooperation", "cooperation_id")],
+    StaffingCommitment: [
+        ("cooperation", "cooperation_id"),
+        ("post", "post_id"),
+        ("commitment", "pk"),
+    ],
+    ProcurementBuyer: [("procurement", "procurement_id")],
+}
+
+
+def mark_for_rules(sender, instance, **kwargs):
+    for kind, attribute in RULE_AGGREGATES[sender]:
+        rules.touch(kind, getattr(instance, attribute))
+
+
+for model in RULE_AGGREGATES:
+    post_save.connect(mark_for_rules, sender=model, dispatch_uid=f"rules-saved-{model.__name__}")
+    post_delete.connect(
+        mark_for_rules, sender=model, dispatch_uid=f"rules-deleted-{model.__name__}"
+    )

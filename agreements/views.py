@@ -14,6 +14,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from . import charts, exports
 from .changelog import change_log
 from .filters import CooperationFilter, MunicipalityFilter, ProcurementFilter, describe_errors
+from .formats import format_fte
 from .models import (
     Citation,
     Claim,
@@ -120,7 +121,7 @@ class MunicipalityList(FilteredListView):
             (_("Samverkan"), lambda m: m.cooperation_count),
             (
                 _("Finansierar nu (heltidstjänster)"),
-                lambda m: charts.format_fte(m.current_financed_fte),
+                lambda m: format_fte(m.current_financed_fte),
             ),
             (_("Webbadress"), lambda m: self.request.build_absolute_uri(m.get_absolute_url())),
         ]

@@ -1,37 +1,59 @@
-"""Build the POST an admin change page would send, from the page the user was shown."""
+"""Working with admin pages as staff see them: forms read from the rendered HTML (webtest)."""
+
+from django.urls import reverse
 
 
-def _put(data, key, value):
-    if value is None:
-        data[key] = ""
-    elif isinstance(value, bool):
-        if value:
-            data[key] = "on"
-    elif isinstance(value, list | tuple):
-        data[key] = [str(v) for v in value]
-    else:
-        data[key] = str(value)
+def change_url(obj):
+    return reverse(f"admin:agreements_{obj._meta.model_name}_change", args=[obj.pk])
 
 
-def form_data(response):
-    """Everything the change form and its inline formsets hold, as the browser would post it."""
-    data = {}
-    form = response.context["adminform"].form
-    for name in form.fields:
-        _put(data, form.add_prefix(name), form[name].value())
-    for inline in response.context.get("inline_admin_formsets", []):
-        formset = inline.formset
-        management = formset.management_form
-        for name in management.fields:
-            _put(data, management.add_prefix(name), management[name].value())
-        for sub in formset.initial_forms:
-            for name in sub.fields:
-                _put(data, sub.add_prefix(name), sub[name].value())
-    return data
+def add_url(model_name):
+    return reverse(f"admin:agreements_{model_name}_add")
 
 
-def inline_prefix(response, model_name):
-    for inline in response.context["inline_admin_formsets"]:
-        if inline.formset.model._meta.model_name == model_name:
-            return inline.formset.prefix
-    raise KeyError(model_name)
+def save_form(page):
+    """The record's form on an admin page (the one with a save button), or None."""
+    for form in page.forms.values():
+        if "_save" in form.fields:
+            return form
+    return None
+
+
+def row(form, prefix, **values):
+    """Index of the first inline row whose fields hold `values` (primary keys as numbers)."""
+    total = int(form[f"{prefix}-TOTAL_FORMS"].value)
+    for i in range(total):
+        if all(
+            str(form[f"{prefix}-{i}-{name}"].value) == str(getattr(value, "pk", value))
+            for name, value in values.items()
+        ):
+            return i
+    raise LookupError(f"no {prefix} row with {values}")
+
+
+def blank_row(form, prefix):
+    """Index of the empty row the admin renders for adding one (inline `extra`)."""
+    return int(form[f"{prefix}-INITIAL_FORMS"].value)
+
+
+def pick(form, name, obj):
+    """Choose `obj` in a select, also one the page offers only through autocomplete.
+
+    An autocomplete select renders no options but the current one; the browser adds the
+    picked option from the search results, so the test does the same.
+    """
+    field = form[name]
+    value = str(obj.pk)
+    if value not in [option[0] for option in field.options]:
+        field.options.append((value, False, str(obj)))
+    field.value = value
+
+
+def refusals(response):
+    """What the admin told the editor it refused: error lists and error messages."""
+    html = response.html
+    found = [
+        e.get_text(" ", strip=True)
+        for e in html.select(".errornote, .errorlist li, .messagelist .error")
+    ]
+    return [text for text in found if text]

@@ -24,13 +24,12 @@ def grow(times: int) -> None:
     hallsberg = Municipality.objects.get(code="1861")
     askersund = Municipality.objects.get(code="1882")
     source = SourceDocument.objects.get()
-    post = Post.objects.get(slug="upphandlare-lekeberg-laxa")
     start = Municipality.objects.filter(county=county).count()
     for i in range(start, start + times):
         m = Municipality.objects.create(
             name=f"Testkommun {i}", slug=f"testkommun-{i}", code=f"99{i:02d}", county=county
         )
-        party = Party.objects.create(cooperation=agreement, municipality=m, role="observer")
+        party = Party.objects.create(cooperation=agreement, municipality=m, role="participant")
         coop = Cooperation.objects.create(
             name=f"Testsamverkan {i}",
             slug=f"testsamverkan-{i}",
@@ -55,8 +54,12 @@ def grow(times: int) -> None:
             sequence=2,
             supersedes=first,
         )
+        # The seed's post is fully financed; each new party finances a share of a post of its own.
+        agreement_post = Post.objects.create(
+            employer=hallsberg, slug=f"avtalstjanst-{i}", name=f"Avtalstjänst {i}"
+        )
         StaffingCommitment.objects.create(
-            cooperation=agreement, post=post, financer=m, fte=Decimal("0.10"), sequence=1
+            cooperation=agreement, post=agreement_post, financer=m, fte=Decimal("0.10")
         )
         objection = Objection.objects.create(cooperation=coop, position=1, argument="För dyrt.")
         procurement = PlannedProcurement.objects.create(

@@ -49,12 +49,20 @@ def test_admin_search_with_swedish_characters_finds_the_municipality(seed, staff
 
 
 def test_cooperation_page_shows_current_fte_and_history(seed, staff_client):
+    from bs4 import BeautifulSoup
+
     agreement = Cooperation.objects.get(slug="avtalssamverkan-hallsberg-laxa-lekeberg")
     response = staff_client.get(reverse("admin:agreements_cooperation_change", args=[agreement.pk]))
-    page = response.content.decode()
-    assert "1,00" in page  # 0,5 from Lekeberg + 0,5 from Laxå, in Swedish notation
-    assert "Lekeberg: 0,30" in page and "(ersatt)" in page
-    assert "Lekeberg: 0,50" in page and "(gäller nu)" in page
+    html = BeautifulSoup(response.content, "html.parser")
+    # 0,5 from Lekeberg + 0,5 from Laxå: one full-time post.
+    assert html.select_one(".field-current_fte .readonly").get_text(strip=True) == "1"
+    history = [li.get_text(" ", strip=True) for li in html.select(".field-fte_history li")]
+    post = "Upphandlartjänst i Hallsberg som finansieras genom avtalet med Lekeberg och Laxå"
+    assert history == [
+        f"Laxå: 0,5 av {post} (gäller)",
+        f"Lekeberg: 0,3 av {post} (ersatt)",
+        f"Lekeberg: 0,5 av {post} (gäller)",
+    ]
 
 
 def test_municipality_list_shows_current_financed_fte(seed, staff_client):

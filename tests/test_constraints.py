@@ -146,8 +146,10 @@ def test_database_rejects_bad_row(seed, make_bad_row):
 
 
 def test_valid_commitment_is_accepted_by_the_database(seed):
-    # The counterpart of the rejections above: the same helper with good values saves.
-    _commitment(fte=Decimal("1.00"))
+    # The counterpart of the rejections above: the same helper with good values saves (on a
+    # post of its own: the seed's post is already fully financed).
+    post = Post.objects.create(employer=_muni("1861"), slug="ny", name="Ny tjänst")
+    _commitment(fte=Decimal("1.00"), post=post)
     assert StaffingCommitment.objects.filter(financer__code="1861").exists()
 
 

@@ -41,9 +41,19 @@ def test_fte_above_one_is_explained(seed):
     assert any("högst 1,0" in m for m in errors["fte"])
 
 
+def _refused_on_save(instance):
+    """The rules across records run where rows are written: the save is refused whole."""
+    instance.full_clean()
+    with pytest.raises(ValidationError) as caught:
+        instance.save()
+    return caught.value.messages
+
+
 def test_new_share_without_superseding_the_current_one_is_refused(seed):
-    errors = _messages(_new_commitment())
-    assert "ersätter" in errors["supersedes"][0]
+    before = StaffingCommitment.objects.count()
+    messages = _refused_on_save(_new_commitment(fte=Decimal("0.10")))
+    assert any("redan ett gällande åtagande" in m and "”ersätter”" in m for m in messages)
+    assert StaffingCommitment.objects.count() == before
 
 
 def test_new_share_that_supersedes_the_current_one_is_accepted_and_sequenced(seed):
@@ -62,8 +72,10 @@ def test_new_share_that_supersedes_the_current_one_is_accepted_and_sequenced(see
 def test_post_financed_above_one_full_time_post_is_refused(seed):
     # Laxå pays 0,5; Lekeberg raising its 0,5 to 0,6 would make 1,1 of one post.
     current = StaffingCommitment.objects.current().get(financer__code="1814")
-    errors = _messages(_new_commitment(supersedes=current, fte=Decimal("0.60")))
-    assert "sammanlagt 1,10 heltidstjänst" in errors["__all__"][0]
+    messages = _refused_on_save(_new_commitment(supersedes=current, fte=Decimal("0.60")))
+    assert any("sammanlagt 1,1 heltidstjänst" in m for m in messages)
+    assert any("återstår att finansiera är 0,5" in m for m in messages)
+    assert StaffingCommitment.objects.current().get(financer__code="1814").fte == Decimal("0.5")
 
 
 def test_superseded_commitment_cannot_be_edited_back(seed):
@@ -79,8 +91,11 @@ def test_superseding_a_commitment_of_another_municipality_is_refused(seed):
 
 
 def test_financer_must_be_party_to_the_cooperation(seed):
-    errors = _messages(_new_commitment(financer=Municipality.objects.get(code="1882")))
-    assert "inte part" in errors["financer"][0]
+    askersund = Municipality.objects.get(code="1882")
+    messages = _refused_on_save(_new_commitment(financer=askersund, fte=Decimal("0.1")))
+    assert any(m.startswith("Askersund finansierar 0,1") and "måste därför vara part" in m
+               for m in messages)  # fmt: skip
+    assert not StaffingCommitment.objects.filter(financer=askersund).exists()
 
 
 def test_municipality_code_must_start_with_county_code(seed):

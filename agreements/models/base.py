@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
+from .. import rules
+
 
 class NaturalKeyQuerySet(models.QuerySet):
     """QuerySet whose manager resolves natural keys from `natural_key_lookups`.
@@ -17,6 +19,33 @@ class NaturalKeyQuerySet(models.QuerySet):
 
     def get_by_natural_key(self, *values):
         return self.get(**dict(zip(self.natural_key_lookups, values, strict=True)))
+
+    def delete(self):
+        # A cascade deletes rows one model at a time; the rules must see its end state.
+        with rules.checked_writes():
+            return super().delete()
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
+class RuleCheckedModel(models.Model):
+    """A row that rules across records depend on: its save or delete is one checked change.
+
+    Admin saves, reverts and commands that write several rows open the group around all of
+    them; a lone save here then joins it (see agreements/rules.py).
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        with rules.checked_writes():
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        with rules.checked_writes():
+            return super().delete(*args, **kwargs)
 
 
 def count_of(model, field):

@@ -7,6 +7,7 @@ from ..search import SearchableQuerySetMixin, build_search_document, search_docu
 from .base import (
     DATE_ORDER_MESSAGE,
     NaturalKeyQuerySet,
+    RuleCheckedModel,
     TimestampedModel,
     VersionedModel,
     dates_in_order,
@@ -60,7 +61,7 @@ class CooperationQuerySet(SearchableQuerySetMixin, NaturalKeyQuerySet):
         )
 
 
-class Cooperation(TimestampedModel):
+class Cooperation(RuleCheckedModel, TimestampedModel):
     """An arrangement between municipalities about procurement, binding or not."""
 
     class Form(models.TextChoices):
@@ -98,7 +99,11 @@ class Cooperation(TimestampedModel):
         blank=True,
         related_name="hosted_cooperations",
         verbose_name=_("värdkommun"),
-        help_text=_("Den kommun som utför arbetet åt de andra, om det finns en."),
+        # Derived from the party with the host role (agreements/rules.py), never typed in.
+        editable=False,
+        help_text=_(
+            "Den part som har rollen värdkommun: den kommun som utför arbetet åt de andra."
+        ),
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     description = models.TextField(_("beskrivning"), blank=True)
@@ -157,7 +162,7 @@ class Cooperation(TimestampedModel):
         return build_search_document(self.name, self.description, self.outcome)
 
 
-class Party(VersionedModel):
+class Party(RuleCheckedModel, VersionedModel):
     """A municipality's part in a cooperation."""
 
     class Role(models.TextChoices):

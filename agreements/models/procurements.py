@@ -9,6 +9,7 @@ from ..search import SearchableQuerySetMixin, build_search_document, search_docu
 from .base import (
     LocalizedDecimalField,
     NaturalKeyQuerySet,
+    RuleCheckedModel,
     TimestampedModel,
     VersionedModel,
     natural_key_manager,
@@ -51,7 +52,7 @@ class PlannedProcurementQuerySet(SearchableQuerySetMixin, NaturalKeyQuerySet):
         return self.exclude(status__in=["awarded", "cancelled"])
 
 
-class PlannedProcurement(TimestampedModel):
+class PlannedProcurement(RuleCheckedModel, TimestampedModel):
     """Something one or more municipalities plan to buy or contract out."""
 
     class Status(models.TextChoices):
@@ -180,7 +181,7 @@ class PlannedProcurement(TimestampedModel):
         )
 
 
-class ProcurementBuyer(VersionedModel):
+class ProcurementBuyer(RuleCheckedModel, VersionedModel):
     """A municipality buying in a planned procurement; several buyers make it joint."""
 
     procurement = models.ForeignKey(

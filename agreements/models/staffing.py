@@ -1,4 +1,3 @@
-from collections import defaultdict
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -10,10 +9,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .. import rules
 from .base import (
     DATE_ORDER_MESSAGE,
     LocalizedDecimalField,
     NaturalKeyQuerySet,
+    RuleCheckedModel,
     VersionedModel,
     dates_in_order,
     natural_key_manager,
@@ -22,10 +23,10 @@ from .base import (
 from .cooperations import Cooperation
 from .places import Municipality
 
-__all__ = ["MAX_FTE", "Post", "StaffingCommitment", "check_post_totals"]
+__all__ = ["MAX_FTE", "Post", "StaffingCommitment"]
 
 # One commitment finances a share of one post, so it can never exceed a full-time post.
-MAX_FTE = Decimal("1.00")
+MAX_FTE = rules.MAX_FTE
 FTE_RANGE_MESSAGE = _(
     "Andelen av en tjänst måste vara större än 0 och högst 1,0 (en heltidstjänst)."
 )
@@ -81,11 +82,16 @@ class Post(VersionedModel):
 
 
 class StaffingCommitmentQuerySet(NaturalKeyQuerySet):
-    def current(self):
-        """Commitments in force: not superseded by a later one and not ended."""
-        today = timezone.localdate()
-        return self.filter(superseded_by__isnull=True).filter(
-            Q(end_date__isnull=True) | Q(end_date__gte=today)
+    def current(self, on=None):
+        """Commitments in force on a day (today): not superseded, started and not ended.
+
+        The one definition of "current"; `StaffingCommitment.state` says the same per row.
+        """
+        on = on or timezone.localdate()
+        return self.filter(
+            Q(superseded_by__isnull=True),
+            Q(start_date__isnull=True) | Q(start_date__lte=on),
+            Q(end_date__isnull=True) | Q(end_date__gte=on),
         )
 
     def with_related(self):
@@ -113,7 +119,7 @@ class StaffingCommitmentQuerySet(NaturalKeyQuerySet):
         )
 
 
-class StaffingCommitment(VersionedModel):
+class StaffingCommitment(RuleCheckedModel, VersionedModel):
     """A municipality financing a share of a post within a cooperation.
 
     A change of share is recorded as a new commitment that supersedes the earlier one, so the
@@ -219,15 +225,40 @@ class StaffingCommitment(VersionedModel):
     def get_absolute_url(self):
         return self.cooperation.get_absolute_url() + "#finansiering"
 
-    @property
-    def is_current(self):
-        if self.end_date and self.end_date < timezone.localdate():
-            return False
+    class State(models.TextChoices):
+        CURRENT = "current", _("gäller")
+        FUTURE = "future", _("gäller från ett senare datum")
+        ENDED = "ended", _("avslutat")
+        SUPERSEDED = "superseded", _("ersatt")
+
+    def state(self, on=None):
+        """Where the commitment stands on a day (today); the row-wise twin of `current()`."""
+        on = on or timezone.localdate()
         try:
             self.superseded_by  # noqa: B018 - the reverse accessor raises when nothing supersedes
         except StaffingCommitment.DoesNotExist:
-            return True
-        return False
+            pass
+        else:
+            return self.State.SUPERSEDED
+        if self.end_date and self.end_date < on:
+            return self.State.ENDED
+        if self.start_date and self.start_date > on:
+            return self.State.FUTURE
+        return self.State.CURRENT
+
+    @property
+    def is_current(self):
+        return self.state() == self.State.CURRENT
+
+    @property
+    def state_display(self):
+        """In words, with the date that makes it so: "gäller från 2027-01-01"."""
+        state = self.state()
+        if state == self.State.FUTURE:
+            return _("gäller från %(date)s") % {"date": self.start_date.isoformat()}
+        if state == self.State.ENDED:
+            return _("avslutat %(date)s") % {"date": self.end_date.isoformat()}
+        return state.label
 
     def _same_chain(self):
         return StaffingCommitment.objects.filter(
@@ -239,10 +270,6 @@ class StaffingCommitment(VersionedModel):
         if not (self.cooperation_id and self.post_id and self.financer_id):
             return
         errors = {}
-        if not self.cooperation.parties.filter(municipality_id=self.financer_id).exists():
-            errors["financer"] = _(
-                "%(financer)s är inte part i %(cooperation)s. Lägg först till kommunen som part."
-            ) % {"financer": self.financer, "cooperation": self.cooperation}
         previous = self.supersedes
         if previous is not None:
             if (previous.cooperation_id, previous.post_id, previous.financer_id) != (
@@ -258,67 +285,30 @@ class StaffingCommitment(VersionedModel):
                 errors["supersedes"] = _("Ett åtagande kan inte ersätta sig självt.")
             elif self.sequence is not None and previous.sequence >= self.sequence:
                 errors["supersedes"] = _("Det ersatta åtagandet måste komma före i ordningen.")
-        elif not self.pk and self._same_chain().filter(superseded_by__isnull=True).exists():
-            errors["supersedes"] = _(
-                "%(financer)s har redan ett gällande åtagande för den här tjänsten. "
-                "Ett ändrat åtagande registreras som ett nytt som ersätter det gamla: "
-                "välj det gamla i fältet ”ersätter”."
-            ) % {"financer": self.financer}
-        if self.pk and StaffingCommitment.objects.filter(supersedes_id=self.pk).exists():
-            stored = StaffingCommitment.objects.get(pk=self.pk)
-            fields = ("fte", "financer_id", "post_id", "cooperation_id", "supersedes_id")
-            if any(getattr(stored, f) != getattr(self, f) for f in fields):
-                errors["fte"] = _(
-                    "Det här åtagandet har ersatts av ett senare och kan inte ändras. "
-                    "Registrera en ändring som ett nytt åtagande som ersätter det gällande."
+        if self.pk:
+            stored = StaffingCommitment.objects.filter(pk=self.pk).first()
+            identity = ("financer_id", "post_id", "cooperation_id")
+            if stored and any(getattr(stored, f) != getattr(self, f) for f in identity):
+                errors["financer"] = _(
+                    "Ett sparat åtagande kan inte flyttas till en annan kommun, tjänst eller "
+                    "samverkan. Avsluta det (fyll i ”gäller till”) och registrera ett nytt."
                 )
+            elif stored and StaffingCommitment.objects.filter(supersedes_id=self.pk).exists():
+                fields = ("fte", "supersedes_id")
+                if any(getattr(stored, f) != getattr(self, f) for f in fields):
+                    errors["fte"] = _(
+                        "Det här åtagandet har ersatts av ett senare och kan inte ändras. "
+                        "Registrera en ändring som ett nytt åtagande som ersätter det gällande."
+                    )
         if errors:
             raise ValidationError(errors)
-        if self.fte is not None and not self.end_date:
-            check_post_totals([(self.pk, self.post, self.fte, self.supersedes)])
 
     def save(self, *args, **kwargs):
-        if self.sequence is None:
-            if self.supersedes_id:
-                self.sequence = self.supersedes.sequence + 1
-            else:
+        with rules.checked_writes():
+            if self.sequence is None:
+                # Numbered under the post's lock: two editors adding to the same post at once
+                # get consecutive numbers instead of a duplicate-key error.
+                rules.lock_post(self.post_id)
                 last = self._same_chain().aggregate(m=models.Max("sequence"))["m"]
                 self.sequence = (last or 0) + 1
-        super().save(*args, **kwargs)
-
-
-def check_post_totals(rows):
-    """No post may be financed above one full-time post by its current commitments.
-
-    `rows` are (pk, post, fte, supersedes) of the commitments being saved together; the other
-    current commitments on the same posts come from the database.
-    """
-    own = {pk for pk, *_ in rows if pk}
-    # History does not count: rows replaced by a row in this batch or already in the database.
-    replaced = {s.pk for *_, s in rows if s is not None} | set(
-        StaffingCommitment.objects.filter(supersedes_id__in=own).values_list(
-            "supersedes_id", flat=True
-        )
-    )
-    totals = defaultdict(Decimal)
-    posts = {}
-    for pk, post, fte, _supersedes in rows:
-        if fte is None or (pk and pk in replaced):
-            continue
-        totals[post.pk] += fte
-        posts[post.pk] = post
-    for post_pk, post in posts.items():
-        others = (
-            StaffingCommitment.objects.current()
-            .filter(post_id=post_pk)
-            .exclude(pk__in=own | replaced)
-        )
-        total = totals[post_pk] + sum(c.fte for c in others)
-        if total > MAX_FTE:
-            raise ValidationError(
-                _(
-                    "Tjänsten ”%(post)s” skulle finansieras med sammanlagt %(total)s "
-                    "heltidstjänst; mer än 1,0 går inte."
-                )
-                % {"post": post.name, "total": str(total).replace(".", ",")}
-            )
+            super().save(*args, **kwargs)

@@ -1,6 +1,6 @@
 from django import template
 
-from ..charts import format_fte
+from ..formats import format_fte
 
 register = template.Library()
 

@@ -1,0 +1,294 @@
+"""Rules that span several rows, checked on every write path.
+
+A write that can break one of these rules marks the aggregate it touched (a cooperation, a
+post, a procurement). The marked aggregates are checked once, after all the writes of one
+change (an admin save with its inline rows, a revert, a fixture load, a command), inside the
+same transaction, with the aggregate's row locked. So a rule holds whichever path wrote the
+rows, and also when two editors save at the same moment on PostgreSQL: the second check waits
+for the first transaction and then sees its rows. A violation raises `RuleViolation` and the
+whole change is rolled back.
+
+The marks come from post_save/post_delete signals, which also fire for `loaddata`'s raw saves
+and for rows deleted in a cascade; `checked_writes()` groups a change so that the rules see
+its end state, not a half-written one. Model saves and deletes, QuerySet deletes and
+`loaddata` open such a group themselves. `QuerySet.update()` and `bulk_create()` bypass the
+signals and so these rules: the registry uses them only for derived columns and synthetic
+benchmark data.
+"""
+
+import threading
+from collections import defaultdict
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from .formats import format_fte
+
+MAX_FTE = Decimal("1.00")
+
+_state = threading.local()  # Django's connections are per thread, so is a change in progress.
+
+
+class RuleViolation(ValidationError):
+    """A change that would break a rule across records; nothing of it was saved."""
+
+
+def _pending():
+    return getattr(_state, "pending", None)
+
+
+@contextmanager
+def checked_writes():
+    """Group writes into one change; check every aggregate it touched before it commits.
+
+    Nested groups join the outermost one, which runs the checks.
+    """
+    if _pending() is not None:
+        yield
+        return
+    _state.pending = defaultdict(set)
+    try:
+        with transaction.atomic():
+            yield
+            _check(_state.pending)
+    finally:
+        _state.pending = None
+
+
+def touch(kind, pk):
+    """Mark an aggregate (`cooperation`, `post`, `procurement`) as changed, or a saved row
+    (`commitment`) as part of this change. Outside a group the check runs at once."""
+    if pk is None:
+        return
+    pending = _pending()
+    if pending is not None:
+        pending[kind].add(pk)
+        return
+    with transaction.atomic():
+        _check({kind: {pk}})
+
+
+def _check(pending):
+    # Locks are taken in one order (posts, cooperations, procurements, each by id), so two
+    # changes touching the same aggregates queue up instead of deadlocking.
+    saved_commitments = pending.get("commitment", set())
+    errors = []
+    for pk in sorted(pending.get("post", ())):
+        errors += check_post(pk, saved=saved_commitments)
+    for pk in sorted(pending.get("cooperation", ())):
+        errors += check_cooperation(pk)
+    for pk in sorted(pending.get("procurement", ())):
+        errors += check_procurement(pk)
+    if errors:
+        raise RuleViolation(errors)
+
+
+def _lock(model, pk):
+    # NO KEY UPDATE: the inserts in this change hold KEY SHARE locks on the same row (foreign
+    # key checks); a plain FOR UPDATE would deadlock two editors against each other.
+    return model._default_manager.select_for_update(no_key=True).filter(pk=pk).first()
+
+
+def lock_post(post_id):
+    """Take the post's lock before reading anything that a rule about the post depends on."""
+    from .models import Post
+
+    _lock(Post, post_id)
+
+
+# --- validity periods ------------------------------------------------------------------------
+
+# An unknown start is "since before anything we know"; an unknown end is "still running".
+_EARLIEST, _LATEST = date.min, date.max
+
+
+def _period(row):
+    return (row.start_date or _EARLIEST, row.end_date or _LATEST)
+
+
+def _overlap(a, b):
+    return a[0] <= b[1] and b[0] <= a[1]
+
+
+def peak_total(rows):
+    """(highest total FTE at any moment, that moment's start) over rows with validity periods.
+
+    Totals only change where a period starts, so checking every start is enough.
+    """
+    peak, when = Decimal("0"), None
+    for start in sorted({_period(r)[0] for r in rows}):
+        total = sum((r.fte for r in rows if _overlap(_period(r), (start, start))), Decimal("0"))
+        if total > peak:
+            peak, when = total, start
+    return peak, when
+
+
+def _moment(when):
+    if when is None or when == _EARLIEST:
+        return _("redan nu")
+    if when <= timezone.localdate():
+        return _("redan nu")
+    return _("från %(date)s") % {"date": date_format(when, "Y-m-d")}
+
+
+# --- the rules -----------------------------------------------------------------------------
+
+
+def check_post(post_id, saved=()):
+    """A post is never financed above one full-time post, at any time.
+
+    Counts every commitment that is not superseded, over its validity period: one that ends
+    still counts while it runs, one that starts later counts from its start.
+    """
+    from .models import Post, StaffingCommitment
+
+    post = _lock(Post, post_id)
+    if post is None:
+        return []
+    rows = list(
+        StaffingCommitment.objects.filter(post_id=post_id, superseded_by__isnull=True)
+        .select_related("financer")
+        .order_by("pk")
+    )
+    total, when = peak_total(rows)
+    if total <= MAX_FTE:
+        return []
+    at_peak = [r for r in rows if _overlap(_period(r), (when, when))]
+    others = sum((r.fte for r in at_peak if r.pk not in saved), Decimal("0"))
+    left = max(MAX_FTE - others, Decimal("0"))
+    return [
+        ValidationError(
+            _(
+                "Tjänsten ”%(post)s” skulle %(when)s finansieras med sammanlagt %(total)s "
+                "heltidstjänst, men en tjänst rymmer högst 1,0. Andra åtaganden tar redan upp "
+                "%(others)s, så det som återstår att finansiera är %(left)s. Registrera "
+                "åtagandet på en ny tjänst, eller avsluta ett befintligt åtagande (fyll i "
+                "”gäller till”) innan det nya börjar."
+            )
+            % {
+                "post": post.name,
+                "when": _moment(when),
+                "total": format_fte(total),
+                "others": format_fte(others),
+                "left": format_fte(left),
+            },
+            code="post_over_full_time",
+        )
+    ]
+
+
+def check_cooperation(cooperation_id):
+    """The host is the party with the host role; whoever finances is a party; one share at a
+    time per post and financer."""
+    from .models import Cooperation, Party, StaffingCommitment
+
+    cooperation = _lock(Cooperation, cooperation_id)
+    if cooperation is None:
+        return []
+    parties = dict(
+        Party.objects.filter(cooperation_id=cooperation_id).values_list("municipality_id", "role")
+    )
+    # The host is derived from the parties, in this one place: a party's role cannot say one
+    # thing and the cooperation another, whichever form changed it.
+    host = next((m for m, role in parties.items() if role == Party.Role.HOST), None)
+    if cooperation.host_id != host:
+        Cooperation.objects.filter(pk=cooperation_id).update(host_id=host)
+
+    errors = []
+    today = timezone.localdate()
+    open_rows = [
+        c
+        for c in StaffingCommitment.objects.filter(
+            cooperation_id=cooperation_id, superseded_by__isnull=True
+        ).select_related("financer", "post")
+        if c.end_date is None or c.end_date >= today
+    ]
+    financing_roles = {Party.Role.HOST, Party.Role.PARTICIPANT}
+    for c in open_rows:
+        if parties.get(c.financer_id) not in financing_roles:
+            errors.append(
+                ValidationError(
+                    _(
+                        "%(financer)s finansierar %(fte)s av ”%(post)s” i den här samverkan "
+                        "och måste därför vara part som värdkommun eller deltagare. Avsluta "
+                        "först åtagandet (fyll i ”gäller till”) eller behåll kommunen som part."
+                    )
+                    % {"financer": c.financer, "fte": format_fte(c.fte), "post": c.post.name},
+                    code="financer_not_party",
+                )
+            )
+    chains = defaultdict(list)
+    for c in open_rows:
+        chains[(c.post_id, c.financer_id)].append(c)
+    for rows in chains.values():
+        if any(_overlap(_period(a), _period(b)) for i, a in enumerate(rows) for b in rows[i + 1 :]):
+            first = rows[0]
+            errors.append(
+                ValidationError(
+                    _(
+                        "%(financer)s har redan ett gällande åtagande för ”%(post)s” under "
+                        "samma tid. Ett ändrat åtagande registreras som ett nytt som ersätter "
+                        "det gamla: välj det gamla i fältet ”ersätter”."
+                    )
+                    % {"financer": first.financer, "post": first.post.name},
+                    code="two_current_in_chain",
+                )
+            )
+    return errors
+
+
+def check_procurement(procurement_id):
+    """A joint procurement (several buyers) has exactly one lead among its buyers."""
+    from .models import PlannedProcurement, ProcurementBuyer
+
+    if _lock(PlannedProcurement, procurement_id) is None:
+        return []
+    leads = list(
+        ProcurementBuyer.objects.filter(procurement_id=procurement_id).values_list(
+            "is_lead", flat=True
+        )
+    )
+    if len(leads) > 1 and sum(leads) != 1:
+        return [
+            ValidationError(
+                _(
+                    "En gemensam upphandling (flera köpare) behöver exakt en samordnande "
+                    "kommun bland köparna. Markera den köpare som leder upphandlingen som "
+                    "samordnande."
+                ),
+                code="joint_without_one_lead",
+            )
+        ]
+    return []
+
+
+# --- database constraints as messages ------------------------------------------------------
+
+
+def integrity_message(error: IntegrityError):
+    """The Swedish message of the constraint an IntegrityError names, or a general one.
+
+    Forms check constraints before saving, but not those on fields a form does not show, and
+    not a row another editor saved meanwhile; this turns what the database refused into words.
+    """
+    from django.apps import apps
+
+    text = str(error)
+    for model in apps.get_app_config("agreements").get_models():
+        for constraint in model._meta.constraints:
+            name = constraint.name % {
+                "app_label": model._meta.app_label,
+                "class": model.__name__.lower(),
+            }
+            if name in text:
+                return constraint.get_violation_error_message()
+    return _(
+        "Ändringen krockade med en annan post i registret och sparades inte. Ladda om sidan "
+        "och försök igen."
+    )

@@ -1,0 +1,310 @@
+"""Rules across records hold on every write path: inline, standalone admin, revert, command.
+
+Each test here reproduces a bypass that was found by probing; each failed before the rules
+moved out of the inline formsets into agreements/rules.py.
+"""
+
+import json
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.urls import reverse
+
+from agreements import rules
+from agreements.models import (
+    Cooperation,
+    Municipality,
+    Party,
+    PlannedProcurement,
+    Post,
+    ProcurementBuyer,
+    StaffingCommitment,
+)
+
+from .admin_forms import add_url, blank_row, change_url, pick, refusals, row, save_form
+
+pytestmark = pytest.mark.django_db
+
+AGREEMENT = "avtalssamverkan-hallsberg-laxa-lekeberg"
+
+
+def _muni(code):
+    return Municipality.objects.get(code=code)
+
+
+def _agreement():
+    return Cooperation.objects.get(slug=AGREEMENT)
+
+
+# --- the host -------------------------------------------------------------------------------
+
+
+def test_turning_the_host_party_into_an_observer_leaves_no_host_behind(personas, admin_app):
+    party = Party.objects.get(cooperation__slug=AGREEMENT, municipality__code="1861")
+    form = save_form(admin_app.get(change_url(party), user=personas["hallsberg"]))
+    form["role"] = "observer"
+    assert form.submit("_save").status_code == 302
+    # The cooperation's host is the party with the host role, whichever form changed it.
+    assert _agreement().host is None
+    page = admin_app.get(_agreement().get_absolute_url()).text
+    assert "Hallsberg</a></dd>" not in page.split("Värdkommun")[1][:200]
+
+
+def test_making_a_party_the_host_in_the_cooperation_form_makes_it_the_host(personas, admin_app):
+    study = Cooperation.objects.get(slug="utrett-samarbete-askersund-hallsberg")
+    form = save_form(admin_app.get(change_url(study), user=personas["registry"]))
+    form[f"parties-{row(form, 'parties', municipality=_muni('1861'))}-role"] = "host"
+    assert form.submit("_save").status_code == 302
+    assert Cooperation.objects.get(pk=study.pk).host == _muni("1861")
+
+
+# --- parties and the commitments they carry ------------------------------------------------
+
+
+def test_party_with_a_current_commitment_cannot_be_deleted(personas, admin_app):
+    party = Party.objects.get(cooperation__slug=AGREEMENT, municipality__code="1860")
+    url = reverse("admin:agreements_party_delete", args=[party.pk])
+    confirm = admin_app.get(url, user=personas["laxa"])
+    response = confirm.forms[1].submit().follow()
+    assert any(
+        "Laxå finansierar 0,5" in text and "måste därför vara part" in text
+        for text in refusals(response)
+    )
+    assert Party.objects.filter(pk=party.pk).exists()
+
+
+def test_party_with_a_current_commitment_cannot_be_deleted_in_the_inline(personas, admin_app):
+    form = save_form(admin_app.get(change_url(_agreement()), user=personas["registry"]))
+    form[f"parties-{row(form, 'parties', municipality=_muni('1814'))}-DELETE"] = True
+    response = form.submit("_save")
+    assert response.status_code == 200
+    assert any("Lekeberg finansierar 0,5" in text for text in refusals(response))
+    assert Party.objects.filter(cooperation__slug=AGREEMENT, municipality__code="1814").exists()
+
+
+def test_a_party_can_leave_once_its_commitment_has_ended(personas, admin_app):
+    laxa = StaffingCommitment.objects.get(financer__code="1860")
+    form = save_form(admin_app.get(change_url(laxa), user=personas["laxa"]))
+    form["end_date"] = "2020-12-31"
+    assert form.submit("_save").status_code == 302
+    party = Party.objects.get(cooperation__slug=AGREEMENT, municipality__code="1860")
+    confirm = admin_app.get(reverse("admin:agreements_party_delete", args=[party.pk]))
+    assert confirm.forms[1].submit().status_code == 302
+    assert not Party.objects.filter(pk=party.pk).exists()
+
+
+# --- joint procurements ---------------------------------------------------------------------
+
+
+def test_buyer_admin_cannot_leave_a_joint_procurement_without_a_lead(personas, admin_app):
+    procurement = PlannedProcurement.objects.get()
+    registry = personas["registry"]
+    form = save_form(admin_app.get(add_url("procurementbuyer"), user=registry))
+    pick(form, "procurement", procurement)
+    pick(form, "municipality", _muni("1861"))
+    assert form.submit("_save").status_code == 302  # Askersund still leads: fine
+
+    askersund = ProcurementBuyer.objects.get(municipality__code="1882")
+    form = save_form(admin_app.get(change_url(askersund), user=registry))
+    form["is_lead"] = False
+    response = form.submit("_save")
+    assert response.status_code == 200
+    assert any("exakt en samordnande kommun" in text for text in refusals(response))
+    assert ProcurementBuyer.objects.get(pk=askersund.pk).is_lead
+    release = admin_app.get("/api/v1/ocds/releases/").json["releases"][0]
+    assert release["tender"]["procuringEntity"]["name"] == "Askersund"
+
+
+def test_joint_procurement_needs_a_lead_in_the_procurement_form(personas, admin_app):
+    procurement = PlannedProcurement.objects.get()
+    form = save_form(admin_app.get(change_url(procurement), user=personas["registry"]))
+    form["buyers-0-is_lead"] = False
+    pick(form, f"buyers-{blank_row(form, 'buyers')}-municipality", _muni("1861"))
+    response = form.submit("_save")
+    assert response.status_code == 200
+    assert any("exakt en samordnande kommun" in text for text in refusals(response))
+    assert procurement.buyers.count() == 1
+
+
+# --- the full-time cap ----------------------------------------------------------------------
+
+
+def test_fte_cap_counts_a_commitment_that_has_an_end_date(personas, admin_app):
+    form = save_form(admin_app.get(add_url("staffingcommitment"), user=personas["registry"]))
+    pick(form, "cooperation", _agreement())
+    pick(form, "post", Post.objects.get())
+    pick(form, "financer", _muni("1861"))
+    form["fte"] = "0,4"
+    form["end_date"] = "2030-12-31"
+    response = form.submit("_save")
+    assert response.status_code == 200
+    [message] = [t for t in refusals(response) if "rymmer högst 1,0" in t]
+    assert "sammanlagt 1,4 heltidstjänst" in message
+    assert "återstår att finansiera är 0." in message
+    assert "ny tjänst" in message and "”gäller till”" in message
+    # Nothing saved, nothing typed lost.
+    assert not StaffingCommitment.objects.filter(financer__code="1861").exists()
+    assert response.forms["staffingcommitment_form"]["fte"].value == "0,4"
+
+
+def test_a_share_that_starts_after_another_ends_fits_the_same_post(personas, admin_app):
+    laxa = StaffingCommitment.objects.get(financer__code="1860")
+    form = save_form(admin_app.get(change_url(laxa), user=personas["registry"]))
+    form["end_date"] = "2026-12-31"
+    assert form.submit("_save").status_code == 302
+    form = save_form(admin_app.get(add_url("staffingcommitment")))
+    pick(form, "cooperation", _agreement())
+    pick(form, "post", Post.objects.get())
+    pick(form, "financer", _muni("1861"))
+    form["fte"] = "0,5"
+    form["start_date"] = "2027-01-01"
+    assert form.submit("_save").status_code == 302, "periods that do not overlap both fit"
+
+
+def test_revert_cannot_break_the_fte_cap(personas, admin_app):
+    registry = personas["registry"]
+    laxa = StaffingCommitment.objects.get(financer__code="1860")
+    original = laxa.history.earliest("history_date")
+    form = save_form(admin_app.get(change_url(laxa), user=registry))
+    form["fte"] = "0,3"
+    assert form.submit("_save").status_code == 302
+    form = save_form(admin_app.get(add_url("staffingcommitment"), user=registry))
+    pick(form, "cooperation", _agreement())
+    pick(form, "post", Post.objects.get())
+    pick(form, "financer", _muni("1861"))
+    form["fte"] = "0,2"
+    assert form.submit("_save").status_code == 302  # 0,5 + 0,3 + 0,2 = 1,0
+
+    url = reverse("admin:agreements_staffingcommitment_simple_history", args=[laxa.pk, original.pk])
+    response = save_form(admin_app.get(url, user=registry)).submit("_save")
+    assert response.status_code == 200
+    assert any("sammanlagt 1,2 heltidstjänst" in text for text in refusals(response))
+    assert StaffingCommitment.objects.get(pk=laxa.pk).fte == Decimal("0.30")
+
+
+def test_a_fixture_that_breaks_a_rule_loads_nothing(seed, tmp_path):
+    fixture = tmp_path / "extra.json"
+    fixture.write_text(
+        json.dumps(
+            [
+                {
+                    "model": "agreements.staffingcommitment",
+                    "fields": {
+                        "cooperation": [AGREEMENT],
+                        "post": ["1861", "upphandlare-lekeberg-laxa"],
+                        "financer": ["1861"],
+                        "fte": "0.60",
+                        "sequence": 1,
+                    },
+                }
+            ]
+        )
+    )
+    with pytest.raises(CommandError, match="rymmer högst 1,0"):
+        call_command("loaddata", str(fixture), verbosity=0)
+    assert not StaffingCommitment.objects.filter(financer__code="1861").exists()
+
+
+# --- the commitment inline ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("other", ["1861", "1814"], ids=["to-hallsberg", "to-lekeberg"])
+def test_laxa_editor_cannot_move_its_commitment_to_another_financer(personas, admin_app, other):
+    form = save_form(admin_app.get(change_url(_agreement()), user=personas["laxa"]))
+    laxa = StaffingCommitment.objects.get(financer__code="1860")
+    # The autocomplete offers Laxå only; a forged choice must still be refused, never a 500.
+    pick(form, f"commitments-{row(form, 'commitments', id=laxa)}-financer", _muni(other))
+    response = form.submit("_save")
+    assert response.status_code == 200
+    assert refusals(response)
+    assert StaffingCommitment.objects.get(pk=laxa.pk).financer.code == "1860"
+
+
+def test_laxa_editor_edits_laxas_commitment_in_the_inline(personas, admin_app):
+    form = save_form(admin_app.get(change_url(_agreement()), user=personas["laxa"]))
+    laxa = StaffingCommitment.objects.get(financer__code="1860")
+    form[f"commitments-{row(form, 'commitments', id=laxa)}-note"] = "Enligt avtalet"
+    assert form.submit("_save").status_code == 302
+    assert StaffingCommitment.objects.get(pk=laxa.pk).note == "Enligt avtalet"
+
+
+# --- concurrency: two editors at the same moment, on PostgreSQL ----------------------------
+
+
+def _race(save_a, save_b):
+    """Run two saves in two threads, each on its own database connection, as two requests.
+
+    Both pass their form validation first, then both write: the check-then-insert window in
+    which a rule without a lock lets both through.
+    """
+    validated = threading.Barrier(2, timeout=10)
+    outcomes = {}
+
+    def run(name, save):
+        try:
+            with transaction.atomic():
+                save(validated)
+            outcomes[name] = "saved"
+        except rules.RuleViolation as violation:
+            outcomes[name] = violation.messages
+        except Exception as error:
+            outcomes[name] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=item) for item in (("a", save_a), ("b", save_b))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return outcomes
+
+
+def _commitment_save(post, financer, fte):
+    def save(validated):
+        commitment = StaffingCommitment(
+            cooperation=_agreement(), post=post, financer=financer, fte=Decimal(fte)
+        )
+        commitment.full_clean()  # what the form does
+        validated.wait()
+        commitment.save()
+
+    return save
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL-only: SQLite lets one writer at a time; .ci/run also runs PostgreSQL",
+)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_two_editors_cannot_finance_one_post_above_full_time(seed):
+    post = Post.objects.create(employer=_muni("1861"), slug="ny", name="Ny tjänst")
+    outcomes = _race(
+        _commitment_save(post, _muni("1814"), "0.60"),
+        _commitment_save(post, _muni("1860"), "0.60"),
+    )
+    assert sorted(map(str, outcomes.values()))[-1] == "saved"
+    refused = [o for o in outcomes.values() if o != "saved"]
+    assert len(refused) == 1 and "rymmer högst 1,0" in refused[0][0], outcomes
+    assert sum(StaffingCommitment.objects.filter(post=post).values_list("fte", flat=True)) == (
+        Decimal("0.60")
+    )
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_two_editors_cannot_start_two_current_shares_in_one_chain(seed):
+    post = Post.objects.create(employer=_muni("1861"), slug="ny", name="Ny tjänst")
+    outcomes = _race(
+        _commitment_save(post, _muni("1814"), "0.20"),
+        _commitment_save(post, _muni("1814"), "0.30"),
+    )
+    refused = [o for o in outcomes.values() if o != "saved"]
+    assert len(refused) == 1 and "redan ett gällande åtagande" in refused[0][0], outcomes
+    assert StaffingCommitment.objects.current().filter(post=post).count() == 1
