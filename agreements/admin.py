@@ -170,9 +170,7 @@ class ScopedAdmin(VersionFieldMixin, SimpleHistoryAdmin):
             return view(request, *args, **kwargs)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        return self._checked(
-            request, super().changeform_view, object_id, form_url, extra_context
-        )
+        return self._checked(request, super().changeform_view, object_id, form_url, extra_context)
 
     def delete_view(self, request, object_id, extra_context=None):
         if request.method != "POST":

@@ -1,6 +1,4 @@
-"""Atom feeds of recently changed records, for the whole registry and per municipality."""
-
-from itertools import chain
+"""Atom feeds of the latest changes, in words, for the whole registry and per municipality."""
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -9,7 +7,8 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
-from .models import Cooperation, Municipality, PlannedProcurement
+from .changelog import recent_changes
+from .models import Municipality
 
 FEED_SIZE = 50
 
@@ -29,30 +28,33 @@ class RecentChangesFeed(Feed):
     def link(self, obj=None):
         return reverse("agreements:home")
 
-    def changed(self, cooperations, procurements):
-        cooperations = cooperations.exclude(updated_at=None).order_by("-updated_at")[:FEED_SIZE]
-        procurements = procurements.exclude(updated_at=None).order_by("-updated_at")[:FEED_SIZE]
-        items = chain(cooperations.select_related("host"), procurements)
-        return sorted(items, key=lambda item: item.updated_at, reverse=True)[:FEED_SIZE]
-
     def items(self, obj=None):
-        return self.changed(Cooperation.objects.all(), PlannedProcurement.objects.all())
+        return recent_changes(FEED_SIZE)
 
-    def item_title(self, item):
-        return getattr(item, "name", None) or item.title
+    def item_title(self, entry):
+        return str(entry.owner)
 
-    def item_description(self, item):
-        kind = item._meta.verbose_name.capitalize()
-        status = item.get_status_display()
-        return f"{kind} · {status}. {item.description}"
+    def item_link(self, entry):
+        return entry.owner.get_absolute_url()
 
-    def item_updateddate(self, item):
-        return item.updated_at
+    def item_description(self, entry):
+        # The change in words, as on the record's change log, then what the record is.
+        record = entry.owner
+        kind = record._meta.verbose_name.capitalize()
+        return f"{entry.summary} {kind} · {record.get_status_display()}."
 
-    def item_guid(self, item):
-        # Stable per record and version: a changed record shows up again as a new entry.
-        return f"tag:samverkansregistret,2026:{item._meta.model_name}/{item.slug}/" + (
-            item.updated_at.strftime("%Y%m%dT%H%M%S%f")
+    def item_updateddate(self, entry):
+        return entry.date
+
+    def item_pubdate(self, entry):
+        return entry.date
+
+    def item_guid(self, entry):
+        # One entry per change and record: a later change is a new entry.
+        owner = entry.owner
+        return (
+            f"tag:samverkansregistret,2026:{owner._meta.model_name}/{owner.slug}/"
+            + entry.date.strftime("%Y%m%dT%H%M%S%f")
         )
 
     item_guid_is_permalink = False
@@ -69,7 +71,4 @@ class MunicipalityChangesFeed(RecentChangesFeed):
         return obj.get_absolute_url()
 
     def items(self, obj=None):
-        return self.changed(
-            Cooperation.objects.filter(parties__municipality=obj).distinct(),
-            PlannedProcurement.objects.filter(buyers__municipality=obj).distinct(),
-        )
+        return recent_changes(FEED_SIZE, municipality=obj)

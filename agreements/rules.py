@@ -17,6 +17,7 @@ benchmark data.
 """
 
 import threading
+import uuid
 from collections import defaultdict
 from contextlib import contextmanager
 from datetime import date
@@ -53,12 +54,19 @@ def checked_writes():
         yield
         return
     _state.pending = defaultdict(set)
+    _state.change_id = uuid.uuid4()
     try:
         with transaction.atomic():
             yield
             _check(_state.pending)
     finally:
         _state.pending = None
+        _state.change_id = None
+
+
+def change_id():
+    """The id of the change in progress, shared by the history rows it writes; or None."""
+    return getattr(_state, "change_id", None)
 
 
 def touch(kind, pk):

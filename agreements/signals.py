@@ -1,6 +1,7 @@
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
+from simple_history.signals import pre_create_historical_record
 
 from . import rules
 from .models import (
@@ -76,7 +77,17 @@ def baseline_history_for_loaded_rows(sender, instance, raw=False, **kwargs):
     if not raw or not isinstance(instance, VersionedModel) or not hasattr(sender, "history"):
         return
     if not sender.history.filter(**{sender._meta.pk.attname: instance.pk}).exists():
-        sender.history.bulk_history_create([instance], default_change_reason="loaddata")
+        sender.history.bulk_history_create(
+            [instance],
+            default_change_reason="loaddata",
+            custom_historical_attrs={"change_group": rules.change_id()},
+        )
+
+
+@receiver(pre_create_historical_record)
+def group_history_by_change(sender, history_instance, **kwargs):
+    # The rows one change writes (an admin save with its inline rows) share one id.
+    history_instance.change_group = rules.change_id()
 
 
 # What each row's rules across records are about (agreements/rules.py). Raw saves count too:

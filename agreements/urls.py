@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import feeds, views
+from .models import Cooperation, PlannedProcurement
 
 app_name = "agreements"
 
@@ -17,7 +18,19 @@ urlpatterns = [
     path("oppna-data/", views.OpenData.as_view(), name="open-data"),
     path("samverkan/", views.CooperationList.as_view(), name="cooperation-list"),
     path("samverkan/<slug:slug>/", views.CooperationDetail.as_view(), name="cooperation-detail"),
+    path(
+        "samverkan/<slug:slug>/andringar/",
+        views.ChangeLog.as_view(queryset=Cooperation.objects.all(), list_name="cooperation-list"),
+        name="cooperation-changes",
+    ),
     path("upphandlingar/", views.ProcurementList.as_view(), name="procurement-list"),
+    path(
+        "upphandlingar/<slug:slug>/andringar/",
+        views.ChangeLog.as_view(
+            queryset=PlannedProcurement.objects.all(), list_name="procurement-list"
+        ),
+        name="procurement-changes",
+    ),
     path(
         "upphandlingar/<slug:slug>/", views.ProcurementDetail.as_view(), name="procurement-detail"
     ),

@@ -232,7 +232,6 @@ class CooperationDetail(DetailView):
             current_total=sum((c.fte for c in current), start=0),
             diagram=charts.financing_diagram(cooperation, current),
             chart=charts.fte_chart(history),
-            log=change_log(cooperation),
             **kwargs,
         )
 
@@ -275,7 +274,27 @@ class ProcurementDetail(DetailView):
             list(Citation.objects.for_display().filter(procurement=procurement)),
             procurement=[procurement],
         )
-        return super().get_context_data(citations=citations, log=change_log(procurement), **kwargs)
+        return super().get_context_data(citations=citations, **kwargs)
+
+
+class ChangeLog(DetailView):
+    """All changes to a cooperation or a procurement and the rows under it, in words."""
+
+    template_name = "agreements/change_log.html"
+    list_name = None  # the URL name of the record's list, for the breadcrumbs
+
+    def get_context_data(self, **kwargs):
+        lists = {
+            "cooperation-list": _("Samverkan"),
+            "procurement-list": _("Planerade upphandlingar"),
+        }
+        return super().get_context_data(
+            record=self.object,
+            log=change_log(self.object),
+            list_url=reverse(f"agreements:{self.list_name}"),
+            list_label=lists[self.list_name],
+            **kwargs,
+        )
 
 
 class SourceList(ListView):

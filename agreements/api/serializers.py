@@ -71,6 +71,10 @@ class CommitmentSerializer(serializers.ModelSerializer):
         help_text="The sequence number of the commitment this one replaced.",
     )
     is_current = serializers.BooleanField()
+    state = serializers.ChoiceField(
+        choices=StaffingCommitment.State.choices,
+        help_text="Today: current, future (starts later), ended or superseded.",
+    )
 
     class Meta:
         model = StaffingCommitment
@@ -81,6 +85,7 @@ class CommitmentSerializer(serializers.ModelSerializer):
             "sequence",
             "supersedes",
             "is_current",
+            "state",
             "start_date",
             "end_date",
             "note",

@@ -4,6 +4,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from .. import rules
 
@@ -127,3 +128,22 @@ class HttpsURLField(models.URLField):
     def formfield(self, **kwargs):
         kwargs.setdefault("assume_scheme", "https")
         return super().formfield(**kwargs)
+
+
+class ChangeGroupHistory(models.Model):
+    """What every history row carries besides the record: the change it was part of.
+
+    One admin save with its inline rows, a revert or a fixture load is one change (see
+    agreements/rules.py); its rows share an id, so the public change log can tell it as one
+    event, as NetBox groups the object changes of one request.
+    """
+
+    change_group = models.UUIDField(_("ändring"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        abstract = True
+
+
+def tracked_history(**kwargs):
+    """django-simple-history for a registry model: every change recorded, grouped."""
+    return HistoricalRecords(inherit=False, bases=[ChangeGroupHistory], **kwargs)

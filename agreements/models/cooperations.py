@@ -1,7 +1,6 @@
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from ..search import SearchableQuerySetMixin, build_search_document, search_document_field
 from .base import (
@@ -13,6 +12,7 @@ from .base import (
     dates_in_order,
     natural_key_manager,
     slug_validator,
+    tracked_history,
 )
 from .places import Municipality
 
@@ -122,7 +122,7 @@ class Cooperation(RuleCheckedModel, TimestampedModel):
     search_document = search_document_field()
 
     objects = natural_key_manager(CooperationQuerySet, ("slug",))()
-    history = HistoricalRecords(inherit=False, excluded_fields=["search_document"])
+    history = tracked_history(excluded_fields=["search_document"])
 
     class Meta:
         verbose_name = _("samverkan")
@@ -186,7 +186,7 @@ class Party(RuleCheckedModel, VersionedModel):
     )
 
     objects = natural_key_manager(NaturalKeyQuerySet, ("cooperation__slug", "municipality__code"))()
-    history = HistoricalRecords(inherit=False)
+    history = tracked_history()
 
     class Meta:
         verbose_name = _("part")
@@ -242,7 +242,7 @@ class Objection(VersionedModel):
     argument = models.TextField(_("argument"))
 
     objects = natural_key_manager(NaturalKeyQuerySet, ("cooperation__slug", "position"))()
-    history = HistoricalRecords(inherit=False)
+    history = tracked_history()
 
     class Meta:
         verbose_name = _("invändning")
@@ -293,7 +293,7 @@ class Claim(VersionedModel):
     assessment_note = models.TextField(_("motivering"), blank=True)
 
     objects = natural_key_manager(NaturalKeyQuerySet, ("slug",))()
-    history = HistoricalRecords(inherit=False)
+    history = tracked_history()
 
     class Meta:
         verbose_name = _("påstående")

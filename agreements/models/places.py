@@ -3,7 +3,6 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from .base import (
     HttpsURLField,
@@ -12,6 +11,7 @@ from .base import (
     count_of,
     natural_key_manager,
     slug_validator,
+    tracked_history,
 )
 
 __all__ = ["County", "Municipality"]
@@ -91,7 +91,7 @@ class Municipality(TimestampedModel):
     website = HttpsURLField(_("webbplats"), blank=True)
 
     objects = natural_key_manager(MunicipalityQuerySet, ("code",))()
-    history = HistoricalRecords(inherit=False)
+    history = tracked_history()
 
     class Meta:
         verbose_name = _("kommun")

@@ -3,7 +3,6 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from ..search import SearchableQuerySetMixin, build_search_document, search_document_field
 from .base import (
@@ -14,6 +13,7 @@ from .base import (
     VersionedModel,
     natural_key_manager,
     slug_validator,
+    tracked_history,
 )
 from .cooperations import Cooperation
 from .places import Municipality
@@ -112,7 +112,7 @@ class PlannedProcurement(RuleCheckedModel, TimestampedModel):
     search_document = search_document_field()
 
     objects = natural_key_manager(PlannedProcurementQuerySet, ("slug",))()
-    history = HistoricalRecords(inherit=False, excluded_fields=["search_document"])
+    history = tracked_history(excluded_fields=["search_document"])
 
     class Meta:
         verbose_name = _("planerad upphandling")
@@ -203,7 +203,7 @@ class ProcurementBuyer(RuleCheckedModel, VersionedModel):
     )
 
     objects = natural_key_manager(NaturalKeyQuerySet, ("procurement__slug", "municipality__code"))()
-    history = HistoricalRecords(inherit=False)
+    history = tracked_history()
 
     class Meta:
         verbose_name = _("köpare")

@@ -9,7 +9,6 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from .base import (
     HttpsURLField,
@@ -18,6 +17,7 @@ from .base import (
     VersionedModel,
     natural_key_manager,
     slug_validator,
+    tracked_history,
 )
 from .cooperations import Claim, Cooperation, Objection, Party
 from .places import Municipality
@@ -101,7 +101,7 @@ class SourceDocument(TimestampedModel):
     url = HttpsURLField(_("webbadress"), blank=True)
 
     objects = natural_key_manager(NaturalKeyQuerySet, ("slug",))()
-    history = HistoricalRecords(inherit=False)
+    history = tracked_history()
 
     class Meta:
         verbose_name = _("källdokument")
@@ -383,7 +383,7 @@ class Citation(VersionedModel):
     question = _citable_fk(InterpellationQuestion)
 
     objects = natural_key_manager(CitationQuerySet, ("source__slug", "key"))()
-    history = HistoricalRecords(inherit=False)
+    history = tracked_history()
 
     class Meta:
         verbose_name = _("citat")

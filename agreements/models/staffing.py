@@ -7,7 +7,6 @@ from django.db.models import OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from .. import rules
 from .base import (
@@ -19,6 +18,7 @@ from .base import (
     dates_in_order,
     natural_key_manager,
     slug_validator,
+    tracked_history,
 )
 from .cooperations import Cooperation
 from .places import Municipality
@@ -55,7 +55,7 @@ class Post(VersionedModel):
     )
 
     objects = natural_key_manager(NaturalKeyQuerySet, ("employer__code", "slug"))()
-    history = HistoricalRecords(inherit=False)
+    history = tracked_history()
 
     class Meta:
         verbose_name = _("tjänst")
@@ -174,7 +174,7 @@ class StaffingCommitment(RuleCheckedModel, VersionedModel):
         StaffingCommitmentQuerySet,
         ("cooperation__slug", "post__employer__code", "post__slug", "financer__code", "sequence"),
     )()
-    history = HistoricalRecords(inherit=False)
+    history = tracked_history()
 
     class Meta:
         verbose_name = _("finansieringsåtagande")

@@ -21,6 +21,8 @@ EXTRA_PATHS = [
     "/samverkan/?q=xyzzy",
     "/upphandlingar/?procurement_year=abc",
     "/kommuner/?o=-code",
+    "/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/andringar/",
+    "/upphandlingar/askersund-verksamheter-pa-entreprenad/andringar/",
 ]
 
 
