@@ -124,6 +124,22 @@ def _overlap(a, b):
     return a[0] <= b[1] and b[0] <= a[1]
 
 
+def _within(inner, outer):
+    return outer[0] <= inner[0] and inner[1] <= outer[1]
+
+
+def _period_words(row):
+    start = row.start_date and row.start_date.isoformat()
+    end = row.end_date and row.end_date.isoformat()
+    if start and end:
+        return _("från %(start)s till %(end)s") % {"start": start, "end": end}
+    if start:
+        return _("från %(start)s") % {"start": start}
+    if end:
+        return _("till %(end)s") % {"end": end}
+    return _("utan känt start- eller slutdatum")
+
+
 def peak_total(rows):
     """(highest total FTE at any moment, that moment's start) over rows with validity periods.
 
@@ -199,12 +215,10 @@ def check_cooperation(cooperation_id):
     cooperation = _lock(Cooperation, cooperation_id)
     if cooperation is None:
         return []
-    parties = dict(
-        Party.objects.filter(cooperation_id=cooperation_id).values_list("municipality_id", "role")
-    )
+    parties = {p.municipality_id: p for p in Party.objects.filter(cooperation_id=cooperation_id)}
     # The host is derived from the parties, in this one place: a party's role cannot say one
     # thing and the cooperation another, whichever form changed it.
-    host = next((m for m, role in parties.items() if role == Party.Role.HOST), None)
+    host = next((m for m, p in parties.items() if p.role == Party.Role.HOST), None)
     if cooperation.host_id != host:
         Cooperation.objects.filter(pk=cooperation_id).update(host_id=host)
 
@@ -219,18 +233,22 @@ def check_cooperation(cooperation_id):
     ]
     financing_roles = {Party.Role.HOST, Party.Role.PARTICIPANT}
     for c in open_rows:
-        if parties.get(c.financer_id) not in financing_roles:
-            errors.append(
-                ValidationError(
-                    _(
-                        "%(financer)s finansierar %(fte)s av ”%(post)s” i den här samverkan "
-                        "och måste därför vara part som värdkommun eller deltagare. Avsluta "
-                        "först åtagandet (fyll i ”gäller till”) eller behåll kommunen som part."
-                    )
-                    % {"financer": c.financer, "fte": format_fte(c.fte), "post": c.post.name},
-                    code="financer_not_party",
-                )
+        facts = {"financer": c.financer, "fte": format_fte(c.fte), "post": c.post.name}
+        party = parties.get(c.financer_id)
+        if party is None or party.role not in financing_roles:
+            message = _(
+                "%(financer)s finansierar %(fte)s av ”%(post)s” i den här samverkan och måste "
+                "därför vara part som värdkommun eller deltagare. Avsluta först åtagandet "
+                "(fyll i ”gäller till”) eller behåll kommunen som part."
             )
+            errors.append(ValidationError(message % facts, code="financer_not_party"))
+        elif not _within(_period(c), _period(party)):
+            message = _(
+                "%(financer)s är part %(party_period)s, men åtagandet om %(fte)s av ”%(post)s” "
+                "gäller %(period)s. Ange datum så att åtagandet ligger inom tiden som part."
+            )
+            facts |= {"party_period": _period_words(party), "period": _period_words(c)}
+            errors.append(ValidationError(message % facts, code="outside_party_period"))
     chains = defaultdict(list)
     for c in open_rows:
         chains[(c.post_id, c.financer_id)].append(c)

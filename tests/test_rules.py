@@ -308,3 +308,30 @@ def test_two_editors_cannot_start_two_current_shares_in_one_chain(seed):
     refused = [o for o in outcomes.values() if o != "saved"]
     assert len(refused) == 1 and "redan ett gällande åtagande" in refused[0][0], outcomes
     assert StaffingCommitment.objects.current().filter(post=post).count() == 1
+
+
+# --- joining later --------------------------------------------------------------------------
+
+
+def test_a_party_from_2027_finances_from_2027_and_not_before(personas, admin_app):
+    form = save_form(admin_app.get(change_url(_agreement()), user=personas["registry"]))
+    blank = blank_row(form, "parties")
+    pick(form, f"parties-{blank}-municipality", _muni("1882"))
+    form[f"parties-{blank}-role"] = "participant"
+    form[f"parties-{blank}-start_date"] = "2027-01-01"
+    post = Post.objects.create(employer=_muni("1861"), slug="ny-2027", name="Ny tjänst 2027")
+    blank = blank_row(form, "commitments")
+    pick(form, f"commitments-{blank}-post", post)
+    pick(form, f"commitments-{blank}-financer", _muni("1882"))
+    form[f"commitments-{blank}-fte"] = "0,2"
+    response = form.submit("_save")
+    assert response.status_code == 200
+    [message] = [t for t in refusals(response) if "inom tiden som part" in t]
+    assert message.startswith("Askersund är part från 2027-01-01")
+
+    form = save_form(response)
+    form[f"commitments-{blank}-start_date"] = "2027-01-01"
+    assert form.submit("_save").status_code == 302, refusals(response)
+    page = admin_app.get(_agreement().get_absolute_url()).text
+    assert "Deltagare från 2027-01-01" in page
+    assert "gäller från 2027-01-01" in page

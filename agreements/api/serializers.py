@@ -51,7 +51,7 @@ class PartySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Party
-        fields = ["municipality", "role", "note"]
+        fields = ["municipality", "role", "start_date", "end_date", "note"]
 
 
 class PostSerializer(serializers.Serializer):

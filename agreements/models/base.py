@@ -91,6 +91,26 @@ def dates_in_order(prefix=""):
     )
 
 
+def in_force(on, prefix=""):
+    """Condition: a validity period (unknown start or end = open) that covers the day `on`.
+
+    The one definition of "in force" for querysets; `period_state` says the same per row.
+    """
+    start, end = f"{prefix}start_date", f"{prefix}end_date"
+    return (models.Q(**{f"{start}__isnull": True}) | models.Q(**{f"{start}__lte": on})) & (
+        models.Q(**{f"{end}__isnull": True}) | models.Q(**{f"{end}__gte": on})
+    )
+
+
+def period_state(start, end, on):
+    """"future", "ended" or "current" for a validity period on the day `on`."""
+    if end and end < on:
+        return "ended"
+    if start and start > on:
+        return "future"
+    return "current"
+
+
 class VersionedModel(models.Model):
     """A record staff edit: `version` grows on every save, so a stale form can be detected."""
 

@@ -184,6 +184,10 @@ class Party(RuleCheckedModel, VersionedModel):
     note = models.TextField(
         _("kommentar"), blank=True, help_text=_("Till exempel vad kommunen har åtagit sig.")
     )
+    start_date = models.DateField(
+        _("part från"), null=True, blank=True, help_text=_("Tomt om källan inte anger när.")
+    )
+    end_date = models.DateField(_("part till"), null=True, blank=True)
 
     objects = natural_key_manager(NaturalKeyQuerySet, ("cooperation__slug", "municipality__code"))()
     history = tracked_history()
@@ -204,6 +208,11 @@ class Party(RuleCheckedModel, VersionedModel):
                 name="%(app_label)s_%(class)s_one_host",
                 violation_error_message=_("En samverkan kan bara ha en värdkommun."),
             ),
+            models.CheckConstraint(
+                condition=dates_in_order(),
+                name="%(app_label)s_%(class)s_dates_in_order",
+                violation_error_message=DATE_ORDER_MESSAGE,
+            ),
         ]
 
     def __str__(self):
@@ -216,6 +225,16 @@ class Party(RuleCheckedModel, VersionedModel):
 
     def get_absolute_url(self):
         return self.cooperation.get_absolute_url() + f"#part-{self.municipality.slug}"
+
+    @property
+    def period_display(self):
+        """When the municipality is a party, as far as known: "från 2027-01-01", or ""."""
+        parts = []
+        if self.start_date:
+            parts.append(_("från %(date)s") % {"date": self.start_date.isoformat()})
+        if self.end_date:
+            parts.append(_("till %(date)s") % {"date": self.end_date.isoformat()})
+        return " ".join(parts)
 
 
 class Objection(VersionedModel):

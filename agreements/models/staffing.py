@@ -16,7 +16,9 @@ from .base import (
     RuleCheckedModel,
     VersionedModel,
     dates_in_order,
+    in_force,
     natural_key_manager,
+    period_state,
     slug_validator,
     tracked_history,
 )
@@ -88,11 +90,7 @@ class StaffingCommitmentQuerySet(NaturalKeyQuerySet):
         The one definition of "current"; `StaffingCommitment.state` says the same per row.
         """
         on = on or timezone.localdate()
-        return self.filter(
-            Q(superseded_by__isnull=True),
-            Q(start_date__isnull=True) | Q(start_date__lte=on),
-            Q(end_date__isnull=True) | Q(end_date__gte=on),
-        )
+        return self.filter(Q(superseded_by__isnull=True), in_force(on))
 
     def with_related(self):
         return self.select_related(
@@ -240,11 +238,7 @@ class StaffingCommitment(RuleCheckedModel, VersionedModel):
             pass
         else:
             return self.State.SUPERSEDED
-        if self.end_date and self.end_date < on:
-            return self.State.ENDED
-        if self.start_date and self.start_date > on:
-            return self.State.FUTURE
-        return self.State.CURRENT
+        return self.State(period_state(self.start_date, self.end_date, on))
 
     @property
     def is_current(self):
