@@ -103,7 +103,7 @@ def in_force(on, prefix=""):
 
 
 def period_state(start, end, on):
-    """"future", "ended" or "current" for a validity period on the day `on`."""
+    """ "future", "ended" or "current" for a validity period on the day `on`."""
     if end and end < on:
         return "ended"
     if start and start > on:
