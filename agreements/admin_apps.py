@@ -1,0 +1,20 @@
+"""App configurations that put the registry's admin in place of Django's and axes' defaults.
+
+Kept apart from apps.py: Django picks an app's default configuration among the classes in
+its apps module, and these two are not the agreements app.
+"""
+
+from axes.apps import AppConfig as AxesConfig
+from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class RegistryAdminConfig(AdminConfig):
+    """django.contrib.admin with the registry's task-shaped site as `admin.site`."""
+
+    default_site = "agreements.admin_site.RegistryAdminSite"
+
+
+class RegistryAxesConfig(AxesConfig):
+    # The app's name heads django-axes' admin pages; Django would title-case the label "axes".
+    verbose_name = _("Inloggningsförsök")
