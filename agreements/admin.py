@@ -335,6 +335,7 @@ class PostAdmin(ScopedAdmin):
     list_filter = ["employer"]
     list_select_related = ["employer"]
     search_fields = ["name", "title", "employer__name"]
+    prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["employer"]
     readonly_fields = ["current_fte"]
     inlines = [citation_inline("post")]
@@ -389,6 +390,7 @@ class ClaimAdmin(ScopedAdmin):
     list_select_related = ["made_by"]
     list_filter = ["assessment", "made_by"]
     search_fields = ["statement", "assessment_note"]
+    prepopulated_fields = {"slug": ["statement"]}
     inlines = [citation_inline("claim")]
 
 
@@ -487,6 +489,7 @@ class InterpellationAdmin(ScopedAdmin):
     list_display = ["title", "municipality", "asked_by", "addressed_to"]
     list_select_related = ["municipality"]
     search_fields = ["title", "asked_by", "addressed_to"]
+    prepopulated_fields = {"slug": ["title"]}
     inlines = [QuestionInline, citation_inline("interpellation")]
 
 

@@ -11,6 +11,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from .admin_slugs import SlugFillingAdminMixin
 from .models import EditorProfile
 from .roles import MUNICIPALITY_EDITORS, REGISTRY_EDITORS
 
@@ -98,6 +99,21 @@ class RegistryAdminSite(admin.AdminSite):
     site_header = _("Samverkansregistret")
     site_title = _("Samverkansregistret")
     index_title = _("Registrets innehåll")
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        """Every admin that prepopulates a slug also fills it on the server (no JavaScript).
+
+        Done here rather than in each admin, so that no admin declaring `prepopulated_fields`
+        can miss it.
+        """
+        admin_class = admin_class or admin.ModelAdmin
+        if admin_class.prepopulated_fields and not issubclass(admin_class, SlugFillingAdminMixin):
+            admin_class = type(
+                admin_class.__name__,
+                (SlugFillingAdminMixin, admin_class),
+                {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
+            )
+        super().register(model_or_iterable, admin_class, **options)
 
     def each_context(self, request):
         context = super().each_context(request)
