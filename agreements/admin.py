@@ -12,6 +12,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_users import EditorCreationMixin
 from .forms import (
     VERSION_FIELD,
     BuyerFormSet,
@@ -514,7 +515,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class RegistryUserAdmin(UserAdmin):
+class RegistryUserAdmin(EditorCreationMixin, UserAdmin):
     inlines = [EditorProfileInline]
     list_display = [*UserAdmin.list_display, "editor_municipality"]
     list_select_related = ["editor_profile__municipality"]
