@@ -14,6 +14,14 @@ class RegistryAdminConfig(AdminConfig):
 
     default_site = "agreements.admin_site.RegistryAdminSite"
 
+    def ready(self):
+        super().ready()  # autodiscover: every app's admin module has registered by now
+        from django.contrib import admin
+
+        from . import admin_axes
+
+        admin_axes.install(admin.site)
+
 
 class RegistryAxesConfig(AxesConfig):
     # The app's name heads django-axes' admin pages; Django would title-case the label "axes".

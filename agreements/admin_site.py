@@ -8,9 +8,12 @@ from dataclasses import dataclass
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.db.models.base import ModelBase
 from django.urls import path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_history import AdminLogHistoryMixin, LocalizedHistoryMixin
 from .admin_slugs import SlugFillingAdminMixin
 from .models import EditorProfile
 from .roles import MUNICIPALITY_EDITORS, REGISTRY_EDITORS
@@ -101,19 +104,36 @@ class RegistryAdminSite(admin.AdminSite):
     index_title = _("Registrets innehåll")
 
     def register(self, model_or_iterable, admin_class=None, **options):
-        """Every admin that prepopulates a slug also fills it on the server (no JavaScript).
+        """Every admin gets what staff expect of all of them, whoever wrote it.
 
-        Done here rather than in each admin, so that no admin declaring `prepopulated_fields`
-        can miss it.
+        Done here rather than in each admin, so that none can miss it: an admin that
+        prepopulates a slug also fills it on the server (no JavaScript needed), and history
+        pages show values as the forms do (labels, decimal commas), or the admin's own log
+        where a model keeps no history.
         """
-        admin_class = admin_class or admin.ModelAdmin
+        if isinstance(model_or_iterable, ModelBase):
+            model_or_iterable = [model_or_iterable]
+        for model in model_or_iterable:
+            completed = self._completed(model, admin_class or admin.ModelAdmin)
+            super().register(model, completed, **options)
+
+    @staticmethod
+    def _completed(model, admin_class):
+        mixins = []
         if admin_class.prepopulated_fields and not issubclass(admin_class, SlugFillingAdminMixin):
-            admin_class = type(
-                admin_class.__name__,
-                (SlugFillingAdminMixin, admin_class),
-                {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
-            )
-        super().register(model_or_iterable, admin_class, **options)
+            mixins.append(SlugFillingAdminMixin)
+        if issubclass(admin_class, SimpleHistoryAdmin):
+            if not hasattr(model._meta, "simple_history_manager_attribute"):
+                mixins.append(AdminLogHistoryMixin)
+            elif not issubclass(admin_class, LocalizedHistoryMixin):
+                mixins.append(LocalizedHistoryMixin)
+        if not mixins:
+            return admin_class
+        return type(
+            admin_class.__name__,
+            (*mixins, admin_class),
+            {"__module__": admin_class.__module__, "__doc__": admin_class.__doc__},
+        )
 
     def each_context(self, request):
         context = super().each_context(request)

@@ -52,7 +52,9 @@ def test_superuser_finds_users_as_a_task_and_login_logs_among_the_technical(admi
     ]
     technical = page.html.select("#content-main .module")[-1]
     assert "technical" in technical["class"]
-    assert "Grupper" in sections[-1][2]
+    assert {"Grupper", "Åtkomstförsök", "Åtkomstloggar", "Misslyckade inloggningar"} <= set(
+        sections[-1][2]
+    )
 
 
 def test_sidebar_follows_the_same_tasks(admin_app, personas):
@@ -211,3 +213,162 @@ def test_every_slug_fills_while_typing_and_may_be_left_blank(admin_app, personas
     slug_input = page.html.select_one("input#id_slug")
     assert not slug_input.has_attr("required")
     assert "Lämna tomt så bildas det av" in page.html.select_one(".field-slug").get_text()
+
+
+# --- Swedish throughout, decimal commas ----------------------------------------------------
+
+ENGLISH_LEFTOVERS = [
+    "Change history",
+    "Revert",
+    "Date/time",
+    "Changed by",
+    "Change reason",
+    "Press the",
+    "None",
+    "Access attempts",
+    "Attempt Time",
+    "IP Address",
+    "Failed Logins",
+    "Form Data",
+    "Meta Data",
+    "Locked Out",
+    "Attempt Remaining",
+    "Clean up",
+]
+
+
+def _visible_text(page):
+    html = page.html
+    for hidden in html(["script", "style", "svg"]):
+        hidden.decompose()
+    return html.get_text(" ", strip=True)
+
+
+def _no_english(page):
+    text = _visible_text(page)
+    return [word for word in ENGLISH_LEFTOVERS if word in text]
+
+
+def _change_share(admin_app, user, commitment, share):
+    page = admin_app.get(
+        reverse("admin:agreements_staffingcommitment_change", args=[commitment.pk]), user=user
+    )
+    form = page.forms["staffingcommitment_form"]
+    assert form["fte"].value == "0,50"  # the input shows a decimal comma
+    form["fte"] = share
+    assert form.submit("_save").status_code == 302
+    return page
+
+
+def test_history_and_revert_pages_are_swedish_with_decimal_commas(admin_app, personas):
+    from agreements.models import StaffingCommitment
+
+    laxa = StaffingCommitment.objects.get(financer__code="1860")
+    page = _change_share(admin_app, personas["laxa"], laxa, "0,4")
+
+    history = page.click("Historik", index=0)
+    assert history.html.select_one("h1").get_text(strip=True).startswith("Ändringshistorik: Laxå")
+    headings = [th.get_text(strip=True) for th in history.html.select("#change-history th")]
+    assert headings == ["Post", "Datum och tid", "Kommentar", "Ändrad av",
+                        "Orsak till ändringen", "Ändringar"]  # fmt: skip
+    newest = history.html.select("#change-history tbody tr")[0].get_text(" ", strip=True)
+    assert "Laxå: 0,40 av" in newest
+    assert "Andel av heltidstjänst: 0,50 → 0,40" in " ".join(newest.split())
+    assert _no_english(history) == []
+
+    revert = history.click(href=r"/history/\d+/$", index=1)  # the original, from the seed
+    assert revert.html.select_one("h1").get_text(strip=True).startswith("Återställ Laxå: 0,50 av")
+    assert "Tryck på knappen ”Återställ” nedan" in revert.text
+    form = next(f for f in revert.forms.values() if "fte" in f.fields)
+    assert form["fte"].value == "0,50"
+    assert [b.get("value") for b in revert.html.select("input[type=submit]")] == ["Återställ"]
+    assert _no_english(revert) == []
+
+
+def test_decimals_use_a_comma_in_lists_and_read_only_fields(admin_app, personas):
+    from agreements.models import Cooperation
+
+    commitments = admin_app.get(
+        reverse("admin:agreements_staffingcommitment_changelist"), user=personas["registry"]
+    )
+    shares = [td.get_text(strip=True) for td in commitments.html.select("td.field-fte_display")]
+    assert shares and all("," in s and "." not in s for s in shares)
+    cooperation = Cooperation.objects.get(slug="avtalssamverkan-hallsberg-laxa-lekeberg")
+    page = admin_app.get(
+        reverse("admin:agreements_cooperation_change", args=[cooperation.pk]),
+        user=personas["registry"],
+    )
+    read_only = page.html.select_one(".field-fte_history .readonly").get_text(" ", strip=True)
+    assert "Laxå: 0,50 av" in read_only
+    # Related rows are named with commas too: the "supersedes" choice of each inline row.
+    supersedes = page.html.select_one("select[name$='-supersedes'] option[selected]")
+    assert supersedes is None or "." not in supersedes.get_text()
+
+
+def test_login_attempt_pages_are_swedish(admin_app, personas):
+    admin_app.extra_environ["REMOTE_ADDR"] = "10.0.0.5"
+    login = admin_app.get(reverse("admin:login")).forms["login-form"]
+    login["username"], login["password"] = "laxa", "fel lösenord"
+    assert login.submit().status_code == 200
+
+    index = admin_app.get(reverse("admin:index"), user=personas["superuser"])
+    attempts = index.click("Åtkomstförsök", index=0)
+    assert attempts.html.select_one(".breadcrumbs").get_text(" ", strip=True) == (
+        "Hem › Inloggningsförsök › Åtkomstförsök"
+    )
+    columns = [th.get_text(strip=True) for th in attempts.html.select("#result_list thead th")]
+    assert columns[1:] == [
+        "Tidpunkt för försöket",
+        "IP-adress",
+        "Webbläsare (User-Agent)",
+        "Användarnamn",
+        "Sökväg",
+        "Misslyckade inloggningar",
+        "Status",
+    ]
+    assert "4 försök kvar" in attempts.html.select_one("#result_list tbody").text
+    assert "Spärrad" in attempts.html.select_one("#changelist-filter").text
+    assert _no_english(attempts) == []
+
+    detail = admin_app.get(
+        attempts.html.select_one("#result_list tbody th a")["href"], user=personas["superuser"]
+    )
+    headings = [h.get_text(strip=True) for h in detail.html.select("fieldset h2")]
+    assert headings == ["Formulärdata", "Metadata"]
+    assert _no_english(detail) == []
+
+    form = attempts.forms["changelist-form"]
+    form["action"] = "cleanup_expired_attempts"
+    form.get("_selected_action", index=0).checked = True
+    done = form.submit().follow()
+    assert (
+        "utgångna inloggningsförsök har rensats bort."
+        in done.html.select_one(".messagelist").get_text()
+    )
+
+
+def test_user_form_is_swedish(admin_app, personas):
+    users = admin_app.get(reverse("admin:auth_user_changelist"), user=personas["superuser"])
+    page = users.click("laxa", index=0)
+    headings = [h.get_text(strip=True) for h in page.html.select("fieldset h2, .inline-group h2")]
+    assert headings == ["Personlig information", "Rättigheter", "Viktiga datum", "Redaktörsprofil"]
+    assert page.html.select_one("label[for=id_first_name]").get_text(strip=True) == "Förnamn:"
+
+
+def test_every_third_party_string_has_swedish():
+    """A package upgrade that adds text without Swedish fails here, not in front of staff."""
+    from django.core.management import call_command
+
+    call_command("thirdparty_messages", check=True, verbosity=0)
+
+
+def test_models_without_history_show_the_admin_log_instead_of_failing(admin_app, personas):
+    from agreements.models import County
+
+    county = County.objects.first()
+    page = admin_app.get(
+        reverse("admin:agreements_county_change", args=[county.pk]), user=personas["registry"]
+    )
+    history = page.click("Historik", index=0)
+    assert history.status_code == 200
+    assert "Ändringshistorik" in history.html.title.text

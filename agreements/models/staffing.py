@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -198,7 +199,7 @@ class StaffingCommitment(VersionedModel):
     def __str__(self):
         return _("%(financer)s: %(fte)s av %(post)s") % {
             "financer": self.financer,
-            "fte": self.fte,
+            "fte": number_format(self.fte, decimal_pos=2),
             "post": self.post.name,
         }
 
