@@ -51,7 +51,8 @@ class EditorCreationForm(forms.ModelForm):
                 gettext_lazy("Kommunredaktör – får ändra det som en kommun deltar i"),
             ),
         ],
-        widget=forms.RadioSelect,
+        # The admin's own class for radio buttons: labels as wide as their text.
+        widget=forms.RadioSelect(attrs={"class": "radiolist"}),
     )
     municipality = forms.ModelChoiceField(
         label=gettext_lazy("Kommun"),
@@ -70,6 +71,9 @@ class EditorCreationForm(forms.ModelForm):
         self.fields["email"].help_text = _("Hit skickas länken för att välja lösenord.")
         for name in ("first_name", "last_name"):
             self.fields[name].required = True
+        for name in ("username", "first_name", "last_name", "email"):
+            # The admin's width for text inputs: e-mail addresses are long.
+            self.fields[name].widget.attrs.setdefault("class", "vTextField")
 
     def clean_username(self):
         username = self.cleaned_data["username"]

@@ -81,10 +81,10 @@ def test_outsider_is_told_there_is_nothing_to_see(admin_app, personas):
 @pytest.mark.parametrize(
     ("persona", "role"),
     [
-        ("laxa", "Kommunredaktör för Laxå."),
-        ("hallsberg", "Kommunredaktör för Hallsberg."),
-        ("registry", "Registerredaktör."),
-        ("superuser", "Superanvändare."),
+        ("laxa", "Kommunredaktör för Laxå"),
+        ("hallsberg", "Kommunredaktör för Hallsberg"),
+        ("registry", "Registerredaktör"),
+        ("superuser", "Superanvändare"),
     ],
 )
 def test_header_says_whom_the_editor_works_for(admin_app, personas, persona, role):

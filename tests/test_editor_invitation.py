@@ -125,7 +125,7 @@ def test_new_editor_gets_a_swedish_mail_sets_a_password_and_logs_in(
     login = done.click("Logga in").forms["login-form"]
     login["username"], login["password"] = "anna.laxa", NEW_PASSWORD
     index = login.submit().follow()
-    assert index.html.select_one(".editor-role").get_text(strip=True) == "Kommunredaktör för Laxå."
+    assert index.html.select_one(".editor-role").get_text(strip=True) == "Kommunredaktör för Laxå"
 
     # The link works once.
     admin_app.reset()
