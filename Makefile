@@ -73,10 +73,12 @@ restore: $(STAMP)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) loaddata $(BACKUP)
 
-# Interface text: Swedish in the code, English in locale/en (both .po and .mo are committed).
+# Interface text: Swedish in the code, English in locale/en; Swedish for third-party admin
+# screens that ship none in locale/sv (see thirdparty_messages). Both .po and .mo are committed.
 messages: $(STAMP)
 	$(DEV_ENV) $(MANAGE) makemessages -l en --no-location \
-		--ignore=.venv --ignore=node_modules --ignore=tests --ignore=test-artifacts
+		--ignore=.venv --ignore=node_modules --ignore=tests --ignore=test-artifacts --ignore=locale
+	$(DEV_ENV) $(MANAGE) thirdparty_messages
 	$(DEV_ENV) $(MANAGE) compilemessages --ignore=.venv --ignore=node_modules
 
 # National-scale benchmark on the local PostgreSQL (see bench/benchmark.py; about 5 minutes).

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from . import rules
+from .admin_users import EditorCreationMixin
 from .formats import format_fte
 from .forms import (
     VERSION_FIELD,
@@ -427,6 +428,7 @@ class PostAdmin(ScopedAdmin):
     list_filter = ["employer"]
     list_select_related = ["employer"]
     search_fields = ["name", "title", "employer__name"]
+    prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["employer"]
     readonly_fields = ["current_fte"]
     inlines = [citation_inline("post")]
@@ -481,6 +483,7 @@ class ClaimAdmin(ScopedAdmin):
     list_select_related = ["made_by"]
     list_filter = ["assessment", "made_by"]
     search_fields = ["statement", "assessment_note"]
+    prepopulated_fields = {"slug": ["statement"]}
     inlines = [citation_inline("claim")]
 
 
@@ -579,6 +582,7 @@ class InterpellationAdmin(ScopedAdmin):
     list_display = ["title", "municipality", "asked_by", "addressed_to"]
     list_select_related = ["municipality"]
     search_fields = ["title", "asked_by", "addressed_to"]
+    prepopulated_fields = {"slug": ["title"]}
     inlines = [QuestionInline, citation_inline("interpellation")]
 
 
@@ -603,7 +607,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class RegistryUserAdmin(UserAdmin):
+class RegistryUserAdmin(EditorCreationMixin, UserAdmin):
     inlines = [EditorProfileInline]
     list_display = [*UserAdmin.list_display, "editor_municipality"]
     list_select_related = ["editor_profile__municipality"]

@@ -52,7 +52,8 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin with the registry's own site (grouped by task) as admin.site.
+    "agreements.admin_apps.RegistryAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -62,7 +63,8 @@ INSTALLED_APPS = [
     "django.contrib.sitemaps",
     "django_filters",
     "simple_history",
-    "axes",
+    # django-axes, with a Swedish name for its admin section.
+    "agreements.admin_apps.RegistryAxesConfig",
     "rest_framework",
     "drf_spectacular",
     "csp",
@@ -91,6 +93,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+# Staff sign in through the admin; "log in" links (after setting a password) lead there.
+LOGIN_URL = "admin:login"
 # Lock an account for an hour after five failed logins from the same address.
 AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1
@@ -230,6 +234,36 @@ LOGGING = {
     # axes logs every successful login at INFO; lockouts are WARNING and still show.
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# --- Mail ------------------------------------------------------------------------------------
+# New editors get a link to choose their password by e-mail. Without DJANGO_EMAIL_HOST a
+# development server (DEBUG) prints mails to its console instead of sending them.
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "DJANGO_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG and not EMAIL_HOST
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
+EMAIL_HOST = EMAIL_HOST or "localhost"
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", default=False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured(
+        "Sätt DJANGO_EMAIL_USE_TLS (STARTTLS, oftast port 587) eller DJANGO_EMAIL_USE_SSL "
+        "(oftast port 465), inte båda."
+    )
+# Seconds before a mail server that does not answer counts as down (Django waits forever).
+EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DJANGO_DEFAULT_FROM_EMAIL", "Samverkansregistret <noreply@samverkansregistret.example>"
+)
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# How long the link in an invitation (Django's password-reset link) stays valid.
+PASSWORD_RESET_TIMEOUT = env_int("DJANGO_PASSWORD_LINK_DAYS", 3) * 24 * 60 * 60
 
 # --- Open data -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -9,10 +9,6 @@ from agreements.sitemaps import sitemaps
 
 from .health import healthz
 
-admin.site.site_header = "Samverkansregistret"
-admin.site.site_title = "Samverkansregistret"
-admin.site.index_title = "Registrets innehåll"
-
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path(

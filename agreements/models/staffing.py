@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .. import rules
+from ..formats import format_fte
 from .base import (
     DATE_ORDER_MESSAGE,
     LocalizedDecimalField,
@@ -202,7 +203,7 @@ class StaffingCommitment(RuleCheckedModel, VersionedModel):
     def __str__(self):
         return _("%(financer)s: %(fte)s av %(post)s") % {
             "financer": self.financer,
-            "fte": self.fte,
+            "fte": format_fte(self.fte),
             "post": self.post.name,
         }
 

@@ -1,0 +1,103 @@
+"""The admin in Chromium at 1280 px, as staff see it: screenshots, and nothing too wide."""
+
+import pytest
+
+from ..conftest import PASSWORD
+from .conftest import ARTIFACTS
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+WIDTH = 1280
+SHOTS = ARTIFACTS / "screenshots"
+AGREEMENT = "avtalssamverkan-hallsberg-laxa-lekeberg"
+
+
+@pytest.fixture
+def staff_page(page, live_server, personas):
+    """`page`, and a way to sign in through the login form as one of the personas."""
+    page.set_viewport_size({"width": WIDTH, "height": 900})
+
+    def sign_in(persona, next_path="/admin/"):
+        page.context.clear_cookies()
+        page.goto(f"{live_server.url}/admin/login/?next={next_path}")
+        page.fill("#id_username", personas[persona].username)
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+        page.wait_for_url(f"{live_server.url}{next_path}")
+        return page
+
+    page.sign_in = sign_in
+    page.live_url = live_server.url
+    return page
+
+
+def _overflow(page):
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+def _shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+@pytest.mark.parametrize(
+    ("persona", "role"),
+    [("registry", "Registerredaktör"), ("laxa", "Kommunredaktör för Laxå")],
+)
+def test_admin_index_by_task(staff_page, persona, role):
+    page = staff_page.sign_in(persona)
+    assert page.locator("#user-tools .editor-role").inner_text() == role
+    captions = page.locator("#content-main caption .section").all_inner_texts()
+    assert [c.casefold() for c in captions][:2] == ["samverkan och parter", "finansiering"]
+    assert _overflow(page) <= 0
+    _shot(page, f"admin-index-{persona}.png")
+
+
+def test_editor_creation_screen(staff_page):
+    page = staff_page.sign_in("superuser", "/admin/auth/user/")
+    page.click(".object-tools a.addlink")
+    page.wait_for_url("**/admin/auth/user/add/")
+    assert page.locator("h1").inner_text() == "Lägg till redaktör"
+    page.fill("#id_username", "anna.laxa")
+    page.fill("#id_first_name", "Anna")
+    page.fill("#id_last_name", "Lindqvist")
+    page.fill("#id_email", "anna.lindqvist@laxa.example.se")
+    page.check("input[name=role][value=municipality]")
+    assert _overflow(page) <= 0
+    _shot(page, "admin-add-editor.png")
+    page.click("input[type=submit][name=_save]")
+    # No municipality chosen: the page explains, in Swedish, and keeps what was typed.
+    assert (
+        "Välj vilken kommun kommunredaktören arbetar för."
+        in page.locator(".field-municipality .errorlist").inner_text()
+    )
+    assert page.input_value("#id_username") == "anna.laxa"
+    page.select_option("#id_municipality", label="Laxå")
+    page.click("input[type=submit][name=_save]")
+    assert (
+        "Redaktören anna.laxa är tillagd som kommunredaktör"
+        in page.locator(".messagelist").inner_text()
+    )
+
+
+def test_cooperation_change_form_inlines_fit_1280(staff_page):
+    page = staff_page.sign_in("registry", "/admin/agreements/cooperation/")
+    page.click("a[href$='/change/']:has-text('Avtalssamverkan om upphandling')")
+    page.wait_for_selector(".inline-group")
+    assert _overflow(page) <= 0
+    too_wide = page.evaluate(
+        """() => [...document.querySelectorAll('.inline-group table')]
+            .filter(t => t.getBoundingClientRect().right > window.innerWidth
+                         || t.getBoundingClientRect().width
+                            > t.closest('.inline-group').clientWidth + 1)
+            .map(t => t.closest('.inline-group').id)"""
+    )
+    _shot(page, "admin-cooperation-change.png")
+    assert too_wide == []
+
+
+def test_slug_fills_while_typing_a_swedish_name(staff_page):
+    page = staff_page.sign_in("registry", "/admin/agreements/claim/add/")
+    # Typed key by key, as a person does: the admin's script fills the slug on each key.
+    page.locator("#id_statement").press_sequentially("Laxå och Örebro delar på en upphandlare")
+    assert page.input_value("#id_slug") == "laxa-och-orebro-delar-pa-en-upphandlare"
