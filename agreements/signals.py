@@ -3,12 +3,15 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from .models import (
+    Citation,
     Objection,
     Party,
     ProcurementBuyer,
+    SourceDocument,
     StaffingCommitment,
 )
 from .models.base import TimestampedModel, VersionedModel
+from .models.sources import store_citation_positions
 
 
 @receiver(pre_save)
@@ -76,3 +79,19 @@ def baseline_history_for_loaded_rows(sender, instance, raw=False, **kwargs):
         return
     if not sender.history.filter(**{sender._meta.pk.attname: instance.pk}).exists():
         sender.history.bulk_history_create([instance], default_change_reason="loaddata")
+
+
+@receiver(pre_save, sender=SourceDocument)
+def prepare_loaded_source(sender, instance, raw=False, using=None, **kwargs):
+    # loaddata saves raw, bypassing save(): a fixture names its seeds/ file, and the text,
+    # checksum and the citations' positions must follow from it here, as they do on save().
+    if raw:
+        instance.prepare_text()
+        store_citation_positions(instance.citation_positions(), using)
+
+
+@receiver(pre_save, sender=Citation)
+def locate_loaded_citation(sender, instance, raw=False, **kwargs):
+    # The same check as Citation.save(): a fixture cannot bring in a quote the text lacks.
+    if raw:
+        instance.locate()
