@@ -105,8 +105,11 @@ def extract(name: str, data: bytes) -> Extracted:
                 )
             )
         raise DocumentError(
-            _("Filen är inte ett dokument som går att läsa (%(label)s).")
-            % {"label": Format(expected).label}
+            _(
+                "Filen går inte att läsa som %(label)s, som filändelsen %(ext)s säger. Den är "
+                "kanske inget dokument alls, eller skadad."
+            )
+            % {"label": Format(expected).label, "ext": extension}
         )
     if actual != expected and {actual, expected} != {Format.HTML, Format.TEXT}:
         raise DocumentError(

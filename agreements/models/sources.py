@@ -504,8 +504,9 @@ def _citable_fk(model):
 
 
 class CitationQuerySet(NaturalKeyQuerySet):
+    # A source's text can run to megabytes, and a join would repeat it on every citation's row.
     def for_display(self):
-        return self.select_related("source").order_by("source__title", "pk")
+        return self.select_related("source").defer("source__text").order_by("source__title", "pk")
 
     def with_targets(self):
         """Everything a citation's target needs for its natural key and page address."""
@@ -524,6 +525,8 @@ class CitationQuerySet(NaturalKeyQuerySet):
             "procurement",
             "interpellation__answer",
             "question__interpellation__answer",
+        ).defer(
+            "source__text", "interpellation__answer__text", "question__interpellation__answer__text"
         )
 
     def about_cooperation(self, cooperation):
