@@ -499,18 +499,24 @@ class SourceDocumentAdmin(ScopedAdmin):
 
     def get_fieldsets(self, request, obj=None):
         may_cite = self._may_cite(request)
+        may_change = self.has_change_permission(request, obj)
+        hidden = set()
+        if obj is None:
+            hidden.add("original_info")
+        if obj is not None and obj.file_name:
+            # Its text comes from the file in seeds/; an edit here would be overwritten.
+            hidden.add("text")
+        if obj is not None and not may_change:
+            # Read-only: the stored text is shown below, the file through original_info (the
+            # field itself would link to MEDIA_URL, which is never served).
+            hidden.update({"text", "original", "file_name"})
         fieldsets = []
         for name, options in super().get_fieldsets(request, obj):
-            fields = list(options["fields"])
+            fields = [f for f in options["fields"] if f not in hidden]
             if "citation_picker" in fields and not (obj and obj.text and may_cite):
                 continue
             if "text_display" in fields and not (obj and obj.text and not may_cite):
                 continue
-            if obj is not None and obj.file_name:
-                # Its text comes from the file in seeds/; an edit here would be overwritten.
-                fields = [f for f in fields if f != "text"]
-            if obj is None:
-                fields = [f for f in fields if f != "original_info"]
             fieldsets.append((name, {**options, "fields": fields}))
         return fieldsets
 

@@ -472,6 +472,10 @@ def test_view_only_editor_sees_the_text_without_the_citera_button(admin_app, per
     page = _change_page(admin_app, viewer, source)
     assert "Hallsbergs Kommun söker en upphandlare" in page.html.select_one(".source-text").text
     assert page.html.select_one(".citation-picker") is None
+    # The file is offered through the public download, not a MEDIA_URL that is never served.
+    links = [a["href"] for a in page.html.select("#content a")]
+    assert source.get_original_url() in links
+    assert not any(href.startswith("/media/") for href in links)
 
 
 # --- the open data API ----------------------------------------------------------------------
@@ -600,3 +604,11 @@ def test_migration_carries_existing_sources_and_citations_forward(settings):
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(latest)
+
+
+def test_seed_file_name_cannot_reach_outside_seeds(db):
+    # Fixtures load raw, past the form's validator: the path itself is checked too.
+    source = SourceDocument(slug="utanfor", title="Utanför", kind="other", file_name="../manage.py")
+    with pytest.raises(ValidationError, match="finns inte i seeds/"):
+        source.full_clean()
+    assert source.open_original() is None

@@ -77,8 +77,14 @@ def _locate(text: str, quote: str):
     return found[0], None
 
 
-def _read_seed(file_name: str) -> bytes:
-    return (settings.SEEDS_DIR / file_name).read_bytes()
+def seed_path(file_name: str):
+    """The file in seeds/, or None if there is none (or the name points outside the folder).
+
+    Forms validate the name, but fixtures are loaded raw, past validators.
+    """
+    folder = settings.SEEDS_DIR.resolve()
+    path = (folder / file_name).resolve()
+    return path if path.is_relative_to(folder) and path.is_file() else None
 
 
 def original_path(instance, filename):
@@ -203,9 +209,8 @@ class SourceDocument(TimestampedModel):
         """The original file, opened for reading in binary: from storage, or from seeds/."""
         if self.original:
             return self.original.open("rb")
-        if self.file_name:
-            return (settings.SEEDS_DIR / self.file_name).open("rb")
-        return None
+        path = seed_path(self.file_name) if self.file_name else None
+        return path.open("rb") if path else None
 
     # --- text and positions -------------------------------------------------------------------
 
@@ -242,10 +247,10 @@ class SourceDocument(TimestampedModel):
         """A source shipped in seeds/ takes its text and checksum from that file."""
         if not self.file_name or self.original:
             return
-        path = settings.SEEDS_DIR / self.file_name
-        if not path.is_file():
+        path = seed_path(self.file_name)
+        if path is None:
             return
-        data = _read_seed(self.file_name)
+        data = path.read_bytes()
         self.text = data.decode("utf-8")
         self.original_name = self.file_name
         self.original_format = Format.TEXT
@@ -291,7 +296,7 @@ class SourceDocument(TimestampedModel):
 
     def clean(self):
         super().clean()
-        if self.file_name and not (settings.SEEDS_DIR / self.file_name).is_file():
+        if self.file_name and seed_path(self.file_name) is None:
             raise ValidationError(
                 {"file_name": _("Filen %(name)s finns inte i seeds/.") % {"name": self.file_name}}
             )
