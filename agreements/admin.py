@@ -6,8 +6,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError
 from django.db.models import Count
 from django.http import Http404, HttpResponseRedirect
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -42,6 +44,7 @@ from .models import (
 )
 from .models.base import VersionedModel, count_of
 from .roles import UNRESTRICTED, may_change, scope_of, scoped
+from .source_forms import SourceDocumentForm
 
 
 def _refusals(error):
@@ -535,18 +538,132 @@ class PlannedProcurementAdmin(ScopedAdmin):
 @admin.register(SourceDocument)
 class SourceDocumentAdmin(ScopedAdmin):
     own_fields = ("issuing_municipality",)
+    form = SourceDocumentForm
     list_display = ["title", "kind", "author", "issuing_municipality", "date", "citation_count"]
     list_filter = ["kind", "issuing_municipality"]
     list_select_related = ["issuing_municipality"]
-    search_fields = ["title", "author"]
+    search_fields = ["title", "author", "publisher"]
     prepopulated_fields = {"slug": ["title"]}
+    readonly_fields = ["original_info", "citation_picker", "text_display"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "title",
+                    "slug",
+                    "kind",
+                    "publisher",
+                    "issuing_municipality",
+                    "author",
+                    "author_role",
+                    "author_party",
+                    "date",
+                    "url",
+                ]
+            },
+        ),
+        (
+            _("Dokumentet"),
+            {
+                "fields": ["original", "original_info", "text", "file_name"],
+                "description": _(
+                    "Ladda upp dokumentet, eller klistra in texten om du inte har någon fil."
+                ),
+            },
+        ),
+        (_("Citera ur texten"), {"fields": ["citation_picker"]}),
+        (_("Dokumentets text"), {"fields": ["text_display"]}),
+    ]
+
+    class Media:
+        js = ["agreements/admin/citation_picker.js"]
+        css = {"all": ["agreements/admin/sources.css"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_citations=Count("citations"))
+        # The change list shows no text: leave the documents' full texts in the database.
+        return super().get_queryset(request).defer("text").annotate(n_citations=Count("citations"))
+
+    def get_object(self, request, object_id, from_field=None):
+        # The change form needs the text the list leaves out.
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.refresh_from_db(fields=["text"])
+        return obj
+
+    def get_fieldsets(self, request, obj=None):
+        may_cite = self._may_cite(request)
+        may_change = self.has_change_permission(request, obj)
+        hidden = set()
+        if obj is None:
+            hidden.add("original_info")
+        if obj is not None and obj.file_name:
+            # Its text comes from the file in seeds/; an edit here would be overwritten.
+            hidden.add("text")
+        if obj is not None and not may_change:
+            # Read-only: the stored text is shown below, the file through original_info (the
+            # field itself would link to MEDIA_URL, which is never served).
+            hidden.update({"text", "original", "file_name"})
+        fieldsets = []
+        for name, options in super().get_fieldsets(request, obj):
+            fields = [f for f in options["fields"] if f not in hidden]
+            if "citation_picker" in fields and not (obj and obj.text and may_cite):
+                continue
+            if "text_display" in fields and not (obj and obj.text and not may_cite):
+                continue
+            fieldsets.append((name, {**options, "fields": fields}))
+        return fieldsets
+
+    def _may_cite(self, request):
+        return request.user.has_perm(f"{Citation._meta.app_label}.add_citation")
 
     @admin.display(description=_("antal citat"), ordering="n_citations")
     def citation_count(self, obj):
         return obj.n_citations
+
+    @admin.display(description=_("sparad fil"))
+    def original_info(self, obj):
+        if not obj or not obj.has_original:
+            return _("Ingen fil ännu.")
+        return format_html(
+            '<a href="{}">{}</a> ({}, {})<br>SHA-256: <code class="sha256">{}</code>',
+            obj.get_original_url(),
+            obj.original_name,
+            obj.get_original_format_display(),
+            filesizeformat(obj.original_size or 0),
+            obj.original_sha256,
+        )
+
+    @admin.display(description=_("text"))
+    def text_display(self, obj):
+        return format_html('<div class="source-text" lang="sv">{}</div>', obj.text)
+
+    @admin.display(description=_("välj ett stycke"))
+    def citation_picker(self, obj):
+        """The stored text to select a passage in, and where a new citation of it starts.
+
+        Without JavaScript the link opens the citation form with this source chosen, to paste
+        the passage into; with it, "Citera" carries the selected words there too.
+        """
+        add_url = reverse("admin:agreements_citation_add") + "?" + urlencode({"source": obj.pk})
+        return format_html(
+            '<div class="citation-picker" data-add-url="{}">'
+            '<p class="citation-picker-help" id="citation-picker-help">{}</p>'
+            '<div class="source-text" lang="sv" tabindex="0"'
+            ' aria-describedby="citation-picker-help">{}</div>'
+            '<div class="citation-picker-actions">'
+            '<button type="button" class="button citation-picker-cite" hidden disabled>{}</button>'
+            ' <a class="citation-picker-link" href="{}">{}</a></div></div>',
+            add_url,
+            _(
+                "Markera ett stycke i texten och tryck på ”Citera” för att registrera ett nytt "
+                "citat av det. Du kan också kopiera stycket och klistra in det i ett nytt citat."
+            ),
+            obj.text,
+            _("Citera"),
+            add_url,
+            _("Nytt citat ur den här källan"),
+        )
 
 
 @admin.register(Citation)
@@ -556,6 +673,17 @@ class CitationAdmin(ScopedAdmin):
     list_filter = ["source"]
     # Newest first by primary key: sorting by source title joins and sorts every citation.
     ordering = ["-pk"]
+    readonly_fields = ["passage_link"]
+    fieldsets = [
+        (None, {"fields": ["source", "quote", "passage_link", "key", "field_name", "note"]}),
+        (
+            _("Vad citatet stöder"),
+            {
+                "fields": list(CITABLE_FIELDS),
+                "description": _("Välj exakt en post som citatet hör till."),
+            },
+        ),
+    ]
 
     def get_queryset(self, request):
         # target_display reads the target and its page address: join them, not one query a row.
@@ -570,6 +698,17 @@ class CitationAdmin(ScopedAdmin):
         if target is None:
             return "–"
         return format_html("{}: {}", target._meta.verbose_name, target)
+
+    @admin.display(description=_("plats i källan"))
+    def passage_link(self, obj):
+        if not obj or obj.start is None:
+            return _("Bestäms när citatet sparas.")
+        return format_html(
+            '<a href="{}">{}</a>',
+            obj.get_absolute_url(),
+            _("tecken %(start)s–%(end)s, visa på källans sida")
+            % {"start": obj.start, "end": obj.end},
+        )
 
 
 class QuestionInline(ScopedInline, admin.StackedInline):

@@ -5,12 +5,15 @@ from simple_history.signals import pre_create_historical_record
 
 from . import rules
 from .models import (
+    Citation,
     Objection,
     Party,
     ProcurementBuyer,
+    SourceDocument,
     StaffingCommitment,
 )
 from .models.base import TimestampedModel, VersionedModel
+from .models.sources import store_citation_positions
 
 
 @receiver(pre_save)
@@ -113,3 +116,19 @@ for model in RULE_AGGREGATES:
     post_delete.connect(
         mark_for_rules, sender=model, dispatch_uid=f"rules-deleted-{model.__name__}"
     )
+
+
+@receiver(pre_save, sender=SourceDocument)
+def prepare_loaded_source(sender, instance, raw=False, using=None, **kwargs):
+    # loaddata saves raw, bypassing save(): a fixture names its seeds/ file, and the text,
+    # checksum and the citations' positions must follow from it here, as they do on save().
+    if raw:
+        instance.prepare_text()
+        store_citation_positions(instance.citation_positions(), using)
+
+
+@receiver(pre_save, sender=Citation)
+def locate_loaded_citation(sender, instance, raw=False, **kwargs):
+    # The same check as Citation.save(): a fixture cannot bring in a quote the text lacks.
+    if raw:
+        instance.locate()

@@ -36,5 +36,6 @@ urlpatterns = [
     ),
     path("kallor/", views.SourceList.as_view(), name="source-list"),
     path("kallor/<slug:slug>/", views.source_detail, name="source-detail"),
+    path("kallor/<slug:slug>/original/", views.source_original, name="source-original"),
     path("tillganglighet/", views.AccessibilityStatement.as_view(), name="accessibility-statement"),
 ]

@@ -4,7 +4,7 @@ from functools import cache
 
 from django.conf import settings
 from django.db.models import Q, Sum
-from django.http import JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -298,7 +298,8 @@ class ChangeLog(DetailView):
 
 
 class SourceList(ListView):
-    queryset = SourceDocument.objects.select_related("issuing_municipality")
+    # The list shows titles only: a document's full text is not fetched for it.
+    queryset = SourceDocument.objects.select_related("issuing_municipality").defer("text")
     paginate_by = PAGE_SIZE
 
 
@@ -318,6 +319,32 @@ def source_detail(request, slug):
             "interpellations": interpellations,
         },
     )
+
+
+def source_original(request, slug):
+    """The original file as uploaded, always as a download.
+
+    Never shown inline: an uploaded HTML page, or a PDF with scripts, would otherwise run on
+    the registry's own address. The checksum doubles as the ETag: the bytes never change.
+    """
+    source = get_object_or_404(SourceDocument.objects.defer("text"), slug=slug)
+    try:
+        handle = source.open_original()
+    except FileNotFoundError:
+        handle = None
+    if handle is None:
+        raise Http404(_("Källan har ingen originalfil."))
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=source.original_name or f"{source.slug}.{source.original_format or 'bin'}",
+        content_type=source.original_media_type,
+    )
+    response["ETag"] = f'"{source.original_sha256}"'
+    response["Cache-Control"] = "public, max-age=3600"
+    # A browser that opens it anyway gets no scripts, forms or plugins.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
 
 
 class AccessibilityStatement(TemplateView):

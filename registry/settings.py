@@ -180,6 +180,37 @@ if DEBUG:
 # The seed documents that citations quote from; stored with the code because they are data.
 SEEDS_DIR = BASE_DIR / "seeds"
 
+# --- Uploaded source documents ----------------------------------------------------------------
+# Originals go through Django's storage API: local disk by default, S3-compatible object
+# storage when DJANGO_S3_BUCKET is set, so that several app servers see the same files. They
+# are never served from MEDIA_URL: the public download view streams them as attachments.
+MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", "") or BASE_DIR / "media")
+MEDIA_URL = "/media/"
+if os.environ.get("DJANGO_S3_BUCKET"):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": os.environ["DJANGO_S3_BUCKET"],
+            # Empty for AWS itself; e.g. https://s3.example.se for another S3-compatible store.
+            "endpoint_url": os.environ.get("DJANGO_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("DJANGO_S3_REGION") or None,
+            "access_key": os.environ.get("DJANGO_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("DJANGO_S3_SECRET_ACCESS_KEY") or None,
+            "location": os.environ.get("DJANGO_S3_PREFIX", ""),
+            # Objects stay private: only the download view reads them, with its own headers.
+            "default_acl": "private",
+            "querystring_auth": True,
+            # Names are content hashes, so an existing object already holds the same bytes.
+            "file_overwrite": True,
+        },
+    }
+# Largest source document staff may upload (megabytes). A proxy in front should allow at
+# least this much (nginx: client_max_body_size), or it refuses before Django can explain.
+SOURCE_UPLOAD_MAX_BYTES = env_int("DJANGO_SOURCE_UPLOAD_MAX_MB", 20) * 1024 * 1024
+# Uploads above this size go to a temporary file rather than memory while they are checked.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_PERMISSIONS = 0o640
+
 ADMIN_URL = os.environ.get("DJANGO_ADMIN_URL", "admin/")
 
 # Who publishes this registry and where to report accessibility problems; shown in the

@@ -32,6 +32,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    # Uploaded originals go to a fresh folder per test, never to the developer's media/.
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
 @pytest.fixture
 def seed(db):
     call_command("loaddata", str(SEED_FIXTURE), verbosity=0)

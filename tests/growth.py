@@ -16,6 +16,9 @@ from agreements.models import (
     StaffingCommitment,
 )
 
+# A passage that occurs once in the seed source: a citation's quote must be unambiguous.
+GROWTH_QUOTE = "Hallsberg utökade sitt redan befintliga avtal"
+
 
 def grow(times: int) -> None:
     """Add `times` new municipalities, each with a cooperation, financing and a procurement."""
@@ -80,5 +83,5 @@ def grow(times: int) -> None:
             ("procurement", procurement),
         ]:
             Citation.objects.create(
-                source=source, key=f"test-{key}-{i}", quote="Hallsberg", **{key: target}
+                source=source, key=f"test-{key}-{i}", quote=GROWTH_QUOTE, **{key: target}
             )

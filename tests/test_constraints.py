@@ -119,17 +119,20 @@ BAD_ROWS = {
         procurement=_procurement(), municipality=_muni("1861"), is_lead=True
     ),
     "citation_without_target": lambda: Citation.objects.create(
-        source=SourceDocument.objects.get(), key="ny", quote="Askersund"
+        source=SourceDocument.objects.get(), key="ny", quote="Även jag reagerade"
     ),
     "citation_with_two_targets": lambda: Citation.objects.create(
         source=SourceDocument.objects.get(),
         key="ny",
-        quote="Askersund",
+        quote="Även jag reagerade",
         municipality=_muni("1882"),
         cooperation=_agreement(),
     ),
     "citation_key_duplicate_in_source": lambda: Citation.objects.create(
-        source=SourceDocument.objects.get(), key="avtalet", quote="x", municipality=_muni("1882")
+        source=SourceDocument.objects.get(),
+        key="avtalet",
+        quote="Även jag reagerade",
+        municipality=_muni("1882"),
     ),
     "question_number_duplicate": lambda: InterpellationQuestion.objects.create(
         interpellation_id=InterpellationQuestion.objects.first().interpellation_id,

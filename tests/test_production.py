@@ -1,5 +1,6 @@
 """Production behaviour: configuration from the environment, hardening, health, search."""
 
+import contextlib
 import json
 import os
 import re
@@ -45,6 +46,24 @@ def production_env(**extra):
         "DJANGO_ALLOWED_HOSTS": "samverkan.example.se",
         **extra,
     }
+
+
+@contextlib.contextmanager
+def scratch_database(prefix):
+    """A new, empty PostgreSQL database for one test, dropped afterwards.
+
+    Tests that run manage.py against PostgreSQL never touch a database that other runs (or
+    other checkouts on the same machine) may have migrated differently.
+    """
+    db_name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin_url = PG_URL.replace("postgres://", "postgresql://")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{db_name}"')
+    try:
+        yield PG_URL.rsplit("/", 1)[0] + f"/{db_name}"
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
 
 
 def postgres_reachable():
@@ -218,14 +237,9 @@ def test_dump_and_restore_round_trip_sqlite_postgresql_sqlite(tmp_path):
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL not reachable at {PG_URL}; CI must test the round trip")
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
-    db_name = f"roundtrip_{uuid.uuid4().hex[:10]}"
-    admin_url = PG_URL.replace("postgres://", "postgresql://")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{db_name}"')
-    try:
+    with scratch_database("roundtrip") as pg:
         sqlite_a = f"sqlite:///{tmp_path / 'a.sqlite3'}"
         sqlite_b = f"sqlite:///{tmp_path / 'b.sqlite3'}"
-        pg = PG_URL.rsplit("/", 1)[0] + f"/{db_name}"
         dumps = []
         for i, url in enumerate([sqlite_a, pg, sqlite_b]):
             env = production_env(DATABASE_URL=url)
@@ -249,9 +263,6 @@ def test_dump_and_restore_round_trip_sqlite_postgresql_sqlite(tmp_path):
             dumps.append(json.loads(out.read_text(encoding="utf-8")))
         assert len(dumps[0]) > 60
         assert dumps[0] == dumps[1] == dumps[2]
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}"')
 
 
 def test_psycopg_pool_serves_queries_when_enabled():
@@ -261,11 +272,12 @@ def test_psycopg_pool_serves_queries_when_enabled():
         "print(settings.DATABASES['default']['CONN_MAX_AGE'], "
         "'pool' in settings.DATABASES['default']['OPTIONS'], County.objects.count() >= 0)"
     )
-    env = production_env(DATABASE_URL=PG_URL, DJANGO_DB_POOL="true", DJANGO_CONN_MAX_AGE="60")
     if not postgres_reachable():
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
-    manage("migrate", "--noinput", env=env)
-    result = manage("shell", "--no-imports", "-c", code, env=env)
+    with scratch_database("pool") as url:
+        env = production_env(DATABASE_URL=url, DJANGO_DB_POOL="true", DJANGO_CONN_MAX_AGE="60")
+        manage("migrate", "--noinput", env=env)
+        result = manage("shell", "--no-imports", "-c", code, env=env)
     assert result.stdout.split() == ["0", "True", "True"]
 
 

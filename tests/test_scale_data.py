@@ -86,3 +86,16 @@ def test_synthetic_pages_render(seed, client):
         response = client.get(path)
         assert response.status_code == 200
         assert "SYNTETISK" in response.content.decode()
+
+
+def test_synthetic_citations_stand_once_in_their_source_text(seed):
+    # Bulk inserts skip the check on save, so the generator places each quote itself.
+    from agreements.documents import find_quote
+
+    call_command("generate_scale_data", **SMALL)
+    citations = Citation.objects.filter(key__startswith="syntetisk-").select_related("source")
+    assert citations.exists()
+    for citation in citations:
+        text = citation.source.text
+        assert text[citation.start : citation.end] == citation.quote
+        assert find_quote(text, citation.quote) == [(citation.start, citation.end)]

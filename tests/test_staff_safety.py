@@ -330,7 +330,7 @@ HISTORY_CASES = {
     "citation": (
         Citation,
         lambda: Citation.objects.create(
-            source=SourceDocument.objects.get(), key="ny", quote="Askersund",
+            source=SourceDocument.objects.get(), key="ny", quote="Även jag reagerade",
             municipality=Municipality.objects.get(code="1882"),
         ),
         lambda o: setattr(o, "note", "ändrad"),

@@ -145,7 +145,7 @@ def test_citation_field_must_exist_on_its_record(seed):
     citation = Citation(
         source=SourceDocument.objects.get(),
         key="falt",
-        quote="Askersund",
+        quote="Även jag reagerade",
         municipality=Municipality.objects.get(code="1882"),
         field_name="budget",
     )

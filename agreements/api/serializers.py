@@ -1,5 +1,7 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from ..documents import Format
 from ..models import (
     Citation,
     Cooperation,
@@ -188,7 +190,11 @@ class CitationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Citation
-        fields = ["source", "key", "quote", "field_name", "about", "html_url"]
+        fields = ["source", "key", "quote", "start", "end", "field_name", "about", "html_url"]
+        extra_kwargs = {
+            "start": {"help_text": "Where the quote begins in the source's text (0-based)."},
+            "end": {"help_text": "Where the quote ends in the source's text (exclusive)."},
+        }
 
     def get_about(self, obj) -> dict:
         """What the citation supports: the kind of record and the page that shows it."""
@@ -204,6 +210,10 @@ class SourceSerializer(serializers.HyperlinkedModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:source-detail", lookup_field="slug")
     html_url = serializers.CharField(source="get_absolute_url")
     issuing_municipality = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    published_at = serializers.URLField(
+        source="url", help_text="Where the document is published, if known."
+    )
+    original = serializers.SerializerMethodField()
 
     class Meta:
         model = SourceDocument
@@ -213,13 +223,43 @@ class SourceSerializer(serializers.HyperlinkedModelSerializer):
             "slug",
             "title",
             "kind",
+            "publisher",
             "author",
             "author_role",
             "author_party",
             "issuing_municipality",
             "date",
+            "published_at",
+            "original",
             "updated_at",
         ]
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "description": "The original file, or null if the registry holds only its text.",
+            "properties": {
+                "download_url": {"type": "string"},
+                "name": {"type": "string"},
+                "format": {"type": "string", "enum": [f.value for f in Format]},
+                "media_type": {"type": "string"},
+                "size": {"type": "integer"},
+                "sha256": {"type": "string"},
+            },
+        }
+    )
+    def get_original(self, obj):
+        if not obj.has_original:
+            return None
+        return {
+            "download_url": obj.get_original_url(),
+            "name": obj.original_name,
+            "format": obj.original_format,
+            "media_type": obj.original_media_type,
+            "size": obj.original_size,
+            "sha256": obj.original_sha256,
+        }
 
 
 class SourceDetailSerializer(SourceSerializer):

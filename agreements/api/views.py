@@ -60,6 +60,11 @@ class SourceViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = SourceDocument.objects.select_related("issuing_municipality").order_by("title")
     lookup_field = "slug"
 
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        # Only the detail carries the full text; the list need not fetch every document's.
+        return queryset if self.action == "retrieve" else queryset.defer("text")
+
     def get_serializer_class(self):
         if self.action == "retrieve":
             return serializers.SourceDetailSerializer

@@ -1,15 +1,27 @@
+import hashlib
 import itertools
 import re
-from functools import cache
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
-from django.db import models
-from django.db.models import Q
+from django.db import models, router, transaction
+from django.db.models import F, Q
 from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from ..documents import (
+    MEDIA_TYPES,
+    DocumentError,
+    Format,
+    check_size,
+    extract,
+    find_quote,
+    normalize_text,
+)
 from .base import (
     HttpsURLField,
     NaturalKeyQuerySet,
@@ -43,24 +55,49 @@ def normalize_space(text: str) -> str:
 
 
 def _locate(text: str, quote: str):
-    """(start, end) of `quote` in `text`, tolerating different line wrapping, or None."""
-    start = text.find(quote)
-    if start >= 0:
-        return start, start + len(quote)
-    words = quote.split()
-    if not words:
-        return None
-    match = re.search(r"\s+".join(re.escape(w) for w in words), text)
-    return (match.start(), match.end()) if match else None
+    """(start, end) of the one place `quote` occurs in `text`, or a Swedish reason why not.
+
+    A quote found in two places is refused too: its link could land on the wrong passage.
+    """
+    if not text:
+        return None, _(
+            "Källan har ingen text att citera ur ännu. Ladda upp dokumentet eller klistra in "
+            "texten på källan först."
+        )
+    found = find_quote(text, quote)
+    if not found:
+        return None, _("Citatet finns inte ordagrant i källan. Kopiera texten exakt ur dokumentet.")
+    if len(found) > 1:
+        return None, ngettext(
+            "Citatet finns på %(count)d ställe i källan.",
+            "Citatet finns på %(count)d ställen i källan. Ta med fler ord, så att det "
+            "bara finns på ett ställe och länken hamnar rätt.",
+            len(found),
+        ) % {"count": len(found)}
+    return found[0], None
 
 
-@cache
-def _read_seed(file_name: str) -> str:
-    return (settings.SEEDS_DIR / file_name).read_text(encoding="utf-8")
+def seed_path(file_name: str):
+    """The file in seeds/, or None if there is none (or the name points outside the folder).
+
+    Forms validate the name, but fixtures are loaded raw, past validators.
+    """
+    folder = settings.SEEDS_DIR.resolve()
+    path = (folder / file_name).resolve()
+    return path if path.is_relative_to(folder) and path.is_file() else None
+
+
+def original_path(instance, filename):
+    """Content-addressed: the same bytes get the same name, on every server and every upload.
+
+    Files are never overwritten or deleted by a later edit, so the history's earlier versions
+    keep pointing at the original they were made from.
+    """
+    return f"kallor/{instance.original_sha256}{PurePath(filename).suffix.lower()}"
 
 
 class SourceDocument(TimestampedModel):
-    """A document that facts in the registry are taken from."""
+    """A document that facts in the registry are taken from, with its text and original file."""
 
     class Kind(models.TextChoices):
         INTERPELLATION_ANSWER = "interpellation_answer", _("Svar på interpellation")
@@ -75,6 +112,12 @@ class SourceDocument(TimestampedModel):
     )
     title = models.CharField(_("titel"), max_length=300)
     kind = models.CharField(_("typ av dokument"), max_length=30, choices=Kind.choices)
+    publisher = models.CharField(
+        _("utgivare"),
+        max_length=200,
+        blank=True,
+        help_text=_("Myndigheten eller organisationen som gav ut dokumentet."),
+    )
     author = models.CharField(_("författare"), max_length=200, blank=True)
     author_role = models.CharField(_("författarens roll"), max_length=200, blank=True)
     author_party = models.CharField(_("författarens parti"), max_length=50, blank=True)
@@ -87,10 +130,43 @@ class SourceDocument(TimestampedModel):
         verbose_name=_("utfärdande kommun"),
     )
     date = models.DateField(_("datum"), null=True, blank=True, help_text=_("Tomt om odaterat."))
+    url = HttpsURLField(
+        _("webbadress"), blank=True, help_text=_("Där dokumentet finns publicerat.")
+    )
+    text = models.TextField(
+        _("text"),
+        blank=True,
+        help_text=_(
+            "Dokumentets text, som citaten kontrolleras mot. Fylls i från filen du laddar upp; "
+            "klistra in den själv om du inte har någon fil."
+        ),
+    )
+    original = models.FileField(
+        _("originalfil"), upload_to=original_path, max_length=300, blank=True
+    )
+    original_name = models.CharField(
+        _("originalfilens namn"), max_length=255, blank=True, editable=False
+    )
+    original_format = models.CharField(
+        _("filformat"), max_length=10, choices=Format.choices, blank=True, editable=False
+    )
+    original_size = models.PositiveBigIntegerField(
+        _("filstorlek (byte)"), null=True, blank=True, editable=False
+    )
+    original_sha256 = models.CharField(
+        _("SHA-256"),
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text=_("Kontrollsumma som visar att filen är oförändrad."),
+    )
     file_name = models.CharField(
         _("fil i seeds/"),
         max_length=200,
         blank=True,
+        help_text=_(
+            "Bara för dokument som följer med koden i mappen seeds/; texten hämtas därifrån."
+        ),
         validators=[
             RegexValidator(
                 r"^[A-Za-z0-9][A-Za-z0-9._-]*\.txt$",
@@ -98,7 +174,6 @@ class SourceDocument(TimestampedModel):
             )
         ],
     )
-    url = HttpsURLField(_("webbadress"), blank=True)
 
     objects = natural_key_manager(NaturalKeyQuerySet, ("slug",))()
     history = tracked_history()
@@ -119,24 +194,170 @@ class SourceDocument(TimestampedModel):
     def get_absolute_url(self):
         return reverse("agreements:source-detail", kwargs={"slug": self.slug})
 
-    def text(self) -> str:
-        """The document's full text, or an empty string if it has no file."""
-        if not self.file_name:
-            return ""
-        return _read_seed(self.file_name)
+    def get_original_url(self):
+        return reverse("agreements:source-original", kwargs={"slug": self.slug})
+
+    @property
+    def has_original(self):
+        return bool(self.original_sha256)
+
+    @property
+    def original_media_type(self):
+        return MEDIA_TYPES.get(self.original_format, "application/octet-stream")
+
+    def open_original(self):
+        """The original file, opened for reading in binary: from storage, or from seeds/."""
+        if self.original:
+            return self.original.open("rb")
+        path = seed_path(self.file_name) if self.file_name else None
+        return path.open("rb") if path else None
+
+    # --- text and positions -------------------------------------------------------------------
+
+    def _pending_upload(self):
+        """The uploaded file not yet written to storage, if there is one."""
+        if self.original and not getattr(self.original, "_committed", True):
+            return self.original
+        return None
+
+    def take_in_original(self):
+        """Read a newly attached original: its text, format, size and checksum.
+
+        Runs from clean() for forms and from save() for everything else, so that no path
+        stores a file without its text. Checking size and format first means a bad file is
+        refused before anything is written.
+        """
+        upload = self._pending_upload()
+        if upload is None or getattr(self, "_taken_in", None) is upload:
+            return
+        check_size(upload.size, settings.SOURCE_UPLOAD_MAX_BYTES)
+        upload.seek(0)
+        data = upload.read()
+        found = extract(upload.name, data)
+        self.text = found.text
+        self.original_format = found.format
+        self.original_size = found.size
+        self.original_sha256 = found.sha256
+        name = PurePath(upload.name).name
+        stem, suffix = PurePath(name).stem, PurePath(name).suffix
+        self.original_name = stem[: 255 - len(suffix)] + suffix
+        self._taken_in = upload
+
+    def take_in_seed_file(self):
+        """A source shipped in seeds/ takes its text and checksum from that file."""
+        if not self.file_name or self.original:
+            return
+        path = seed_path(self.file_name)
+        if path is None:
+            return
+        data = path.read_bytes()
+        self.text = data.decode("utf-8")
+        self.original_name = self.file_name
+        self.original_format = Format.TEXT
+        self.original_size = len(data)
+        self.original_sha256 = hashlib.sha256(data).hexdigest()
+
+    def prepare_text(self):
+        self.take_in_seed_file()
+        self.take_in_original()
+        self.text = normalize_text(self.text)
+
+    def citation_positions(self):
+        """[(citation id, start, end)] in this text, or ValidationError naming what breaks.
+
+        Only when the text has changed: an unrelated edit must not fail because of it.
+        """
+        if self.pk is None:
+            return []
+        stored = type(self).objects.filter(pk=self.pk).values_list("text", flat=True).first()
+        if stored == self.text:
+            return []
+        positions, broken = [], []
+        for pk, key, quote in self.citations.order_by("key").values_list("pk", "key", "quote"):
+            span, _reason = _locate(self.text, quote)
+            if span is None:
+                broken.append((key, _shorten(normalize_space(quote))))
+            else:
+                positions.append((pk, *span))
+        if broken:
+            intro = ngettext(
+                "Texten kan inte ändras så: det här citatet finns då inte längre på exakt ett "
+                "ställe i den. Ändra eller ta bort citatet först.",
+                "Texten kan inte ändras så: de här %(count)d citaten finns då inte längre på "
+                "exakt ett ställe i den. Ändra eller ta bort citaten först.",
+                len(broken),
+            ) % {"count": len(broken)}
+            raise ValidationError(
+                format_html(
+                    "{}<ul>{}</ul>", intro, format_html_join("", "<li>{} (”{}”)</li>", broken)
+                )
+            )
+        return positions
+
+    def clean(self):
+        super().clean()
+        if self.file_name and seed_path(self.file_name) is None:
+            raise ValidationError(
+                {"file_name": _("Filen %(name)s finns inte i seeds/.") % {"name": self.file_name}}
+            )
+        try:
+            self.prepare_text()
+        except DocumentError as error:
+            raise ValidationError({"original": error.messages}) from None
+        if not self.text.strip():
+            raise ValidationError({"text": _("Ladda upp dokumentet eller klistra in dess text.")})
+        # The field the editor changed, so the message appears next to it.
+        field = "original" if self._pending_upload() else "file_name" if self.file_name else "text"
+        try:
+            self.citation_positions()
+        except ValidationError as error:
+            raise ValidationError({field: error.messages}) from None
+
+    def save(self, *args, **kwargs):
+        self.prepare_text()
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            positions = self.citation_positions()
+            written = self._write_original()
+            try:
+                super().save(*args, **kwargs)
+            except BaseException:
+                if written:
+                    self.original.storage.delete(written)
+                raise
+            store_citation_positions(positions, using)
+
+    save.alters_data = True
+
+    def _write_original(self):
+        """Write a new original under its content address; the name written, if new."""
+        upload = self._pending_upload()
+        if upload is None:
+            return None
+        name = original_path(self, upload.name)
+        storage = self.original.storage
+        if storage.exists(name):
+            # The same bytes are stored already (an earlier upload, or a rolled-back save).
+            self.original.name = name
+            self.original._committed = True
+            return None
+        upload.seek(0)
+        self.original.save(name, upload.file, save=False)
+        return self.original.name
 
     def passages(self, citations):
-        """The text cut at citation boundaries: [(text, marked, anchors starting here)].
+        """The text cut at citation boundaries: [{text, marked, anchors starting here}].
 
-        Citations may overlap, so the text is split at every start and end; a piece is marked
-        when any citation covers it.
+        Positions are those stored when each citation was checked. Citations may overlap, so
+        the text is split at every start and end; a piece is marked when any citation covers
+        it, and each citation's anchor wraps the first piece of its passage.
         """
-        text = self.text()
-        spans = []
-        for citation in citations:
-            found = _locate(text, citation.quote)
-            if found:
-                spans.append((*found, citation.anchor))
+        text = self.text
+        spans = [
+            (c.start, c.end, c.anchor)
+            for c in citations
+            if c.start is not None and c.end is not None and c.end <= len(text)
+        ]
         cuts = sorted({0, len(text), *(a for a, _, _ in spans), *(b for _, b, _ in spans)})
         pieces = []
         for start, end in itertools.pairwise(cuts):
@@ -149,12 +370,17 @@ class SourceDocument(TimestampedModel):
             )
         return pieces
 
-    def clean(self):
-        super().clean()
-        if self.file_name and not (settings.SEEDS_DIR / self.file_name).is_file():
-            raise ValidationError(
-                {"file_name": _("Filen %(name)s finns inte i seeds/.") % {"name": self.file_name}}
-            )
+
+def _shorten(text, limit=80):
+    return text if len(text) <= limit else text[: limit - 3] + "…"
+
+
+def store_citation_positions(positions, using):
+    if positions:
+        Citation.objects.using(using).bulk_update(
+            [Citation(pk=pk, start=start, end=end) for pk, start, end in positions],
+            ["start", "end"],
+        )
 
 
 def _exactly_one_target():
@@ -283,8 +509,9 @@ def _citable_fk(model):
 
 
 class CitationQuerySet(NaturalKeyQuerySet):
+    # A source's text can run to megabytes, and a join would repeat it on every citation's row.
     def for_display(self):
-        return self.select_related("source").order_by("source__title", "pk")
+        return self.select_related("source").defer("source__text").order_by("source__title", "pk")
 
     def with_targets(self):
         """Everything a citation's target needs for its natural key and page address."""
@@ -303,6 +530,8 @@ class CitationQuerySet(NaturalKeyQuerySet):
             "procurement",
             "interpellation__answer",
             "question__interpellation__answer",
+        ).defer(
+            "source__text", "interpellation__answer__text", "question__interpellation__answer__text"
         )
 
     def about_cooperation(self, cooperation):
@@ -370,6 +599,10 @@ class Citation(VersionedModel):
         help_text=_("Tomt om citatet stöder hela posten, annars fältets namn."),
     )
     note = models.TextField(_("kommentar"), blank=True)
+    # Where the quote stands in the source's text (characters, end exclusive): found when the
+    # citation is saved and moved along when the text changes, so every link lands on it.
+    start = models.PositiveIntegerField(_("början i texten"), null=True, blank=True, editable=False)
+    end = models.PositiveIntegerField(_("slut i texten"), null=True, blank=True, editable=False)
 
     municipality = _citable_fk(Municipality)
     cooperation = _citable_fk(Cooperation)
@@ -399,6 +632,11 @@ class Citation(VersionedModel):
                 condition=_exactly_one_target(),
                 name="%(app_label)s_%(class)s_exactly_one_target",
                 violation_error_message=_("Ett citat ska höra till exakt en post."),
+            ),
+            models.CheckConstraint(
+                condition=Q(start__isnull=True, end__isnull=True) | Q(start__lt=F("end")),
+                name="%(app_label)s_%(class)s_position_in_order",
+                violation_error_message=_("Citatets början måste ligga före dess slut."),
             ),
         ]
 
@@ -458,10 +696,26 @@ class Citation(VersionedModel):
                     "field": self.field_name,
                 }
         if self.source_id and self.quote:
-            text = self.source.text()
-            if text and normalize_space(self.quote) not in normalize_space(text):
-                errors["quote"] = _(
-                    "Citatet finns inte ordagrant i källan. Kopiera texten exakt ur dokumentet."
-                )
+            try:
+                self.locate()
+            except ValidationError as error:
+                errors["quote"] = error.messages
         if errors:
             raise ValidationError(errors)
+
+    def locate(self):
+        """Find the quote in the source's current text and keep its position.
+
+        Called by clean() for forms and by save() for every other path (commands, shells,
+        loaddata through its signal), so no citation is stored unchecked.
+        """
+        span, reason = _locate(self.source.text, self.quote)
+        if span is None:
+            raise ValidationError({"quote": reason})
+        self.start, self.end = span
+
+    def save(self, *args, **kwargs):
+        self.locate()
+        super().save(*args, **kwargs)
+
+    save.alters_data = True

@@ -172,10 +172,10 @@ def test_source_link_lands_on_the_highlighted_passage(page, live_site):
     page.wait_for_load_state()
     anchor = page.evaluate("location.hash")
     assert anchor == "#citat-laxa-part"
-    marked = page.evaluate("document.querySelector(location.hash).nextElementSibling.textContent")
+    marked = page.evaluate("document.querySelector(location.hash + ' mark').textContent")
     assert marked.startswith("Därutöver ville")
     assert page.locator(anchor).evaluate(
-        "el => { const r = el.nextElementSibling.getBoundingClientRect();"
+        "el => { const r = el.getBoundingClientRect();"
         " return r.top >= 0 && r.top < window.innerHeight; }"
     )
 

@@ -79,6 +79,7 @@ class Command(BaseCommand):
             sources = self.sources(municipalities)
             self.cooperations(opts["cooperations"], municipalities, sources)
             self.procurements(opts["procurements"], municipalities, sources)
+            self.source_texts(sources)
         # Bulk inserts send no signals: invalidate cached pages explicitly.
         bump_generation(Municipality)
         self.stdout.write(
@@ -134,8 +135,25 @@ class Command(BaseCommand):
             ],
         )  # fmt: skip
 
+    def cite(self, source, quote, **target):
+        """A citation placed in its synthetic source's text, as a real one would be checked.
+
+        Bulk inserts skip Citation.save(), so the text and positions are built here: each
+        source's text is its quotes, one a line. Each names what it is about and ends in a
+        full stop, so that no quote is part of another and every one occurs exactly once.
+        """
+        lines = self.source_lines[source.pk]
+        start = sum(len(line) + 1 for line in lines)
+        lines.append(quote)
+        return Citation(source=source, quote=quote, start=start, end=start + len(quote), **target)
+
+    def source_texts(self, sources):
+        for source in sources:
+            source.text = "\n".join(self.source_lines[source.pk])
+        SourceDocument.objects.bulk_update(sources, ["text"], batch_size=self.batch)
+
     def sources(self, municipalities):
-        return self.create(
+        created = self.create(
             SourceDocument,
             [
                 SourceDocument(
@@ -147,6 +165,8 @@ class Command(BaseCommand):
                 for m in municipalities
             ],
         )  # fmt: skip
+        self.source_lines = {s.pk: [f"{s.title}."] for s in created}
+        return created
 
     def cooperations(self, count, municipalities, sources):
         rng = self.rng
@@ -207,8 +227,8 @@ class Command(BaseCommand):
         self.create(
             Citation,
             [
-                Citation(source=by_code[chosen[0].pk], key=f"{SLUG}-samverkan-{c.pk}",
-                         quote=f"{MARK}T CITAT {c.pk}", cooperation=c)
+                self.cite(by_code[chosen[0].pk], f"{MARK}T CITAT OM SAMVERKAN {c.pk}.",
+                          key=f"{SLUG}-samverkan-{c.pk}", cooperation=c)
                 for c, (chosen, _host) in zip(cooperations, members, strict=True)
             ],
         )  # fmt: skip
@@ -251,9 +271,9 @@ class Command(BaseCommand):
                         ProcurementBuyer(procurement=procurement, municipality=m, is_lead=j == 0)
                     )
                 if procurement.pk % 10 == 0:
-                    citations.append(Citation(
-                        source=by_code[chosen[0].pk], key=f"{SLUG}-upphandling-{procurement.pk}",
-                        quote=f"{MARK}T CITAT {procurement.pk}", procurement=procurement,
+                    citations.append(self.cite(
+                        by_code[chosen[0].pk], f"{MARK}T CITAT OM UPPHANDLING {procurement.pk}.",
+                        key=f"{SLUG}-upphandling-{procurement.pk}", procurement=procurement,
                     ))  # fmt: skip
             ProcurementBuyer.objects.bulk_create(buyers, batch_size=self.batch)
             Citation.objects.bulk_create(citations, batch_size=self.batch)
