@@ -27,7 +27,8 @@ MUNICIPALITY_EDITORS = "Kommunredaktörer"
 
 SCOPED_MODELS = {
     Cooperation: lambda m: Q(parties__municipality=m),
-    Party: lambda m: Q(cooperation__parties__municipality=m),
+    # A party row is the municipality's own statement of its part: only it changes that.
+    Party: lambda m: Q(municipality=m),
     Objection: lambda m: Q(cooperation__parties__municipality=m),
     StaffingCommitment: lambda m: Q(financer=m),
     Post: lambda m: Q(employer=m),
@@ -37,7 +38,7 @@ SCOPED_MODELS = {
     Claim: lambda m: Q(made_by=m),
     Citation: lambda m: (
         Q(cooperation__parties__municipality=m)
-        | Q(party__cooperation__parties__municipality=m)
+        | Q(party__municipality=m)
         | Q(objection__cooperation__parties__municipality=m)
         | Q(commitment__financer=m)
         | Q(post__employer=m)
@@ -108,7 +109,10 @@ def _buyer_in(procurement_id, municipality):
 # belong to a parent (a cooperation, a procurement) follow the parent; a municipality may
 # always record its own part, which is how it joins a cooperation it is not yet part of.
 WRITE_RULES = {
-    Party: lambda o, m: o.municipality_id == m.pk or _party_to(o.cooperation_id, m),
+    # Its own part, or (new rows only) another municipality in a cooperation it is part of.
+    Party: lambda o, m: (
+        o.municipality_id == m.pk or (o.pk is None and _party_to(o.cooperation_id, m))
+    ),
     Objection: lambda o, m: _party_to(o.cooperation_id, m),
     StaffingCommitment: lambda o, m: o.financer_id == m.pk,
     Post: lambda o, m: o.employer_id == m.pk,

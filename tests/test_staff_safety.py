@@ -197,6 +197,17 @@ def test_laxa_editor_cannot_change_lekebergs_commitment_inside_a_shared_cooperat
     assert not StaffingCommitment.objects.filter(note="Ändrat av Laxå").exists()
 
 
+def test_laxa_editor_cannot_change_hallsbergs_party_row(personas, admin_app):
+    agreement = Cooperation.objects.get(slug=AGREEMENT)
+    form = save_form(admin_app.get(change_url(agreement), user=personas["laxa"]))
+    i = row(form, "parties", municipality=Municipality.objects.get(code="1861"))
+    form[f"parties-{i}-role"] = "observer"
+    response = form.submit("_save")
+    assert response.status_code == 200
+    assert any("hör till en annan kommun" in text for text in refusals(response))
+    assert Party.objects.get(cooperation=agreement, municipality__code="1861").role == "host"
+
+
 def test_editor_cannot_register_a_cooperation_without_their_municipality(personas, admin_app):
     form = save_form(admin_app.get(add_url("cooperation"), user=personas["laxa"]))
     form["name"] = "Ny samverkan"
