@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .roles import UNRESTRICTED, may_change, may_write, scope_of
 
@@ -154,7 +155,11 @@ class ScopedInlineFormSet(BaseInlineFormSet):
                 )
 
 
-class PartyFormSet(ScopedInlineFormSet):
+class OwnMunicipalityFormSet(ScopedInlineFormSet):
+    """Rows of municipalities (parties, buyers) among which the editor's own must be."""
+
+    missing_own_message = ""
+
     def clean(self):
         super().clean()
         scope = self.scope
@@ -166,21 +171,14 @@ class PartyFormSet(ScopedInlineFormSet):
             if "municipality" in f.cleaned_data
         }
         if scope is None or scope.pk not in municipalities:
-            raise ValidationError(
-                _("Din kommun måste vara part i samverkan som du registrerar eller ändrar.")
-            )
+            raise ValidationError(self.missing_own_message)
 
 
-class BuyerFormSet(ScopedInlineFormSet):
-    def clean(self):
-        super().clean()
-        scope = self.scope
-        if scope is UNRESTRICTED:
-            return
-        buyers = {
-            f.cleaned_data["municipality"].pk
-            for f in self.kept_forms()
-            if "municipality" in f.cleaned_data
-        }
-        if scope is None or scope.pk not in buyers:
-            raise ValidationError(_("Din kommun måste vara köpare i upphandlingen."))
+class PartyFormSet(OwnMunicipalityFormSet):
+    missing_own_message = gettext_lazy(
+        "Din kommun måste vara part i samverkan som du registrerar eller ändrar."
+    )
+
+
+class BuyerFormSet(OwnMunicipalityFormSet):
+    missing_own_message = gettext_lazy("Din kommun måste vara köpare i upphandlingen.")

@@ -171,6 +171,18 @@ def test_laxa_editor_records_laxa_joining_a_cooperation(personas, admin_app):
     assert Party.objects.get(cooperation=network, municipality__code="1860").role == "participant"
 
 
+def test_a_refused_join_keeps_the_chosen_cooperation(personas, admin_app):
+    network = Cooperation.objects.get(slug="natverk-upphandlare-sydnarke")
+    form = save_form(admin_app.get(add_url("party"), user=personas["laxa"]))
+    pick(form, "cooperation", network)
+    pick(form, "municipality", Municipality.objects.get(code="1860"))
+    response = form.submit("_save")  # no role chosen
+    assert response.status_code == 200
+    again = save_form(response)
+    assert again["cooperation"].value == str(network.pk)
+    assert again["municipality"].value == str(Municipality.objects.get(code="1860").pk)
+
+
 def test_laxa_editor_cannot_record_another_municipality_joining(personas, admin_app):
     network = Cooperation.objects.get(slug="natverk-upphandlare-sydnarke")
     form = save_form(admin_app.get(add_url("party"), user=personas["laxa"]))
@@ -242,9 +254,15 @@ def test_history_and_revert_pages_follow_the_same_rules(personas, admin_app):
 # --- no lost updates -----------------------------------------------------------------------
 
 
-def test_stale_second_save_is_refused_and_nothing_is_lost(personas, django_app_factory):
+@pytest.fixture
+def two_browsers(django_app_factory):
+    """Two editors' browsers, each with its own session."""
+    return [django_app_factory(extra_environ={"wsgi.url_scheme": "https"}) for _ in "12"]
+
+
+def test_stale_second_save_is_refused_and_nothing_is_lost(personas, two_browsers):
     agreement = Cooperation.objects.get(slug=AGREEMENT)
-    first, second = (django_app_factory(extra_environ={"wsgi.url_scheme": "https"}) for _ in "12")
+    first, second = two_browsers
     form_first = save_form(first.get(change_url(agreement), user=personas["laxa"]))
     form_second = save_form(second.get(change_url(agreement), user=personas["hallsberg"]))
 
@@ -263,9 +281,9 @@ def test_stale_second_save_is_refused_and_nothing_is_lost(personas, django_app_f
     assert agreement.description != "Laxås nya beskrivning"
 
 
-def test_stale_inline_row_save_is_refused(personas, django_app_factory):
+def test_stale_inline_row_save_is_refused(personas, two_browsers):
     agreement = Cooperation.objects.get(slug=AGREEMENT)
-    first, second = (django_app_factory(extra_environ={"wsgi.url_scheme": "https"}) for _ in "12")
+    first, second = two_browsers
     form_first = save_form(first.get(change_url(agreement), user=personas["registry"]))
     form_second = save_form(second.get(change_url(agreement), user=personas["superuser"]))
     form_second["parties-0-note"] = "Andra redaktörens anteckning"
