@@ -1,15 +1,18 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError
-from django.db.models import Count
+from django.db import IntegrityError, models
+from django.db.models import Count, ProtectedError, RestrictedError
 from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -19,6 +22,7 @@ from .formats import format_fte
 from .forms import (
     VERSION_FIELD,
     BuyerFormSet,
+    MultilineTextField,
     PartyFormSet,
     RegistryModelForm,
     ScopedInlineFormSet,
@@ -41,6 +45,7 @@ from .models import (
     ProcurementBuyer,
     SourceDocument,
     StaffingCommitment,
+    citable_fields,
 )
 from .models.base import VersionedModel, count_of
 from .roles import UNRESTRICTED, may_change, scope_of, scoped
@@ -60,13 +65,27 @@ def _discard_queued_messages(request):
     getattr(storage, "_queued_messages", []).clear()
 
 
-class VersionFieldMixin:
-    """Renders the version the editor saw with every versioned form and inline row.
+class RegistryFormMixin:
+    """What every admin form and inline row of the registry shares.
 
-    The admin lays out only the fields its `fields`/`fieldsets` name, so a hidden field the
-    form declares would silently go missing from any explicit list, and every save would then
-    look stale. Added here, it travels with whatever fields an admin lists.
+    - The version the editor saw is rendered by construction: the admin lays out only the
+      fields its `fields`/`fieldsets` name, so a hidden field the form declares would
+      silently go missing from an explicit list, and every save would then look stale.
+    - Multi-line text is compared and stored with the line breaks it was saved with.
+    - No deleting of other records from inside a form (the related widget's red cross): that
+      is a separate task with its own confirmation, and its own permission check.
     """
+
+    formfield_overrides = {models.TextField: {"form_class": MultilineTextField}}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if formfield is not None and isinstance(formfield.widget, RelatedFieldWidgetWrapper):
+            formfield.widget.can_delete_related = False
+            if scope_of(request.user) is not UNRESTRICTED:
+                # Municipality editors change other records on their own pages, in scope.
+                formfield.widget.can_change_related = False
+        return formfield
 
     def _versioned(self):
         return issubclass(self.model, VersionedModel)
@@ -86,7 +105,7 @@ class VersionFieldMixin:
         return [first, *rest]
 
 
-class ScopedAdmin(VersionFieldMixin, SimpleHistoryAdmin):
+class ScopedAdmin(RegistryFormMixin, SimpleHistoryAdmin):
     """History, stale-save protection, the municipality scope and the rules across records.
 
     `own_fields` may only point at the editor's own municipality; `scoped_fields` only at rows
@@ -151,6 +170,14 @@ class ScopedAdmin(VersionFieldMixin, SimpleHistoryAdmin):
             return queryset
         return source.limit_choices(request, request.GET.get("field_name", ""), queryset)
 
+    def save_model(self, request, obj, form, change):
+        # Saving a page where only inline rows changed must not make the record itself a new
+        # version: another editor's open form of it would then be refused for nothing.
+        reverting = getattr(request, "revert_from_version", None) is not None
+        if change and not form.has_changed() and not reverting:
+            return
+        super().save_model(request, obj, form, change)
+
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         attrs = {"editor": request.user, "rule_errors": getattr(request, "rule_errors", ())}
@@ -178,6 +205,15 @@ class ScopedAdmin(VersionFieldMixin, SimpleHistoryAdmin):
 
     def delete_view(self, request, object_id, extra_context=None):
         if request.method != "POST":
+            # Say before the editor confirms, not after, that the rules forbid it.
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None and self.has_delete_permission(request, obj):
+                try:
+                    refusal = rules.refusal_of(obj.delete)
+                except (ProtectedError, RestrictedError):
+                    refusal = None  # the confirmation page lists what protects it
+                if refusal is not None:
+                    return self._refused(request, refusal, self._change_url(object_id))
             return super().delete_view(request, object_id, extra_context)
         try:
             with rules.checked_writes():
@@ -227,7 +263,7 @@ class ScopedAdmin(VersionFieldMixin, SimpleHistoryAdmin):
         )
 
 
-class ScopedInline(VersionFieldMixin):
+class ScopedInline(RegistryFormMixin):
     """Inline rows: stale-save protection, and the editor handed to the formset's rules."""
 
     form = VersionedModelForm
@@ -255,7 +291,30 @@ class ScopedInline(VersionFieldMixin):
         return allowed and (obj is None or may_change(request.user, obj))
 
 
-class CitationInline(ScopedInline, admin.StackedInline):
+def field_name_choices(models_):
+    """A list to pick the supported field from, by its label, grouped by kind of record."""
+    whole = [("", _("Hela posten"))]
+    if len(models_) == 1:
+        return whole + citable_fields(models_[0])
+    return whole + [(capfirst(m._meta.verbose_name), citable_fields(m)) for m in models_]
+
+
+class CitationFieldMixin:
+    """The cited field is chosen from the target's fields by label, not typed by name."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "field_name":
+            targets = [self.parent_model] if hasattr(self, "parent_model") else None
+            return forms.ChoiceField(
+                label=capfirst(db_field.verbose_name),
+                choices=field_name_choices(targets or list(CITABLE_FIELDS.values())),
+                required=False,
+                help_text=_("Välj ett fält om citatet bara stöder det, annars hela posten."),
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class CitationInline(CitationFieldMixin, ScopedInline, admin.StackedInline):
     model = Citation
     extra = 0
     fields = ["source", "key", "quote", "field_name", "note"]
@@ -414,8 +473,9 @@ class CooperationAdmin(ScopedAdmin):
 
 @admin.register(Party)
 class PartyAdmin(ScopedAdmin):
-    # Any cooperation: a municipality editor records their own municipality joining one it is
-    # not yet part of (roles.WRITE_RULES decides what they may save).
+    # Any cooperation, their own municipality: how a municipality editor records joining a
+    # cooperation it is not yet part of. Other municipalities are added in the cooperation.
+    own_fields = ("municipality",)
     list_display = ["municipality", "cooperation", "role"]
     list_filter = ["role", "municipality"]
     list_select_related = ["municipality", "cooperation"]
@@ -451,8 +511,10 @@ class PostAdmin(ScopedAdmin):
 @admin.register(StaffingCommitment)
 class StaffingCommitmentAdmin(ScopedAdmin):
     own_fields = ("financer",)
-    scoped_fields = ("cooperation",)
-    list_display = ["financer", "fte_display", "post", "cooperation", "sequence", "state"]
+    scoped_fields = ("cooperation", "supersedes")
+    # The state carries the dates ("gäller från 2027-01-01"); the post's name without its
+    # employer keeps the list within 1280 px.
+    list_display = ["financer", "fte_display", "post_name", "cooperation", "state"]
     list_filter = ["financer", "cooperation"]
     list_select_related = ["financer", "post__employer", "cooperation", "superseded_by"]
     search_fields = ["financer__name", "post__name", "cooperation__name"]
@@ -463,6 +525,10 @@ class StaffingCommitmentAdmin(ScopedAdmin):
     @admin.display(description=_("andel"), ordering="fte")
     def fte_display(self, obj):
         return format_fte(obj.fte)
+
+    @admin.display(description=_("tjänst"), ordering="post__name")
+    def post_name(self, obj):
+        return obj.post.name
 
     @admin.display(description=_("läge"))
     def state(self, obj):
@@ -667,7 +733,7 @@ class SourceDocumentAdmin(ScopedAdmin):
 
 
 @admin.register(Citation)
-class CitationAdmin(ScopedAdmin):
+class CitationAdmin(CitationFieldMixin, ScopedAdmin):
     scoped_fields = tuple(CITABLE_FIELDS)
     list_display = ["key", "source", "short_quote", "target_display", "field_name"]
     list_filter = ["source"]

@@ -73,7 +73,7 @@ TECHNICAL = Task(
     "tekniskt",
     _("Referensdata och teknik"),
     _(
-        "Sällan behövs här: län, rader som redigeras i sin post (köpare, frågor), grupper och "
+        "Behövs sällan: län, rader som redigeras i sin post (köpare, frågor), grupper och "
         "inloggningsloggar."
     ),
     (),

@@ -4,6 +4,7 @@ import django_filters
 from django import forms
 from django.core.validators import RegexValidator
 from django.db.models import Count
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import Cooperation, County, Municipality, PlannedProcurement
@@ -78,11 +79,17 @@ def year_filter(label, field_name):
     )
 
 
+REVERSED = _("{label}, omvänd ordning")
+
+
 def ordering_filter(fields):
+    # Both directions named here: django-filter's own "(descending)" has no Swedish.
+    labels = dict(fields)
+    labels |= {f"-{field}": format_lazy(REVERSED, label=label) for field, label in fields}
     return django_filters.OrderingFilter(
         label=_("Sortera"),
         fields=[(field, field) for field, _label in fields],
-        field_labels=dict(fields),
+        field_labels=labels,
         error_messages={"invalid_choice": _("Välj en sortering i listan.")},
     )
 

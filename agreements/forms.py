@@ -5,13 +5,26 @@ written; a refusal there comes back to the form as `rule_errors` (see the admin)
 """
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .roles import UNRESTRICTED, may_change, may_write, scope_of
+
+
+class MultilineTextField(forms.CharField):
+    """Multi-line text as it is stored: browsers post a textarea's line breaks as CRLF.
+
+    Without this, saving a form unchanged rewrites every multi-line text (a quote that spans
+    lines) and records a change that is none.
+    """
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
 
 
 def _display(obj, field_name):
@@ -33,6 +46,18 @@ class RegistryModelForm(forms.ModelForm):
     editor = None
     rule_errors = ()
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Show as read-only what may not be changed, rather than refusing it after typing:
+        # another municipality's row, and what a saved record keeps (`locked_fields`).
+        locked = getattr(self.instance, "locked_fields", lambda: ())()
+        if self.editor is not None and not may_change(self.editor, self.instance):
+            locked = self.fields
+        for name in locked:
+            field = self.fields.get(name)
+            if field is not None and not field.widget.is_hidden:
+                field.disabled = True
+
     def clean(self):
         cleaned = super().clean()
         for error in self.rule_errors:
@@ -43,6 +68,8 @@ class RegistryModelForm(forms.ModelForm):
         super()._post_clean()  # the instance now holds the values it would be saved with
         if self.editor is None or not (self.has_changed() or self.instance.pk is None):
             return
+        if self.errors:
+            return  # say what is missing first; whose it is can be judged once it is there
         stored = type(self.instance)._default_manager.filter(pk=self.instance.pk).first()
         if stored is not None and not may_change(self.editor, stored):
             self.add_error(
@@ -81,9 +108,46 @@ class VersionedModelForm(RegistryModelForm):
             seen = self.instance.version if self.instance.pk else 0
         self.fields["seen_version"].initial = seen
 
+    def has_changed(self):
+        """Did the editor change anything? Judged against what they were shown.
+
+        Django compares the posted values with the record as it is now. When someone else has
+        saved the record meanwhile, an untouched row would then look changed, be refused as
+        stale, or worse be saved back over the other's edit. Compared with the version the
+        editor saw (from the history), an untouched row is left alone.
+        """
+        changed = [name for name in self.changed_data if name != VERSION_FIELD]
+        seen = self._seen_record
+        if not changed or seen is None:
+            return bool(changed)
+        return any(self._differs_from(seen, name) for name in changed)
+
+    @cached_property
+    def _seen_record(self):
+        """The history record of the version the editor saw, if it is not the current one."""
+        if not self.is_bound or not self.instance.pk or not hasattr(self.instance, "history"):
+            return None
+        try:
+            seen = int(self[VERSION_FIELD].data)
+        except (TypeError, ValueError):
+            return None
+        if seen == self.instance.version:
+            return None
+        return self.instance.history.filter(version=seen).order_by("-history_date").first()
+
+    def _differs_from(self, record, name):
+        try:
+            field = self.instance._meta.get_field(name)
+        except FieldDoesNotExist:
+            return True  # a form-only field: nothing in the history to compare with
+        if field.many_to_many or not hasattr(record, field.attname):
+            return True  # the history cannot tell: treat as changed
+        return self.fields[name].has_changed(getattr(record, field.attname), self[name].data)
+
     def clean(self):
         cleaned = super().clean()
-        if not self.instance.pk:
+        if not self.instance.pk or not (self.has_changed() or self.version_override is not None):
+            # Nothing of this record is being saved, so nothing can overwrite another's save.
             return cleaned
         model = type(self.instance)
         current = model._default_manager.select_for_update().filter(pk=self.instance.pk).first()
@@ -100,8 +164,10 @@ class VersionedModelForm(RegistryModelForm):
         if seen is not None and hasattr(current, "history"):
             before = current.history.filter(version=seen).order_by("-history_date").first()
         for name in self.fields:
-            if name == "seen_version" or before is None:
+            if name == VERSION_FIELD or before is None:
                 continue
+            if not hasattr(before, name) or current._meta.get_field(name).many_to_many:
+                continue  # history keeps fields, not links to other records
             old, new = _display(before, name), _display(current, name)
             if old != new:
                 label = self.fields[name].label or name
@@ -142,6 +208,12 @@ class ScopedInlineFormSet(BaseInlineFormSet):
             if not (self.can_delete and self._should_delete_form(f))
             if getattr(f, "cleaned_data", None)
         ]
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        delete = form.fields.get("DELETE")
+        if delete is not None and form.instance.pk and self.user is not None:
+            delete.disabled = not may_change(self.user, form.instance)
 
     def clean(self):
         super().clean()

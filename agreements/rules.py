@@ -64,6 +64,26 @@ def checked_writes():
         _state.change_id = None
 
 
+class _Rollback(Exception):
+    pass
+
+
+def refusal_of(action):
+    """The rule `action` (a write) would break, found by doing it and rolling it back.
+
+    Lets a page warn before the editor confirms (a delete), with the same rules as the write.
+    """
+    try:
+        with transaction.atomic():
+            with checked_writes():
+                action()
+            raise _Rollback  # checked and allowed; undo it all the same
+    except RuleViolation as violation:
+        return violation
+    except _Rollback:
+        return None
+
+
 def change_id():
     """The id of the change in progress, shared by the history rows it writes; or None."""
     return getattr(_state, "change_id", None)
@@ -154,11 +174,10 @@ def peak_total(rows):
 
 
 def _moment(when):
+    """When the peak starts, for the sentence: "från 2027-01-01", or nothing if unknown."""
     if when is None or when == _EARLIEST:
-        return _("redan nu")
-    if when <= timezone.localdate():
-        return _("redan nu")
-    return _("från %(date)s") % {"date": date_format(when, "Y-m-d")}
+        return ""
+    return " " + _("från %(date)s") % {"date": date_format(when, "Y-m-d")}
 
 
 # --- the rules -----------------------------------------------------------------------------
@@ -189,7 +208,7 @@ def check_post(post_id, saved=()):
     return [
         ValidationError(
             _(
-                "Tjänsten ”%(post)s” skulle %(when)s finansieras med sammanlagt %(total)s "
+                "Tjänsten ”%(post)s” skulle%(when)s finansieras med sammanlagt %(total)s "
                 "heltidstjänst, men en tjänst rymmer högst 1,0. Andra åtaganden tar redan upp "
                 "%(others)s, så det som återstår att finansiera är %(left)s. Registrera "
                 "åtagandet på en ny tjänst, eller avsluta ett befintligt åtagande (fyll i "
@@ -198,9 +217,9 @@ def check_post(post_id, saved=()):
             % {
                 "post": post.name,
                 "when": _moment(when),
-                "total": format_fte(total),
-                "others": format_fte(others),
-                "left": format_fte(left),
+                "total": format_fte(total, min_decimals=1),
+                "others": format_fte(others, min_decimals=1),
+                "left": format_fte(left, min_decimals=1),
             },
             code="post_over_full_time",
         )

@@ -52,7 +52,8 @@ class SourceDocumentForm(VersionedModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        upload = cleaned.get("original")
+        # A new file in this request; an existing one (cleaned_data's default) is no upload.
+        upload = self.files.get(self.add_prefix("original"))
         if upload and "text" in self.changed_data:
             self.add_error(
                 "text",

@@ -2,6 +2,24 @@
 
 from django.urls import reverse
 
+# One free-text field per model that staff edit; models without one are saved unchanged only.
+TEXT_FIELD = {
+    "citation": "note",
+    "claim": "assessment_note",
+    "cooperation": "description",
+    "county": "name",
+    "interpellation": "background",
+    "interpellationquestion": "answer",
+    "municipality": "name",
+    "objection": "argument",
+    "party": "note",
+    "plannedprocurement": "description",
+    "post": "title",
+    "procurementbuyer": None,  # municipality and a lead flag: nothing free-text to edit
+    "sourcedocument": "author",
+    "staffingcommitment": "note",
+}
+
 
 def change_url(obj):
     return reverse(f"admin:agreements_{obj._meta.model_name}_change", args=[obj.pk])

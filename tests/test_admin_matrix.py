@@ -9,6 +9,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from .admin_forms import TEXT_FIELD
+
 pytestmark = pytest.mark.django_db
 
 AGREEMENT_ADMINS = sorted(
@@ -16,23 +18,6 @@ AGREEMENT_ADMINS = sorted(
     key=lambda m: m._meta.model_name,
 )
 
-# One free-text field per model that staff edit; models without one are saved unchanged only.
-TEXT_FIELD = {
-    "citation": "note",
-    "claim": "assessment_note",
-    "cooperation": "description",
-    "county": "name",
-    "interpellation": "background",
-    "interpellationquestion": "answer",
-    "municipality": "name",
-    "objection": "argument",
-    "party": "note",
-    "plannedprocurement": "description",
-    "post": "title",
-    "procurementbuyer": None,  # municipality and a lead flag: nothing free-text to edit
-    "sourcedocument": "author",
-    "staffingcommitment": "note",
-}
 # What a municipality editor may only view in the seed: other municipalities' records and
 # reference data. Everything else each role can open and save.
 VIEW_ONLY = {

@@ -149,7 +149,8 @@ def test_citation_field_must_exist_on_its_record(seed):
         municipality=Municipality.objects.get(code="1882"),
         field_name="budget",
     )
-    assert "inget fält som heter budget" in _messages(citation)["field_name"][0]
+    message = _messages(citation)["field_name"][0]
+    assert message.startswith("Kommun har inget fält som heter ”budget”. Välj ett av: Namn")
 
 
 def test_source_file_must_exist_in_seeds(seed):

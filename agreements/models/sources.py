@@ -10,6 +10,7 @@ from django.db import models, router, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -43,6 +44,7 @@ __all__ = [
     "InterpellationQuestion",
     "SourceDocument",
     "attach_citations",
+    "citable_fields",
     "normalize_space",
 ]
 
@@ -496,6 +498,19 @@ CITABLE_FIELDS = {
 }
 
 
+# Bookkeeping, not facts a source could state.
+UNCITABLE = {"id", "version", "updated_at", "search_document", "slug", "sequence"}
+
+
+def citable_fields(model):
+    """[(name, label)] of the fields of `model` that a citation may support."""
+    return [
+        (f.name, capfirst(f.verbose_name))
+        for f in model._meta.concrete_fields
+        if f.name not in UNCITABLE and f.editable
+    ]
+
+
 def _citable_fk(model):
     return models.ForeignKey(
         model,
@@ -689,11 +704,14 @@ class Citation(VersionedModel):
         errors = {}
         target = self.target
         if self.field_name and target is not None:
-            names = {f.name for f in target._meta.concrete_fields}
-            if self.field_name not in names:
-                errors["field_name"] = _("%(model)s har inget fält som heter %(field)s.") % {
-                    "model": target._meta.verbose_name,
+            fields = dict(citable_fields(type(target)))
+            if self.field_name not in fields:
+                errors["field_name"] = _(
+                    "%(model)s har inget fält som heter ”%(field)s”. Välj ett av: %(names)s."
+                ) % {
+                    "model": capfirst(target._meta.verbose_name),
                     "field": self.field_name,
+                    "names": ", ".join(f"{label} ({name})" for name, label in fields.items()),
                 }
         if self.source_id and self.quote:
             try:

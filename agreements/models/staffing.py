@@ -233,13 +233,25 @@ class StaffingCommitment(RuleCheckedModel, VersionedModel):
     def state(self, on=None):
         """Where the commitment stands on a day (today); the row-wise twin of `current()`."""
         on = on or timezone.localdate()
+        if self.is_superseded:
+            return self.State.SUPERSEDED
+        return self.State(period_state(self.start_date, self.end_date, on))
+
+    @property
+    def is_superseded(self):
         try:
             self.superseded_by  # noqa: B018 - the reverse accessor raises when nothing supersedes
         except StaffingCommitment.DoesNotExist:
-            pass
-        else:
-            return self.State.SUPERSEDED
-        return self.State(period_state(self.start_date, self.end_date, on))
+            return False
+        return self.pk is not None
+
+    def locked_fields(self):
+        """What a saved commitment keeps: who finances which post where; a superseded one
+        keeps its share too (history is not rewritten). Forms show these read-only."""
+        if self.pk is None:
+            return ()
+        identity = ("cooperation", "post", "financer")
+        return (*identity, "fte", "supersedes") if self.is_superseded else identity
 
     @property
     def is_current(self):
@@ -280,21 +292,24 @@ class StaffingCommitment(RuleCheckedModel, VersionedModel):
                 errors["supersedes"] = _("Ett åtagande kan inte ersätta sig självt.")
             elif self.sequence is not None and previous.sequence >= self.sequence:
                 errors["supersedes"] = _("Det ersatta åtagandet måste komma före i ordningen.")
-        if self.pk:
-            stored = StaffingCommitment.objects.filter(pk=self.pk).first()
-            identity = ("financer_id", "post_id", "cooperation_id")
-            if stored and any(getattr(stored, f) != getattr(self, f) for f in identity):
-                errors["financer"] = _(
-                    "Ett sparat åtagande kan inte flyttas till en annan kommun, tjänst eller "
-                    "samverkan. Avsluta det (fyll i ”gäller till”) och registrera ett nytt."
-                )
-            elif stored and StaffingCommitment.objects.filter(supersedes_id=self.pk).exists():
-                fields = ("fte", "supersedes_id")
-                if any(getattr(stored, f) != getattr(self, f) for f in fields):
-                    errors["fte"] = _(
-                        "Det här åtagandet har ersatts av ett senare och kan inte ändras. "
-                        "Registrera en ändring som ett nytt åtagande som ersätter det gällande."
-                    )
+        stored = StaffingCommitment.objects.filter(pk=self.pk).first() if self.pk else None
+        changed = [
+            name
+            for name in self.locked_fields()
+            if stored is not None
+            and getattr(stored, self._meta.get_field(name).attname)
+            != getattr(self, self._meta.get_field(name).attname)
+        ]
+        if changed and self.is_superseded:
+            errors[changed[0]] = _(
+                "Det här åtagandet har ersatts av ett senare och kan inte ändras. "
+                "Registrera en ändring som ett nytt åtagande som ersätter det gällande."
+            )
+        elif changed:
+            errors[changed[0]] = _(
+                "Ett sparat åtagande kan inte flyttas till en annan kommun, tjänst eller "
+                "samverkan. Avsluta det (fyll i ”gäller till”) och registrera ett nytt."
+            )
         if errors:
             raise ValidationError(errors)
 

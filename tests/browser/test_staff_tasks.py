@@ -207,25 +207,29 @@ def test_laxa_editor_edits_laxas_share_is_refused_on_hallsbergs_and_joins(staff)
     page.sign_in("laxa")
     assert page.locator("#user-tools").inner_text().count("Kommunredaktör för Laxå") == 1
 
-    # Laxå's own commitment: saved.
+    # Laxå's own commitment: saved; who pays which post stays as recorded.
     laxa = StaffingCommitment.objects.get(financer__code="1860")
     _change(page, laxa)
+    assert page.locator("#id_financer").is_disabled()
     page.fill("#id_note", "Enligt avtalet med Hallsberg.")
     _save(page)
     assert _saved(page)
     assert StaffingCommitment.objects.get(pk=laxa.pk).note == "Enligt avtalet med Hallsberg."
 
-    # Hallsberg's row in the shared agreement: refused, with the reason, nothing saved.
+    # Hallsberg's row in the shared agreement: shown, but not editable by Laxå.
     agreement = Cooperation.objects.get(slug=AGREEMENT)
-    hallsberg = Party.objects.get(cooperation=agreement, municipality__code="1861")
     _change(page, agreement)
-    rows = page.locator("#parties-group tbody tr.form-row.has_original")
-    index = next(i for i in range(rows.count()) if "Hallsberg" in rows.nth(i).inner_text())
-    page.fill(f"#id_parties-{index}-note", "Ändrat av Laxå")
-    _save(page)
-    assert not _saved(page)
-    assert "hör till en annan kommun" in page.locator(".errorlist").all_inner_texts()[0]
-    assert Party.objects.get(pk=hallsberg.pk).note != "Ändrat av Laxå"
+
+    def row_of(code):
+        party = Party.objects.get(cooperation=agreement, municipality__code=code)
+        count = Party.objects.filter(cooperation=agreement).count()
+        return next(i for i in range(count) if page.input_value(f"#id_parties-{i}-id") == str(
+            party.pk))  # fmt: skip
+
+    hallsberg_row, laxa_row = row_of("1861"), row_of("1860")
+    assert page.locator(f"#id_parties-{hallsberg_row}-note").is_disabled()
+    assert page.locator(f"#id_parties-{hallsberg_row}-role").is_disabled()
+    assert page.locator(f"#id_parties-{laxa_row}-note").is_enabled()
     # Hallsberg's post: Laxå may look, not change.
     _change(page, Post.objects.get(employer__code="1861"))
     assert page.get_by_role("button", name="Spara", exact=True).count() == 0
