@@ -30,6 +30,7 @@ from .forms import (
 )
 from .models import (
     CITABLE_FIELDS,
+    AgreementVersion,
     Citation,
     Claim,
     Cooperation,
@@ -43,6 +44,7 @@ from .models import (
     PlannedProcurement,
     Post,
     ProcurementBuyer,
+    Proposal,
     SourceDocument,
     StaffingCommitment,
     citable_fields,
@@ -317,7 +319,7 @@ class CitationFieldMixin:
 class CitationInline(CitationFieldMixin, ScopedInline, admin.StackedInline):
     model = Citation
     extra = 0
-    fields = ["source", "key", "quote", "field_name", "note"]
+    fields = ["source", "key", "quote", "field_name", "interpretation", "note"]
     autocomplete_fields = ["source"]
     verbose_name_plural = _("källhänvisningar")
 
@@ -370,6 +372,24 @@ class PartyInline(ScopedInline, admin.TabularInline):
     formset = PartyFormSet
     extra = 1  # an empty row to fill in, also without JavaScript
     autocomplete_fields = ["municipality"]
+    fields = ["municipality", "level", "role", "start_date", "end_date", "note"]
+    verbose_name_plural = _("kommuner och hur långt de har förbundit sig")
+
+
+class AgreementVersionInline(ScopedInline, admin.TabularInline):
+    model = AgreementVersion
+    fk_name = "cooperation"
+    extra = 1
+    fields = ["sequence", "kind", "summary", "date", "prompted_by"]
+    autocomplete_fields = ["prompted_by"]
+
+
+class ProposalInline(ScopedInline, admin.TabularInline):
+    model = Proposal
+    fk_name = "cooperation"
+    extra = 0
+    fields = ["position", "summary", "proposed_in", "municipalities", "status"]
+    autocomplete_fields = ["proposed_in", "municipalities"]
 
 
 class CommitmentInline(ScopedInline, admin.TabularInline):
@@ -379,14 +399,15 @@ class CommitmentInline(ScopedInline, admin.TabularInline):
         "post",
         "financer",
         "fte",
+        "agreement_version",
         "supersedes",
-        "sequence",
         "start_date",
         "end_date",
         "is_current_display",
-        "note",
     ]
-    readonly_fields = ["sequence", "is_current_display"]
+    # Fits 1280 px: the note is edited on the commitment's own page; the order within a chain
+    # is numbered by itself and the state says what matters.
+    readonly_fields = ["is_current_display"]
     autocomplete_fields = ["post", "financer"]
 
     def get_queryset(self, request):
@@ -420,20 +441,44 @@ class CooperationAdmin(ScopedAdmin):
     prepopulated_fields = {"slug": ["name"]}
     filter_horizontal = ["led_to"]
     readonly_fields = ["host", "current_fte", "fte_history"]
-    inlines = [PartyInline, CommitmentInline, ObjectionInline, citation_inline("cooperation")]
+    inlines = [
+        PartyInline,
+        AgreementVersionInline,
+        CommitmentInline,
+        ProposalInline,
+        ObjectionInline,
+        citation_inline("cooperation"),
+    ]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "form", "legally_binding", "host", "status"]}),
-        (_("Innehåll"), {"fields": ["description", "outcome", "led_to"]}),
+        (
+            None,
+            {"fields": ["name", "slug", "form", "legally_binding", "has_host", "host", "status"]},
+        ),
+        (
+            _("Vad samverkan är"),
+            {
+                "fields": [
+                    "description",
+                    "purpose",
+                    "tasks",
+                    "legal_basis",
+                    "record_keeper",
+                    "outcome",
+                    "led_to",
+                ]
+            },
+        ),
         (_("Tid"), {"fields": ["start_date", "end_date"]}),
         (_("Finansiering"), {"fields": ["current_fte", "fte_history"]}),
     ]
+    autocomplete_fields = ["record_keeper"]
 
     def get_queryset(self, request):
         return (
             super()
             .get_queryset(request)
             .annotate(
-                n_parties=count_of(Party, "cooperation"),
+                n_parties=count_of(Party, "cooperation", level__in=Party.BOUND_LEVELS),
                 current_total_fte=StaffingCommitment.objects.current().total_fte_subquery(
                     "cooperation"
                 ),
@@ -476,8 +521,8 @@ class PartyAdmin(ScopedAdmin):
     # Any cooperation, their own municipality: how a municipality editor records joining a
     # cooperation it is not yet part of. Other municipalities are added in the cooperation.
     own_fields = ("municipality",)
-    list_display = ["municipality", "cooperation", "role"]
-    list_filter = ["role", "municipality"]
+    list_display = ["municipality", "cooperation", "level", "role"]
+    list_filter = ["level", "role", "municipality"]
     list_select_related = ["municipality", "cooperation"]
     search_fields = ["municipality__name", "cooperation__name"]
     autocomplete_fields = ["municipality", "cooperation"]
@@ -533,6 +578,28 @@ class StaffingCommitmentAdmin(ScopedAdmin):
     @admin.display(description=_("läge"))
     def state(self, obj):
         return obj.state_display
+
+
+@admin.register(AgreementVersion)
+class AgreementVersionAdmin(ScopedAdmin):
+    scoped_fields = ("cooperation",)
+    list_display = ["cooperation", "sequence", "kind", "date"]
+    list_select_related = ["cooperation"]
+    list_filter = ["kind"]
+    search_fields = ["summary", "cooperation__name"]
+    autocomplete_fields = ["cooperation", "prompted_by"]
+    inlines = [citation_inline("agreement_version")]
+
+
+@admin.register(Proposal)
+class ProposalAdmin(ScopedAdmin):
+    scoped_fields = ("cooperation",)
+    list_display = ["cooperation", "position", "status", "proposed_in"]
+    list_select_related = ["cooperation", "proposed_in"]
+    list_filter = ["status"]
+    search_fields = ["summary", "cooperation__name"]
+    autocomplete_fields = ["cooperation", "proposed_in", "municipalities"]
+    inlines = [citation_inline("proposal")]
 
 
 @admin.register(Objection)
@@ -625,6 +692,7 @@ class SourceDocumentAdmin(ScopedAdmin):
                     "author_role",
                     "author_party",
                     "date",
+                    "date_note",
                     "url",
                 ]
             },

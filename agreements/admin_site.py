@@ -36,8 +36,8 @@ TASKS = (
             "Vilka kommuner som samverkar, i vilken form och med vilken roll, och vilka "
             "invändningar som har framförts."
         ),
-        ("agreements.cooperation", "agreements.party", "agreements.objection",
-         "agreements.municipality"),
+        ("agreements.cooperation", "agreements.party", "agreements.agreementversion",
+         "agreements.proposal", "agreements.objection", "agreements.municipality"),
     ),
     Task(
         "finansiering",
@@ -48,7 +48,10 @@ TASKS = (
     Task(
         "upphandlingar",
         _("Upphandlingar"),
-        _("Planerade upphandlingar, vilka kommuner som köper och vem som samordnar."),
+        _(
+            "Upphandlingar som övervägs eller planeras, vilka kommuner som köper och vem som "
+            "samordnar."
+        ),
         ("agreements.plannedprocurement",),
     ),
     Task(

@@ -151,11 +151,15 @@ def _subject(record, names):
     """What a related row is, in a few words."""
     model = record.instance_type
     if model is Party:
-        return f"{names.get(Municipality, record.municipality_id)} ({record.get_role_display()})"
+        # The level the source states, never just a role: "Askersund (Muntlig ambition, …)".
+        details = [record.get_level_display()]
+        if record.role:
+            details.append(record.get_role_display().lower())
+        return f"{names.get(Municipality, record.municipality_id)} ({', '.join(details)})"
     if model is StaffingCommitment:
         text = _("%(financer)s, %(fte)s av ”%(post)s”") % {
             "financer": names.get(Municipality, record.financer_id),
-            "fte": format_fte(record.fte),
+            "fte": format_fte(record.fte) if record.fte is not None else _("okänd andel"),
             "post": names.get(Post, record.post_id),
         }
         if record.start_date:

@@ -88,7 +88,9 @@ def financing_diagram(cooperation, current_commitments):
                 box.y + box.height,
                 host.cx + (box.cx - host.cx) // 4,
                 host.y - 4,
-                _("%(fte)s heltidstjänst") % {"fte": format_fte(commitment.fte)},
+                _("%(fte)s heltidstjänst") % {"fte": format_fte(commitment.fte)}
+                if commitment.fte is not None
+                else _("okänd andel"),
             )
         )
     return diagram
@@ -135,10 +137,10 @@ def fte_chart(history):
     for name, chain in chains.items():
         bars, start = [], x
         for commitment in chain:
-            h = int(plot_h * float(commitment.fte))
-            bars.append(
-                Bar(x, baseline - h, bar_w, h, format_fte(commitment.fte), commitment.is_current)
-            )
+            # An unknown share has no height to draw; its label says so.
+            h = int(plot_h * float(commitment.fte or 0))
+            label = format_fte(commitment.fte) if commitment.fte is not None else "?"
+            bars.append(Bar(x, baseline - h, bar_w, h, label, commitment.is_current))
             x += bar_w + bar_gap
         groups.append(BarGroup(name, (start + x - bar_gap) // 2, bars))
         x += group_gap

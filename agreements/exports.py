@@ -5,10 +5,20 @@ byte-order mark; English settings expect commas and decimal points. The page's l
 """
 
 import csv
+from itertools import islice
 
 from django.http import StreamingHttpResponse
+from django.utils import translation
 from django.utils.formats import number_format
-from django.utils.translation import get_language
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from . import facts
+from .formats import format_fte
+
+# Rows are written in batches: facts that need the rows' citations (as of when) cost one query
+# per batch, not one per row.
+BATCH_SIZE = 2000
 
 
 class _Echo:
@@ -16,9 +26,19 @@ class _Echo:
         return value
 
 
-def yes_no(value):
-    from django.utils.translation import gettext
+class Columns(list):
+    """CSV columns [(header, getter)], and `prepare(rows)`, run on each batch of rows before
+    they are written, for what is fetched for many rows at once."""
 
+    def __init__(self, columns, prepare=None):
+        super().__init__(columns)
+        self.prepare = prepare
+
+
+def yes_no(value):
+    """Ja, Nej, or Okänt when the source does not say: unknown is not no."""
+    if value is None:
+        return gettext("Okänt")
     return gettext("Ja") if value else gettext("Nej")
 
 
@@ -26,17 +46,135 @@ def decimal(value):
     return "" if value is None else number_format(value, use_l10n=True)
 
 
+def _batches(rows, size):
+    rows = iter(rows)
+    while batch := list(islice(rows, size)):
+        yield batch
+
+
 def csv_response(rows, columns, filename, request):
     """Stream `rows` (an iterable of objects) as CSV with `columns` [(header, getter)]."""
-    delimiter = ";" if get_language() == "sv" else ","
+    language = translation.get_language()
+    delimiter = ";" if language == "sv" else ","
     writer = csv.writer(_Echo(), delimiter=delimiter, lineterminator="\r\n")
+    prepare = getattr(columns, "prepare", None)
 
     def lines():
-        yield "\ufeff"
-        yield writer.writerow([str(header) for header, _ in columns])
-        for row in rows:
-            yield writer.writerow(["" if (v := get(row)) is None else v for _, get in columns])
+        # The body is written after the view has returned: in the request's language still.
+        with translation.override(language):
+            yield "\ufeff"
+            yield writer.writerow([str(header) for header, _ in columns])
+            for batch in _batches(rows, BATCH_SIZE):
+                if prepare is not None:
+                    prepare(batch)
+                for row in batch:
+                    yield writer.writerow(
+                        ["" if (v := get(row)) is None else str(v) for _, get in columns]
+                    )
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
+
+
+# --- the lists' columns ---------------------------------------------------------------------
+# The same facts as the pages, from agreements.facts: parties are the municipalities bound by a
+# decision or an agreement, others are named with their level; unknown is "Okänt", not "Nej";
+# every row says as of when it holds.
+
+
+def _as_of(record):
+    return facts.as_of(record.about).text
+
+
+def _fact(name, blank_if_unknown=False):
+    """A structured value as on the pages: "Okänt" when unknown (or blank, for a number
+    column), and marked when it is the registry's interpretation of its source."""
+
+    def value(record):
+        if blank_if_unknown and not facts.is_known(getattr(record, name)):
+            return ""
+        return facts.text_with_mark(record, name)
+
+    return value
+
+
+def _date(value):
+    return value and value.isoformat()
+
+
+def _absolute(request):
+    return lambda record: request.build_absolute_uri(record.get_absolute_url())
+
+
+def municipality_columns(request):
+    return Columns(
+        [
+            (_("Kommun"), lambda m: m.name),
+            (_("Kommunkod"), lambda m: m.code),
+            (_("Län"), lambda m: m.county.name),
+            (_("Organisationsnummer"), lambda m: m.organisation_number),
+            (_("Samverkan där kommunen är part"), lambda m: m.cooperation_count),
+            (_("Samverkan där kommunen nämns utan att vara bunden"), lambda m: m.mentioned_count),
+            (
+                _("Känd finansiering (heltidstjänster)"),
+                lambda m: format_fte(facts.financed_fte(m)),
+            ),
+            (_("Finansiering enligt källorna"), facts.financing_text),
+            (_("Uppgifterna gäller"), _as_of),
+            (_("Webbadress"), _absolute(request)),
+        ],
+        prepare=facts.cite_records,
+    )
+
+
+def cooperation_columns(request):
+    def parties(cooperation):
+        bound, _others = facts.split_parties(cooperation.parties.all())
+        return ", ".join(facts.party_text(p) for p in bound)
+
+    def others(cooperation):
+        _bound, not_bound = facts.split_parties(cooperation.parties.all())
+        return ", ".join(facts.party_text(p) for p in not_bound)
+
+    return Columns(
+        [
+            (_("Namn"), lambda c: c.name),
+            (_("Form"), _fact("form")),
+            (_("Status"), _fact("status")),
+            (_("Juridiskt bindande"), _fact("legally_binding")),
+            (_("Har värdkommun"), lambda c: yes_no(c.has_host)),
+            (_("Värdkommun"), lambda c: c.host.name if c.host else ""),
+            (_("Antal parter"), lambda c: len(facts.split_parties(c.parties.all())[0])),
+            (_("Parter (bundna genom beslut eller avtal)"), parties),
+            (_("Andra kommuner som nämns, inte bundna"), others),
+            (_("Gäller från"), lambda c: _date(c.start_date)),
+            (_("Gäller till"), lambda c: _date(c.end_date)),
+            (_("Uppgifterna gäller"), _as_of),
+            (_("Webbadress"), _absolute(request)),
+        ],
+        prepare=facts.cite_records,
+    )
+
+
+def procurement_columns(request):
+    def lead(p):
+        return next((b.municipality.name for b in p.buyers.all() if b.is_lead), "")
+
+    return Columns(
+        [
+            (_("Rubrik"), lambda p: p.title),
+            (_("Köpare"), lambda p: ", ".join(b.municipality.name for b in p.buyers.all())),
+            (_("samordnande kommun"), lead),
+            (_("Gemensam upphandling"), lambda p: yes_no(p.is_joint)),
+            (_("Status"), _fact("status")),
+            (_("Upphandlingsår"), _fact("procurement_year", blank_if_unknown=True)),
+            (_("Avtalsstart (år)"), _fact("contract_start_year", blank_if_unknown=True)),
+            (_("CPV-kod"), lambda p: p.cpv_code),
+            (_("Uppskattat värde"), lambda p: decimal(p.estimated_value)),
+            (_("valuta"), lambda p: p.currency if p.estimated_value is not None else ""),
+            (_("Uppgifterna gäller"), _as_of),
+            (_("Webbadress"), _absolute(request)),
+        ],
+        prepare=facts.cite_records,
+    )

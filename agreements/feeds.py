@@ -2,13 +2,15 @@
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.db.models import Prefetch, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
+from . import facts
 from .changelog import recent_changes
-from .models import Municipality
+from .models import Cooperation, Municipality, Party
 
 FEED_SIZE = 50
 
@@ -23,13 +25,13 @@ class RecentChangesFeed(Feed):
         return _("Samverkansregistret: senaste ändringarna")
 
     def subtitle(self, obj=None):
-        return _("Samverkan och planerade upphandlingar, senast ändrade först.")
+        return _("Samverkan och upphandlingar, senast ändrade först.")
 
     def link(self, obj=None):
         return reverse("agreements:home")
 
     def items(self, obj=None):
-        return recent_changes(FEED_SIZE)
+        return with_facts(recent_changes(FEED_SIZE))
 
     def item_title(self, entry):
         return str(entry.owner)
@@ -38,10 +40,24 @@ class RecentChangesFeed(Feed):
         return entry.owner.get_absolute_url()
 
     def item_description(self, entry):
-        # The change in words, as on the record's change log, then what the record is.
+        # The change in words, as on the record's change log, then what the record is: who is
+        # bound how far, and as of when.
         record = entry.owner
         kind = record._meta.verbose_name.capitalize()
-        return f"{entry.summary} {kind} · {record.get_status_display()}."
+        parts = [entry.summary, f"{kind} · {record.get_status_display()}."]
+        if isinstance(record, Cooperation):
+            bound, others = facts.split_parties(record.parties.all())
+            if bound:
+                parties = ", ".join(facts.party_text(p) for p in bound)
+                parts.append(_("Parter: %(parties)s.") % {"parties": parties})
+            if others:
+                named = ", ".join(facts.party_text(p) for p in others)
+                parts.append(
+                    _("Andra kommuner som nämns, inte bundna: %(names)s.") % {"names": named}
+                )
+        as_of = facts.as_of(record.about).text
+        parts.append(_("Uppgifterna gäller: %(as_of)s.") % {"as_of": as_of})
+        return " ".join(parts)
 
     def item_updateddate(self, entry):
         return entry.date
@@ -71,4 +87,28 @@ class MunicipalityChangesFeed(RecentChangesFeed):
         return obj.get_absolute_url()
 
     def items(self, obj=None):
-        return recent_changes(FEED_SIZE, municipality=obj)
+        return with_facts(recent_changes(FEED_SIZE, municipality=obj))
+
+
+def with_facts(entries):
+    """The entries' records with their parties and the citations behind them: a few queries
+    for the whole feed, none per entry."""
+    records = {}
+    for entry in entries:
+        records.setdefault(type(entry.owner), {})[entry.owner.pk] = entry.owner
+    for model, by_pk in records.items():
+        found = list(by_pk.values())
+        facts.cite_records(found)
+        if model is Cooperation:
+            prefetch_related_objects(
+                found,
+                Prefetch(
+                    "parties",
+                    queryset=Party.objects.select_related("municipality").order_by(
+                        "municipality__name"
+                    ),
+                ),
+            )
+    for entry in entries:
+        entry.owner = records[type(entry.owner)][entry.owner.pk]
+    return entries

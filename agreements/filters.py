@@ -3,7 +3,6 @@
 import django_filters
 from django import forms
 from django.core.validators import RegexValidator
-from django.db.models import Count
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -152,9 +151,9 @@ class ProcurementFilter(django_filters.FilterSet):
         fields = []
 
     def filter_joint(self, queryset, name, value):
-        # Joint is derived (several buyers), not stored: OCDS models it as several buyers too.
-        queryset = queryset.annotate(n_buyers=Count("buyers", distinct=True))
-        return queryset.filter(n_buyers__gt=1) if value == "1" else queryset.filter(n_buyers__lte=1)
+        # Joint means several buyers, or stated so; "no" only where a source says so. A
+        # procurement whose sources say nothing is in neither list.
+        return queryset.joint(value == "1")
 
 
 def describe_errors(form: forms.Form):

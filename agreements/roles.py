@@ -8,6 +8,7 @@ public anyway). The scope is enforced on the server: admin permissions, form cho
 from django.db.models import Q
 
 from .models import (
+    AgreementVersion,
     Citation,
     Claim,
     Cooperation,
@@ -18,6 +19,7 @@ from .models import (
     PlannedProcurement,
     Post,
     ProcurementBuyer,
+    Proposal,
     SourceDocument,
     StaffingCommitment,
 )
@@ -25,11 +27,21 @@ from .models import (
 REGISTRY_EDITORS = "Registerredaktörer"
 MUNICIPALITY_EDITORS = "Kommunredaktörer"
 
+BOUND = list(Party.BOUND_LEVELS)
+
+
+def _bound_in(prefix, m):
+    """Rows of cooperations that `m` is bound to (a mention or an ambition grants nothing)."""
+    return Q(**{f"{prefix}parties__municipality": m, f"{prefix}parties__level__in": BOUND})
+
+
 SCOPED_MODELS = {
-    Cooperation: lambda m: Q(parties__municipality=m),
+    Cooperation: lambda m: _bound_in("", m),
     # A party row is the municipality's own statement of its part: only it changes that.
     Party: lambda m: Q(municipality=m),
-    Objection: lambda m: Q(cooperation__parties__municipality=m),
+    Objection: lambda m: _bound_in("cooperation__", m),
+    AgreementVersion: lambda m: _bound_in("cooperation__", m),
+    Proposal: lambda m: _bound_in("cooperation__", m),
     StaffingCommitment: lambda m: Q(financer=m),
     Post: lambda m: Q(employer=m),
     PlannedProcurement: lambda m: Q(buyers__municipality=m),
@@ -37,9 +49,11 @@ SCOPED_MODELS = {
     SourceDocument: lambda m: Q(issuing_municipality=m),
     Claim: lambda m: Q(made_by=m),
     Citation: lambda m: (
-        Q(cooperation__parties__municipality=m)
+        _bound_in("cooperation__", m)
         | Q(party__municipality=m)
-        | Q(objection__cooperation__parties__municipality=m)
+        | _bound_in("objection__cooperation__", m)
+        | _bound_in("agreement_version__cooperation__", m)
+        | _bound_in("proposal__cooperation__", m)
         | Q(commitment__financer=m)
         | Q(post__employer=m)
         | Q(procurement__buyers__municipality=m)
@@ -96,7 +110,9 @@ def may_change(user, obj):
 
 
 def _party_to(cooperation_id, municipality):
-    return Party.objects.filter(cooperation_id=cooperation_id, municipality=municipality).exists()
+    return Party.objects.filter(
+        cooperation_id=cooperation_id, municipality=municipality, level__in=BOUND
+    ).exists()
 
 
 def _buyer_in(procurement_id, municipality):
@@ -114,6 +130,8 @@ WRITE_RULES = {
         o.municipality_id == m.pk or (o.pk is None and _party_to(o.cooperation_id, m))
     ),
     Objection: lambda o, m: _party_to(o.cooperation_id, m),
+    AgreementVersion: lambda o, m: _party_to(o.cooperation_id, m),
+    Proposal: lambda o, m: _party_to(o.cooperation_id, m),
     StaffingCommitment: lambda o, m: o.financer_id == m.pk,
     Post: lambda o, m: o.employer_id == m.pk,
     ProcurementBuyer: lambda o, m: o.municipality_id == m.pk or _buyer_in(o.procurement_id, m),

@@ -167,7 +167,9 @@ def peak_total(rows):
     """
     peak, when = Decimal("0"), None
     for start in sorted({_period(r)[0] for r in rows}):
-        total = sum((r.fte for r in rows if _overlap(_period(r), (start, start))), Decimal("0"))
+        total = sum(
+            (r.fte or 0 for r in rows if _overlap(_period(r), (start, start))), Decimal("0")
+        )
         if total > peak:
             peak, when = total, start
     return peak, when
@@ -199,11 +201,13 @@ def check_post(post_id, saved=()):
         .select_related("financer")
         .order_by("pk")
     )
+    own = post.employer_share or Decimal("0")  # the employer's own share, where known
     total, when = peak_total(rows)
+    total += own
     if total <= MAX_FTE:
         return []
     at_peak = [r for r in rows if _overlap(_period(r), (when, when))]
-    others = sum((r.fte for r in at_peak if r.pk not in saved), Decimal("0"))
+    others = own + sum((r.fte or 0 for r in at_peak if r.pk not in saved), Decimal("0"))
     left = max(MAX_FTE - others, Decimal("0"))
     return [
         ValidationError(
@@ -238,10 +242,33 @@ def check_cooperation(cooperation_id):
     # The host is derived from the parties, in this one place: a party's role cannot say one
     # thing and the cooperation another, whichever form changed it.
     host = next((m for m, p in parties.items() if p.role == Party.Role.HOST), None)
-    if cooperation.host_id != host:
-        Cooperation.objects.filter(pk=cooperation_id).update(host_id=host)
-
     errors = []
+    if host is not None and cooperation.has_host is False:
+        errors.append(
+            ValidationError(
+                _(
+                    "Samverkan är markerad som utan värdkommun, men en part har rollen "
+                    "värdkommun. Ändra det ena eller det andra."
+                ),
+                code="host_contradiction",
+            )
+        )
+    elif host is None and cooperation.has_host:
+        errors.append(
+            ValidationError(
+                _(
+                    "Samverkan är markerad som att den har en värdkommun: ge den parten rollen "
+                    "värdkommun, eller lämna ”har värdkommun” tomt om källan inte säger vem."
+                ),
+                code="host_missing",
+            )
+        )
+    derived = {"host_id": host}
+    if host is not None:
+        derived["has_host"] = True  # a host party says so itself
+    if any(getattr(cooperation, k) != v for k, v in derived.items()):
+        Cooperation.objects.filter(pk=cooperation_id).update(**derived)
+
     today = timezone.localdate()
     open_rows = [
         c
@@ -250,14 +277,14 @@ def check_cooperation(cooperation_id):
         ).select_related("financer", "post")
         if c.end_date is None or c.end_date >= today
     ]
-    financing_roles = {Party.Role.HOST, Party.Role.PARTICIPANT}
     for c in open_rows:
-        facts = {"financer": c.financer, "fte": format_fte(c.fte), "post": c.post.name}
+        fte = format_fte(c.fte) if c.fte is not None else _("en okänd andel")
+        facts = {"financer": c.financer, "fte": fte, "post": c.post.name}
         party = parties.get(c.financer_id)
-        if party is None or party.role not in financing_roles:
+        if party is None or not party.is_bound:
             message = _(
                 "%(financer)s finansierar %(fte)s av ”%(post)s” i den här samverkan och måste "
-                "därför vara part som värdkommun eller deltagare. Avsluta först åtagandet "
+                "därför vara part, bunden genom beslut eller avtal. Avsluta först åtagandet "
                 "(fyll i ”gäller till”) eller behåll kommunen som part."
             )
             errors.append(ValidationError(message % facts, code="financer_not_party"))
@@ -292,13 +319,24 @@ def check_procurement(procurement_id):
     """A joint procurement (several buyers) has exactly one lead among its buyers."""
     from .models import PlannedProcurement, ProcurementBuyer
 
-    if _lock(PlannedProcurement, procurement_id) is None:
+    procurement = _lock(PlannedProcurement, procurement_id)
+    if procurement is None:
         return []
     leads = list(
         ProcurementBuyer.objects.filter(procurement_id=procurement_id).values_list(
             "is_lead", flat=True
         )
     )
+    if len(leads) > 1 and procurement.joint is False:
+        return [
+            ValidationError(
+                _(
+                    "Upphandlingen har flera köpare men är markerad som inte gemensam. Ändra "
+                    "”gemensam upphandling” eller ta bort köpare."
+                ),
+                code="joint_contradiction",
+            )
+        ]
     if len(leads) > 1 and sum(leads) != 1:
         return [
             ValidationError(

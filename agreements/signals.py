@@ -6,8 +6,10 @@ from simple_history.signals import pre_create_historical_record
 from . import rules
 from .models import (
     Citation,
+    Cooperation,
     Objection,
     Party,
+    PlannedProcurement,
     ProcurementBuyer,
     SourceDocument,
     StaffingCommitment,
@@ -96,6 +98,8 @@ def group_history_by_change(sender, history_instance, **kwargs):
 # What each row's rules across records are about (agreements/rules.py). Raw saves count too:
 # a fixture must obey the same rules as a form.
 RULE_AGGREGATES = {
+    Cooperation: [("cooperation", "pk")],
+    PlannedProcurement: [("procurement", "pk")],
     Party: [("cooperation", "cooperation_id")],
     StaffingCommitment: [
         ("cooperation", "cooperation_id"),

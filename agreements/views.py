@@ -11,10 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import charts, exports
+from . import charts, exports, facts
 from .changelog import change_log
 from .filters import CooperationFilter, MunicipalityFilter, ProcurementFilter, describe_errors
-from .formats import format_fte
 from .models import (
     Citation,
     Claim,
@@ -58,6 +57,7 @@ class FilteredListView(ListView):
     title = ""
     csv_name = ""
     api_list = ""
+    cite_rows = False  # attach each row's citations (to mark the registry's interpretations)
 
     def get(self, request, *args, **kwargs):
         params = request.GET.copy()
@@ -94,13 +94,17 @@ class FilteredListView(ListView):
         query["format"] = "csv"
         api_query = self.request.GET.copy()
         api_query.pop("format", None)
-        return super().get_context_data(
+        context = super().get_context_data(
             filter=self.filterset,
             title=self.title,
             csv_url=f"?{query.urlencode()}",
             api_url=reverse(self.api_list) + (f"?{api_query.urlencode()}" if api_query else ""),
             **kwargs,
         )
+        if self.cite_rows:
+            # One query: what supports each row's values, so a list can mark interpretations.
+            facts.cite_records(context["object_list"])
+        return context
 
 
 class MunicipalityList(FilteredListView):
@@ -114,17 +118,7 @@ class MunicipalityList(FilteredListView):
         return Municipality.objects.public()
 
     def csv_columns(self):
-        return [
-            (_("Kommun"), lambda m: m.name),
-            (_("Kommunkod"), lambda m: m.code),
-            (_("Län"), lambda m: m.county.name),
-            (_("Samverkan"), lambda m: m.cooperation_count),
-            (
-                _("Finansierar nu (heltidstjänster)"),
-                lambda m: format_fte(m.current_financed_fte),
-            ),
-            (_("Webbadress"), lambda m: self.request.build_absolute_uri(m.get_absolute_url())),
-        ]
+        return exports.municipality_columns(self.request)
 
 
 class MunicipalityDetail(DetailView):
@@ -136,9 +130,13 @@ class MunicipalityDetail(DetailView):
         parties = _Bounded(
             municipality.parties.select_related("cooperation").order_by("cooperation__name")
         )
+        interpellations = list(
+            municipality.interpellations.select_related("answer").prefetch_related("questions")
+        )
         financed = _Bounded(StaffingCommitment.objects.history().filter(financer=municipality))
         hosted = _Bounded(StaffingCommitment.objects.history().filter(post__employer=municipality))
         claims = _Bounded(Claim.objects.filter(made_by=municipality))
+        posts = _Bounded(municipality.posts.order_by("name", "pk"))
         procurements = _Bounded(
             PlannedProcurement.objects.public()
             .filter(buyers__municipality=municipality)
@@ -148,19 +146,28 @@ class MunicipalityDetail(DetailView):
             list(
                 Citation.objects.for_display().filter(
                     Q(municipality=municipality)
+                    | Q(question__interpellation__in=interpellations)
                     | Q(party__in=parties.rows)
                     | Q(commitment__in=financed.rows + hosted.rows)
                     | Q(claim__in=claims.rows)
+                    | Q(post__in=posts.rows)
                     | Q(procurement__in=procurements.rows)
                 )
             ),
             party=parties.rows,
             commitment=financed.rows + hosted.rows,
             claim=claims.rows,
+            post=posts.rows,
             procurement=procurements.rows,
+            municipality=[municipality],
+            question=[q for i in interpellations for q in i.questions.all()],
         )
         return super().get_context_data(
-            parties=parties.rows,
+            bound_parties=[p for p in parties.rows if p.is_bound],
+            mentioned=[p for p in parties.rows if not p.is_bound],
+            interpellations=interpellations,
+            posts=posts.rows,
+            as_of=facts.as_of(citations),
             more_parties=parties.more,
             financed=financed.rows,
             more_financed=financed.more,
@@ -186,6 +193,7 @@ class _Bounded:
 class CooperationList(FilteredListView):
     filterset_class = CooperationFilter
     template_name = "agreements/cooperation_list.html"
+    cite_rows = True
     title = _("Samverkan")
     csv_name = "samverkan"
     api_list = "api:cooperation-list"
@@ -194,17 +202,7 @@ class CooperationList(FilteredListView):
         return Cooperation.objects.public()
 
     def csv_columns(self):
-        return [
-            (_("Namn"), lambda c: c.name),
-            (_("Form"), lambda c: c.get_form_display()),
-            (_("Juridiskt bindande"), lambda c: exports.yes_no(c.legally_binding)),
-            (_("Status"), lambda c: c.get_status_display()),
-            (_("Värdkommun"), lambda c: c.host.name if c.host else ""),
-            (_("Parter"), lambda c: ", ".join(p.municipality.name for p in c.parties.all())),
-            (_("Gäller från"), lambda c: c.start_date and c.start_date.isoformat()),
-            (_("Gäller till"), lambda c: c.end_date and c.end_date.isoformat()),
-            (_("Webbadress"), lambda c: self.request.build_absolute_uri(c.get_absolute_url())),
-        ]
+        return exports.cooperation_columns(self.request)
 
 
 class CooperationDetail(DetailView):
@@ -213,23 +211,35 @@ class CooperationDetail(DetailView):
     def get_context_data(self, **kwargs):
         cooperation = self.object
         parties = list(cooperation.parties.all())
+        versions = list(cooperation.versions.all())
+        proposals = list(cooperation.proposals.all())
         history = list(cooperation.commitments.all())
         objections = list(cooperation.objections.all())
         citations = attach_citations(
             list(Citation.objects.about_cooperation(cooperation)),
             party=parties,
+            agreement_version=versions,
+            proposal=proposals,
             commitment=history,
             objection=objections,
             cooperation=[cooperation],
         )
         current = [c for c in history if c.is_current]
         return super().get_context_data(
-            parties=parties,
+            bound_parties=[p for p in parties if p.is_bound],
+            mentioned=[p for p in parties if not p.is_bound],
+            versions=versions,
+            proposals=proposals,
             history=history,
             objections=objections,
             citations=citations,
+            as_of=facts.as_of(citations),
             current_commitments=current,
-            current_total=sum((c.fte for c in current), start=0),
+            current_total=sum((c.fte or 0 for c in current), start=0),
+            posts_with_unknown_own_share=list(
+                {c.post: None for c in current if c.post.employer_share is None}
+            ),
+            unknown_shares=[c for c in current if c.fte is None],
             diagram=charts.financing_diagram(cooperation, current),
             chart=charts.fte_chart(history),
             **kwargs,
@@ -239,7 +249,8 @@ class CooperationDetail(DetailView):
 class ProcurementList(FilteredListView):
     filterset_class = ProcurementFilter
     template_name = "agreements/plannedprocurement_list.html"
-    title = _("Planerade upphandlingar")
+    title = _("Upphandlingar som övervägs eller planeras")
+    cite_rows = True
     csv_name = "planerade-upphandlingar"
     api_list = "api:procurement-list"
 
@@ -247,22 +258,7 @@ class ProcurementList(FilteredListView):
         return PlannedProcurement.objects.public()
 
     def csv_columns(self):
-        def lead(p):
-            return next((b.municipality.name for b in p.buyers.all() if b.is_lead), "")
-
-        return [
-            (_("Rubrik"), lambda p: p.title),
-            (_("Köpare"), lambda p: ", ".join(b.municipality.name for b in p.buyers.all())),
-            (_("samordnande kommun"), lead),
-            (_("Gemensam upphandling"), lambda p: exports.yes_no(p.is_joint)),
-            (_("Upphandlingsår"), lambda p: p.procurement_year),
-            (_("Avtalsstart (år)"), lambda p: p.contract_start_year),
-            (_("Status"), lambda p: p.get_status_display()),
-            (_("CPV-kod"), lambda p: p.cpv_code),
-            (_("Uppskattat värde"), lambda p: exports.decimal(p.estimated_value)),
-            (_("valuta"), lambda p: p.currency if p.estimated_value is not None else ""),
-            (_("Webbadress"), lambda p: self.request.build_absolute_uri(p.get_absolute_url())),
-        ]
+        return exports.procurement_columns(self.request)
 
 
 class ProcurementDetail(DetailView):
@@ -286,7 +282,7 @@ class ChangeLog(DetailView):
     def get_context_data(self, **kwargs):
         lists = {
             "cooperation-list": _("Samverkan"),
-            "procurement-list": _("Planerade upphandlingar"),
+            "procurement-list": _("Upphandlingar som övervägs eller planeras"),
         }
         return super().get_context_data(
             record=self.object,

@@ -220,6 +220,10 @@ REGISTRY_CONTACT_EMAIL = os.environ.get(
     "REGISTRY_CONTACT_EMAIL", "tillganglighet@samverkansregistret.example"
 )
 
+# "Now" is said only of facts that a dated source confirmed within this many days; older or
+# undated facts are shown "as of" their source.
+REGISTRY_CONFIRMED_WITHIN_DAYS = env_int("REGISTRY_CONFIRMED_WITHIN_DAYS", 365)
+
 # --- Security -------------------------------------------------------------------------------
 # Safe by default: without DEBUG, cookies are secure and plain HTTP is redirected to HTTPS.
 # Behind a TLS-terminating proxy set DJANGO_BEHIND_PROXY=true so the proxy's header is trusted.
@@ -324,6 +328,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CooperationStatusEnum": "agreements.models.Cooperation.Status",
         "ProcurementStatusEnum": "agreements.models.PlannedProcurement.Status",
+        "ProposalStatusEnum": "agreements.models.Proposal.Status",
+        "AgreementVersionKindEnum": "agreements.models.AgreementVersion.Kind",
+        "SourceKindEnum": "agreements.models.SourceDocument.Kind",
+        "PartyLevelEnum": "agreements.models.Party.Level",
     },
 }
 # OCDS ocid prefix: register one with the Open Contracting Partnership before publishing.

@@ -4,6 +4,8 @@ from django.urls import reverse
 
 # One free-text field per model that staff edit; models without one are saved unchanged only.
 TEXT_FIELD = {
+    "agreementversion": "summary",
+    "proposal": "summary",
     "citation": "note",
     "claim": "assessment_note",
     "cooperation": "description",

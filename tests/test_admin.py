@@ -57,11 +57,14 @@ def test_cooperation_page_shows_current_fte_and_history(seed, staff_client):
     # 0,5 from Lekeberg + 0,5 from Laxå: one full-time post.
     assert html.select_one(".field-current_fte .readonly").get_text(strip=True) == "1"
     history = [li.get_text(" ", strip=True) for li in html.select(".field-fte_history li")]
-    post = "Upphandlartjänst i Hallsberg som finansieras genom avtalet med Lekeberg och Laxå"
+    new, old = (
+        "Ny upphandlare i Hallsberg som ska arbeta mot Lekeberg och Laxå",
+        "Upphandlingstjänst som avtalet med Lekeberg omfattade före utökningen",
+    )
     assert history == [
-        f"Laxå: 0,5 av {post} (gäller)",
-        f"Lekeberg: 0,3 av {post} (ersatt)",
-        f"Lekeberg: 0,5 av {post} (gäller)",
+        f"Laxå: 0,5 av {new} (gäller)",
+        f"Lekeberg: 0,3 av {old} (ersatt)",
+        f"Lekeberg: 0,5 av {new} (gäller)",
     ]
 
 
@@ -96,7 +99,7 @@ def test_fte_with_swedish_decimal_comma_is_saved(seed, staff_client):
     assert StaffingCommitment.objects.get(post__slug="extra").fte == Decimal("0.50")
 
 
-@pytest.mark.parametrize("bad", ["-1", "1e9", "abc", "1,5", "NaN", ""])
+@pytest.mark.parametrize("bad", ["-1", "1e9", "abc", "1,5", "NaN", "0"])
 def test_bad_fte_gets_a_form_error_and_saves_nothing(seed, staff_client, bad):
     before = StaffingCommitment.objects.count()
     response = _post_commitment(staff_client, bad)

@@ -27,6 +27,9 @@ VIEW_ONLY = {
     )),
     ("laxa", "claim"),  # Hallsberg's job ad
     ("laxa", "objection"),  # raised in the study, which Laxå is not part of
+    ("hallsberg", "objection"),  # the study binds no one: mentioned is not a party
+    ("laxa", "proposal"),  # about the network, which binds no one
+    ("hallsberg", "proposal"),
     ("laxa", "post"),  # employed by Hallsberg
     ("hallsberg", "staffingcommitment"),  # Hallsberg's own share is not recorded
 }  # fmt: skip

@@ -34,9 +34,16 @@ def test_index_lists_the_tasks_in_order_each_with_a_line_of_help(admin_app, pers
     assert [name for name, _, _ in sections] == [*TASK_SECTIONS, "Referensdata och teknik"]
     assert all(help_line for _, help_line, _ in sections)
     models = {name: names for name, _, names in sections}
-    assert models["Samverkan och parter"] == ["Samverkan", "Parter", "Invändningar", "Kommuner"]
+    assert models["Samverkan och parter"] == [
+        "Samverkan",
+        "Medverkande kommuner",
+        "Avtalsversioner",
+        "Förslag",
+        "Invändningar",
+        "Kommuner",
+    ]
     assert models["Finansiering"] == ["Tjänster", "Finansieringsåtaganden"]
-    assert models["Upphandlingar"] == ["Planerade upphandlingar"]
+    assert models["Upphandlingar"] == ["Upphandlingar"]
     assert models["Källor och citat"] == ["Källdokument", "Citat", "Interpellationer", "Påståenden"]
     # Rows edited inside their record, and reference data, are out of the way.
     assert models["Referensdata och teknik"] == ["Frågor i interpellation", "Köpare", "Län"]
@@ -133,7 +140,9 @@ def test_a_slug_typed_by_the_editor_is_kept(admin_app, personas):
 def test_post_slug_is_unique_per_employer(admin_app, personas):
     from agreements.models import Municipality, Post
 
-    existing = Post.objects.get()  # Hallsberg's, slug upphandlare-lekeberg-laxa
+    existing = Post.objects.get(
+        slug="upphandlare-lekeberg-laxa"
+    )  # Hallsberg's, slug upphandlare-lekeberg-laxa
     existing.name = "Upphandlare Lekeberg Laxå"
     existing.save()
     for code, expected in [
@@ -304,7 +313,7 @@ def test_decimals_use_a_comma_in_lists_and_read_only_fields(admin_app, personas)
     chosen = [
         o.get_text() for o in page.html.select("select[name$='-supersedes'] option[selected]")
     ]
-    assert "Lekeberg: 0,3 av Upphandlartjänst i Hallsberg" in " ".join(chosen)
+    assert "Lekeberg: 0,3 av Upphandlingstjänst som avtalet med Lekeberg" in " ".join(chosen)
 
 
 def test_login_attempt_pages_are_swedish(admin_app, personas):

@@ -1,5 +1,7 @@
 """What a staff member trying the admin for the first time ran into, each kept fixed."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
@@ -95,7 +97,7 @@ def test_the_text_of_an_uploaded_source_can_be_corrected(personas, admin_app):
 
 
 def test_what_a_saved_commitment_keeps_is_shown_read_only(personas, admin_app):
-    superseded = StaffingCommitment.objects.get(financer__code="1814", sequence=1)
+    superseded = StaffingCommitment.objects.get(financer__code="1814", fte=Decimal("0.30"))
     page = admin_app.get(change_url(superseded), user=personas["registry"])
     for name in ("cooperation", "post", "financer", "fte", "supersedes"):
         assert page.html.select_one(f"[name={name}]").has_attr("disabled"), name

@@ -58,7 +58,7 @@ def test_commitment_from_a_later_date_is_shown_as_starting_then_and_not_counted_
     later = timezone.localdate() + datetime.timedelta(days=400)
     Party.objects.create(
         cooperation=_agreement(), municipality=Municipality.objects.get(code="1882"),
-        role="participant",
+        level="decision", role="participant",
     )  # fmt: skip
     StaffingCommitment.objects.create(
         cooperation=_agreement(),
@@ -70,9 +70,9 @@ def test_commitment_from_a_later_date_is_shown_as_starting_then_and_not_counted_
     page = client.get(_agreement().get_absolute_url()).content.decode()
     assert f"gäller från {later.isoformat()}" in page
     # Today's total is still Lekeberg's and Laxå's shares only.
-    assert "Just nu finansieras sammanlagt 1 heltidstjänst" in page
+    assert "Sammanlagt 1 heltidstjänst finansieras genom samverkan" in page
     askersund = client.get("/kommuner/askersund/").content.decode()
-    assert "0 heltidstjänst" in askersund
+    assert "Finansierar tjänster (heltidstjänster)</dt><dd>Ingen registrerad" in askersund
     api = client.get(f"/api/v1/cooperations/{AGREEMENT}/").json()
     [future] = [c for c in api["staffing_history"] if c["financer"]["code"] == "1882"]
     assert (future["state"], future["is_current"]) == ("future", False)
@@ -84,7 +84,7 @@ def test_ended_commitment_is_shown_as_ended_and_not_counted(seed, client):
     laxa.save()
     page = client.get(_agreement().get_absolute_url()).content.decode()
     assert "avslutat 2025-12-31" in page
-    assert "Just nu finansieras sammanlagt 0,5 heltidstjänst" in page
+    assert "Sammanlagt 0,5 heltidstjänst finansieras genom samverkan" in page
     assert StaffingCommitment.objects.current().filter(financer__code="1860").count() == 0
 
 
@@ -103,7 +103,9 @@ def test_state_in_python_agrees_with_current_in_sql(seed):
         financer = Municipality.objects.create(
             name=f"K{i}", slug=f"k{i}", code=f"180{i}", county=post.employer.county
         )
-        Party.objects.create(cooperation=coop, municipality=financer, role="participant")
+        Party.objects.create(
+            cooperation=coop, municipality=financer, level="agreement", role="participant"
+        )
         rows[name] = StaffingCommitment.objects.create(
             cooperation=coop, post=post, financer=financer, fte=Decimal("0.1"),
             start_date=start, end_date=end,
@@ -123,16 +125,17 @@ def test_one_admin_save_with_inline_rows_reads_as_one_event(personas, admin_app)
     form[f"parties-{lekeberg}-note"] = "Betalar 0,5 av en tjänst."
     blank = blank_row(form, "parties")
     pick(form, f"parties-{blank}-municipality", Municipality.objects.get(code="1882"))
+    form[f"parties-{blank}-level"] = "mentioned"
     form[f"parties-{blank}-role"] = "observer"
     assert form.submit("_save").status_code == 302
 
     newest = _entries(admin_app, _agreement())[0]
     assert newest["events"][0].startswith("Uppgifterna ändrade Beskrivning:")
-    assert "Part ändrad: Lekeberg (Deltagare)" in newest["text"]
+    assert "Part ändrad: Lekeberg (Avtal ingånget, deltagare)" in newest["text"]
     assert (
         "Kommentar: ”Medfinansierar en upphandlare i Hallsberg.” → ”Betalar 0,5" in (newest["text"])
     )
-    assert "Part tillagd: Askersund (Observatör)" in newest["text"]
+    assert "Part tillagd: Askersund (Nämnd eller diskuterad, observatör)" in newest["text"]
     assert len(newest["events"]) == 3
 
 
@@ -142,7 +145,7 @@ def test_an_ended_commitment_is_told_in_words(personas, admin_app):
     form["end_date"] = "2026-12-31"
     assert form.submit("_save").status_code == 302
     newest = _entries(admin_app, _agreement())[0]
-    post = "Upphandlartjänst i Hallsberg som finansieras genom avtalet med Lekeberg och Laxå"
+    post = "Ny upphandlare i Hallsberg som ska arbeta mot Lekeberg och Laxå"
     assert newest["events"] == [
         f"Finansieringsåtagande ändrat: Laxå, 0,5 av ”{post}” till 2026-12-31 "
         "Gäller till: ”–” → ”2026-12-31”"
@@ -152,11 +155,9 @@ def test_an_ended_commitment_is_told_in_words(personas, admin_app):
 def test_a_new_citation_and_a_new_buyer_show_in_the_procurement_log(personas, admin_app):
     procurement = PlannedProcurement.objects.get()
     form = save_form(admin_app.get(change_url(procurement), user=personas["registry"]))
-    pick(
-        form,
-        f"buyers-{blank_row(form, 'buyers')}-municipality",
-        Municipality.objects.get(code="1861"),
-    )
+    blank = blank_row(form, "buyers")
+    pick(form, f"buyers-{blank}-municipality", Municipality.objects.get(code="1861"))
+    form[f"buyers-{blank}-is_lead"] = True  # two buyers: one of them leads
     assert form.submit("_save").status_code == 302
     form = save_form(admin_app.get(add_url("citation")))
     from agreements.models import SourceDocument
@@ -180,7 +181,7 @@ def test_change_log_never_names_staff(personas, admin_app, client, django_user_m
     form["status"] = "ended"
     assert form.submit("_save").status_code == 302
     html = client.get(f"{_agreement().get_absolute_url()}andringar/").content.decode()
-    assert "Status: ”Pågående” → ”Avslutad”" in html
+    assert "Status: ”Verksam” → ”Avslutad”" in html
     assert "anna.redaktor" not in html
 
 
@@ -193,12 +194,15 @@ def test_feed_entry_tells_the_change_in_the_same_words(personas, admin_app, clie
     form = save_form(admin_app.get(change_url(_agreement()), user=personas["registry"]))
     blank = blank_row(form, "parties")
     pick(form, f"parties-{blank}-municipality", Municipality.objects.get(code="1882"))
+    form[f"parties-{blank}-level"] = "mentioned"
     form[f"parties-{blank}-role"] = "observer"
     assert form.submit("_save").status_code == 302
     feed = ET.fromstring(client.get("/flode.atom").content)
     first = feed.find(f"{ATOM}entry")
     assert first.find(f"{ATOM}title").text == _agreement().name
-    assert "Part tillagd: Askersund (Observatör)" in first.find(f"{ATOM}summary").text
+    assert "Part tillagd: Askersund (Nämnd eller diskuterad, observatör)" in (
+        first.find(f"{ATOM}summary").text
+    )
     laxa_feed = ET.fromstring(client.get("/kommuner/laxa/flode.atom").content)
     assert "Part tillagd: Askersund" in laxa_feed.find(f"{ATOM}entry/{ATOM}summary").text
 

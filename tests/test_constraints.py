@@ -101,7 +101,7 @@ BAD_ROWS = {
     "commitment_superseded_twice": lambda: _commitment(
         financer=_muni("1814"),
         sequence=3,
-        supersedes=StaffingCommitment.objects.get(financer__code="1814", sequence=1),
+        supersedes=StaffingCommitment.objects.get(financer__code="1814", fte=Decimal("0.30")),
     ),
     "contract_year_before_procurement_year": lambda: _procurement_row(
         procurement_year=2027, contract_start_year=2026
@@ -115,8 +115,11 @@ BAD_ROWS = {
     "buyer_twice_in_same_procurement": lambda: ProcurementBuyer.objects.create(
         procurement=_procurement(), municipality=_muni("1882")
     ),
-    "second_lead_buyer": lambda: ProcurementBuyer.objects.create(
-        procurement=_procurement(), municipality=_muni("1861"), is_lead=True
+    "second_lead_buyer": lambda: (
+        ProcurementBuyer.objects.update(is_lead=True),
+        ProcurementBuyer.objects.create(
+            procurement=_procurement(), municipality=_muni("1861"), is_lead=True
+        ),
     ),
     "citation_without_target": lambda: Citation.objects.create(
         source=SourceDocument.objects.get(), key="ny", quote="Även jag reagerade"
@@ -162,7 +165,7 @@ def test_municipality_with_parties_cannot_be_deleted(seed):
 
 
 def test_superseded_commitment_cannot_be_deleted(seed):
-    old = StaffingCommitment.objects.get(financer__code="1814", sequence=1)
+    old = StaffingCommitment.objects.get(financer__code="1814", fte=Decimal("0.30"))
     with pytest.raises(ProtectedError):
         old.delete()
 

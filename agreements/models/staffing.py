@@ -56,6 +56,18 @@ class Post(VersionedModel):
         blank=True,
         help_text=_("Lämna tomt om källan inte anger befattningen."),
     )
+    employer_share = LocalizedDecimalField(
+        _("arbetsgivarens egen andel"),
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(MAX_FTE)],
+        help_text=_(
+            "Hur stor del av tjänsten den anställande kommunen själv betalar. Tomt (okänt) om "
+            "källan inte säger det: att andra medfinansierar säger inget om den egna andelen."
+        ),
+    )
 
     objects = natural_key_manager(NaturalKeyQuerySet, ("employer__code", "slug"))()
     history = tracked_history()
@@ -95,12 +107,25 @@ class StaffingCommitmentQuerySet(NaturalKeyQuerySet):
 
     def with_related(self):
         return self.select_related(
-            "cooperation", "post__employer", "financer", "supersedes", "superseded_by"
+            "cooperation",
+            "post__employer",
+            "financer",
+            "supersedes__financer",
+            "supersedes__post",
+            "superseded_by",
         )
 
     def history(self):
-        """Oldest first within each post and financer; dates may be unknown, so by sequence."""
-        return self.with_related().order_by("post__name", "financer__name", "sequence")
+        """Oldest first: in the order of the agreement's versions, then by financer and each
+        chain; dates are often unknown. A share that moved to a new post when the agreement
+        was extended comes after the share it replaced."""
+        return self.with_related().order_by(
+            models.F("agreement_version__sequence").asc(nulls_first=True),
+            "financer__name",
+            "post__name",
+            "sequence",
+            "pk",
+        )
 
     def total_fte_subquery(self, field, outer="pk"):
         """Sum of FTE grouped by `field`, correlated to the outer query's `outer` column."""
@@ -144,11 +169,22 @@ class StaffingCommitment(RuleCheckedModel, VersionedModel):
         _("andel av heltidstjänst"),
         max_digits=4,
         decimal_places=2,
+        null=True,
+        blank=True,
         validators=[
             MinValueValidator(Decimal("0.01"), message=FTE_RANGE_MESSAGE),
             MaxValueValidator(MAX_FTE, message=FTE_RANGE_MESSAGE),
         ],
-        help_text=_("Till exempel 0,5 för en halvtidstjänst."),
+        help_text=_("Till exempel 0,5 för en halvtidstjänst. Tomt om källan inte anger andelen."),
+    )
+    agreement_version = models.ForeignKey(
+        "agreements.AgreementVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="commitments",
+        verbose_name=_("avtalsversion"),
+        help_text=_("Den version av avtalet som gav åtagandet, om den är känd."),
     )
     sequence = models.PositiveSmallIntegerField(
         _("ordning"),
@@ -181,7 +217,7 @@ class StaffingCommitment(RuleCheckedModel, VersionedModel):
         ordering = ["cooperation__name", "post__name", "financer__name", "sequence"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(fte__gt=0) & Q(fte__lte=MAX_FTE),
+                condition=Q(fte__isnull=True) | (Q(fte__gt=0) & Q(fte__lte=MAX_FTE)),
                 name="%(app_label)s_%(class)s_fte_range",
                 violation_error_message=FTE_RANGE_MESSAGE,
             ),
@@ -203,7 +239,7 @@ class StaffingCommitment(RuleCheckedModel, VersionedModel):
     def __str__(self):
         return _("%(financer)s: %(fte)s av %(post)s") % {
             "financer": self.financer,
-            "fte": format_fte(self.fte),
+            "fte": format_fte(self.fte) if self.fte is not None else _("okänd andel"),
             "post": self.post.name,
         }
 
@@ -251,7 +287,8 @@ class StaffingCommitment(RuleCheckedModel, VersionedModel):
         if self.pk is None:
             return ()
         identity = ("cooperation", "post", "financer")
-        return (*identity, "fte", "supersedes") if self.is_superseded else identity
+        history = ("fte", "supersedes", "agreement_version")
+        return (*identity, *history) if self.is_superseded else identity
 
     @property
     def is_current(self):
@@ -279,19 +316,30 @@ class StaffingCommitment(RuleCheckedModel, VersionedModel):
         errors = {}
         previous = self.supersedes
         if previous is not None:
-            if (previous.cooperation_id, previous.post_id, previous.financer_id) != (
+            # The post may differ: an extended agreement can move a share to a new post.
+            if (previous.cooperation_id, previous.financer_id) != (
                 self.cooperation_id,
-                self.post_id,
                 self.financer_id,
             ):
                 errors["supersedes"] = _(
-                    "Ett åtagande kan bara ersätta ett tidigare åtagande för samma samverkan, "
-                    "tjänst och kommun."
+                    "Ett åtagande kan bara ersätta ett tidigare åtagande för samma samverkan "
+                    "och kommun."
                 )
             elif self.pk and previous.pk == self.pk:
                 errors["supersedes"] = _("Ett åtagande kan inte ersätta sig självt.")
-            elif self.sequence is not None and previous.sequence >= self.sequence:
+            elif (
+                previous.post_id == self.post_id
+                and self.sequence is not None
+                and previous.sequence >= self.sequence
+            ):
                 errors["supersedes"] = _("Det ersatta åtagandet måste komma före i ordningen.")
+        if (
+            self.agreement_version_id
+            and self.agreement_version.cooperation_id != self.cooperation_id
+        ):
+            errors["agreement_version"] = _(
+                "Avtalsversionen hör till en annan samverkan än åtagandet."
+            )
         stored = StaffingCommitment.objects.filter(pk=self.pk).first() if self.pk else None
         changed = [
             name

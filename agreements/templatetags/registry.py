@@ -9,3 +9,90 @@ register = template.Library()
 def fte(value):
     """A share of a full-time post in the reader's notation: 0,5 in Swedish, 0.5 in English."""
     return format_fte(value)
+
+
+@register.inclusion_tag("includes/fact.html")
+def fact(obj, name, attributed=False):
+    """A structured value with what supports it: its source, the registry's interpretation
+    with its reasoning, "unknown – the source says nothing", or "source missing"."""
+    from .. import facts
+
+    return {
+        "fact": facts.provenance(obj, name),
+        "attribution": facts.attribution(obj, name) if attributed else "",
+    }
+
+
+@register.filter
+def yes_no_unknown(value):
+    """Ja, Nej, or Okänt for a value the sources may not state."""
+    from django.utils.translation import gettext
+
+    if value is None:
+        return gettext("Okänt")
+    return gettext("Ja") if value else gettext("Nej")
+
+
+@register.filter
+def lowerfirst(text):
+    """ "Upphandlarna i Hallsberg" -> "upphandlarna i Hallsberg": names keep their capitals."""
+    text = str(text)
+    return text[:1].lower() + text[1:]
+
+
+@register.filter
+def cited_for(obj, name):
+    """The citations of `obj` for field `name` or for the record as a whole."""
+    return [c for c in getattr(obj, "cited", None) or [] if c.field_name in ("", name)]
+
+
+@register.inclusion_tag("includes/fact.html")
+def provenance(obj, name):
+    """What supports a value shown next to it in other words: links, interpretation, gaps."""
+    from .. import facts
+
+    return {"fact": facts.provenance(obj, name), "attribution": "", "hide_value": True}
+
+
+@register.simple_tag
+def mark(obj, name):
+    """ " (tolkning)" after a value in a list when it is the registry's interpretation."""
+    from django.utils.html import format_html
+    from django.utils.translation import gettext
+
+    from .. import facts
+
+    if not facts.is_interpretation(obj, name):
+        return ""
+    return format_html(' <span class="interpretation-mark">({})</span>', gettext("tolkning"))
+
+
+@register.simple_tag
+def as_of(*objects):
+    """As of when the facts about these records hold (their sources' newest date)."""
+    from .. import facts
+
+    return facts.record_as_of(*objects)
+
+
+@register.filter
+def assessment(claim):
+    """ "Missvisande enligt Caroline Dieker (M), kommunstyrelsens ordförande"."""
+    from .. import facts
+
+    return facts.assessment_text(claim)
+
+
+@register.filter
+def reported_by(obj, name):
+    """ "enligt Caroline Dieker (M), …": who reports what field `name` of `obj` says."""
+    from .. import facts
+
+    return facts.attribution(obj, name)
+
+
+@register.filter
+def financing(municipality):
+    from .. import facts
+
+    return facts.financing_text(municipality)

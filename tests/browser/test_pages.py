@@ -171,9 +171,9 @@ def test_source_link_lands_on_the_highlighted_passage(page, live_site):
     page.locator("#part-laxa a.source-link").first.click()
     page.wait_for_load_state()
     anchor = page.evaluate("location.hash")
-    assert anchor == "#citat-laxa-part"
+    assert anchor == "#citat-avtal-ingatt-laxa"
     marked = page.evaluate("document.querySelector(location.hash + ' mark').textContent")
-    assert marked.startswith("Därutöver ville")
+    assert marked.startswith("ett avtal som har ingåtts mellan Hallsberg, Laxå och Lekeberg")
     assert page.locator(anchor).evaluate(
         "el => { const r = el.getBoundingClientRect();"
         " return r.top >= 0 && r.top < window.innerHeight; }"
@@ -182,13 +182,13 @@ def test_source_link_lands_on_the_highlighted_passage(page, live_site):
 
 def test_language_switch_keeps_the_page_and_changes_number_format(page, live_site):
     page.goto(live_site.url + "/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/")
-    figures = page.locator(".timeline strong").all_inner_texts()
+    figures = page.locator("#finansiering-avsnitt .timeline strong").all_inner_texts()
     assert figures == ["Laxå: 0,5", "Lekeberg: 0,3", "Lekeberg: 0,5"]
     page.get_by_role("link", name="In English").click()
     page.wait_for_url("**/en/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/")
     assert page.evaluate("document.documentElement.lang") == "en"
     # Quoted passages stay Swedish ("0,3 av en upphandlingstjänst"); the figures do not.
-    figures = page.locator(".timeline strong").all_inner_texts()
+    figures = page.locator("#finansiering-avsnitt .timeline strong").all_inner_texts()
     assert figures == ["Laxå: 0.5", "Lekeberg: 0.3", "Lekeberg: 0.5"]
 
 

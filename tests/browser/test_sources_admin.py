@@ -114,7 +114,7 @@ def test_upload_form_explains_a_bad_file(staff_page, live_site):
 
 def test_every_source_link_lands_on_its_passage(page, live_site):
     citations = list(Citation.objects.select_related("source"))
-    assert len(citations) == 38
+    assert len(citations) >= 38
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(live_site.url + citations[0].get_absolute_url())
     missed = []

@@ -117,6 +117,7 @@ def test_registry_editor_records_askersund_joining_with_a_cited_source(staff, li
     party_row = Party.objects.filter(cooperation=agreement).count()
     commitment_row = StaffingCommitment.objects.filter(cooperation=agreement).count()
     _choose(page, f"id_parties-{party_row}-municipality", "Askersund")
+    page.select_option(f"#id_parties-{party_row}-level", "decision")
     page.select_option(f"#id_parties-{party_row}-role", "participant")
     page.fill(f"#id_parties-{party_row}-start_date", "2027-01-01")
     _choose(page, f"id_commitments-{commitment_row}-post", "Upphandlartjänst i Hallsberg från")
@@ -180,7 +181,7 @@ def test_registry_editor_records_askersund_joining_with_a_cited_source(staff, li
     reader = public.new_page()
     reader.goto(live_server.url + agreement.get_absolute_url())
     row = reader.locator("#part-askersund").inner_text()
-    assert "Deltagare från 2027-01-01" in row
+    assert "Beslut fattat" in row and "från 2027-01-01" in row and "Deltagare" in row
     assert "Hallsberg sköter upphandlingarna åt Laxå och Lekeberg." in reader.content()
     assert "Askersund: 0,2" in reader.locator("#finansiering-avsnitt").inner_text()
     assert "gäller från 2027-01-01" in reader.locator("#finansiering-avsnitt").inner_text()
@@ -190,14 +191,14 @@ def test_registry_editor_records_askersund_joining_with_a_cited_source(staff, li
 
     reader.goto(live_server.url + agreement.get_absolute_url() + "andringar/")
     log = reader.locator("ol.log").inner_text()
-    assert "Part tillagd: Askersund (Deltagare)" in log
+    assert "Part tillagd: Askersund (Beslut fattat, deltagare)" in log
     assert "Finansieringsåtagande tillagt: Askersund, 0,2 av" in log
     assert "Källhänvisning tillagd: ”ingår i avtalssamverkan om upphandling med" in log
     assert "redaktor" not in log and "registret" not in log.lower()
 
     feed = ET.fromstring(reader.request.get(live_server.url + "/flode.atom").body())
     summaries = " ".join(e.text or "" for e in feed.iter("{http://www.w3.org/2005/Atom}summary"))
-    assert "Part tillagd: Askersund (Deltagare)" in summaries
+    assert "Part tillagd: Askersund (Beslut fattat, deltagare)" in summaries
     assert "Källhänvisning tillagd" in summaries
     public.close()
 
@@ -231,17 +232,17 @@ def test_laxa_editor_edits_laxas_share_is_refused_on_hallsbergs_and_joins(staff)
     assert page.locator(f"#id_parties-{hallsberg_row}-role").is_disabled()
     assert page.locator(f"#id_parties-{laxa_row}-note").is_enabled()
     # Hallsberg's post: Laxå may look, not change.
-    _change(page, Post.objects.get(employer__code="1861"))
+    _change(page, Post.objects.get(slug="upphandlare-lekeberg-laxa"))
     assert page.get_by_role("button", name="Spara", exact=True).count() == 0
 
     # Laxå joins the Sydnärke network.
     page.goto(page.url_of("/admin/agreements/party/add/"))
     _choose(page, "id_cooperation", "Nätverket mellan upphandlarna")
     _choose(page, "id_municipality", "Laxå")
-    page.select_option("#id_role", "participant")
+    page.select_option("#id_level", "ambition")
     _save(page)
     assert _saved(page), page.locator(".errornote, .errorlist").all_inner_texts()
     joined = Party.objects.get(cooperation__slug=NETWORK, municipality__code="1860")
-    assert joined.role == "participant"
+    assert joined.level == "ambition" and not joined.is_bound
     assert Municipality.objects.get(code="1860").parties.count() == 2
     assert page.problems == []

@@ -46,7 +46,7 @@ CPV = [
     "15000000-8", "60130000-8", "90910000-9", "90620000-9", "72000000-5", "85312000-9",
     "34100000-8", "30192000-1", "45000000-7", "79400000-8", "09300000-2", "79540000-1",
 ]  # fmt: skip
-ROLES = ["participant", "participant", "observer"]
+LOOSE_LEVELS = ["mentioned", "ambition", "intent"]
 
 
 class Command(BaseCommand):
@@ -176,13 +176,13 @@ class Command(BaseCommand):
             form = rng.choice(forms)
             chosen = rng.sample(municipalities, rng.randint(2, 4))
             binding = form not in Cooperation.NON_BINDING_FORMS and rng.random() < 0.8
-            host = chosen[0] if form in ("agreement", "joint_committee") else None
+            host = chosen[0] if binding and form in ("agreement", "joint_committee") else None
             name = f"{MARK} samverkan {i:05d}: {rng.choice(TOPICS)}"
             description = self.text()
             rows.append(
                 Cooperation(
                     name=name, slug=f"{SLUG}-samverkan-{i:05d}", form=form,
-                    legally_binding=binding, host=host,
+                    legally_binding=binding, host=host, has_host=True if host else None,
                     status=rng.choice(["proposed", "active", "active", "ended", "rejected"]),
                     description=description, updated_at=self.when(),
                     search_document=build_search_document(name, description, ""),
@@ -193,8 +193,13 @@ class Command(BaseCommand):
         parties, posts, plan = [], [], []
         for coop, (chosen, host) in zip(cooperations, members, strict=True):
             for m in chosen:
-                role = "host" if m == host else rng.choice(ROLES)
-                parties.append(Party(cooperation=coop, municipality=m, role=role))
+                # Bound by the agreement where it is binding; elsewhere only as far as a source
+                # would say: mentioned, an ambition or a letter of intent, with no party role.
+                if coop.legally_binding:
+                    level, role = "agreement", ("host" if m == host else "participant")
+                else:
+                    level, role = rng.choice(LOOSE_LEVELS), rng.choice(["", "observer", "invited"])
+                parties.append(Party(cooperation=coop, municipality=m, level=level, role=role))
             if host is not None:
                 posts.append(Post(employer=host, slug=f"{SLUG}-tjanst-{coop.pk}",
                                   name=f"{MARK} upphandlartjänst {coop.pk}"))  # fmt: skip

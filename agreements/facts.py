@@ -1,0 +1,349 @@
+"""What the sources say about a record: each value's source, who said it, and as of when.
+
+Derived here once and used by the pages, the API, CSV, OCDS and the feeds, so that no output
+can say more than another, or more than its source.
+
+- Provenance: every structured value points to the citation that states it, or to one that
+  the registry interprets (with its reasoning). An unknown value is said to be unknown; a
+  known value without either is "Källa saknas", a defect the tests look for.
+- Attribution: a judgement (an assessment, an objection, a hedge) is the speaker's, never
+  the registry's: "Missvisande enligt Caroline Dieker (M), kommunstyrelsens ordförande".
+- As of: a fact holds as of its source's date. "Now" is said only of facts a dated source
+  confirmed within `REGISTRY_CONFIRMED_WITHIN_DAYS`.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .formats import format_fte
+from .models import (
+    AgreementVersion,
+    Citation,
+    Claim,
+    Cooperation,
+    Municipality,
+    Objection,
+    Party,
+    PlannedProcurement,
+    Post,
+    Proposal,
+    StaffingCommitment,
+)
+
+# The structured values a reader relies on, per kind of record. Free text (descriptions,
+# notes) carries its citations as a whole; these carry one each.
+PROVENANCE_FIELDS = {
+    Cooperation: (
+        "form",
+        "legally_binding",
+        "has_host",
+        "status",
+        "legal_basis",
+        "tasks",
+        "purpose",
+        "start_date",
+        "end_date",
+    ),
+    Party: (
+        "level",
+        "role",
+        "start_date",
+        "end_date",
+        "decision_body",
+        "decision_date",
+        "decision_reference",
+    ),
+    AgreementVersion: ("kind", "sequence", "date", "prompted_by"),
+    Proposal: ("status", "proposed_in"),
+    StaffingCommitment: (
+        "fte",
+        "post",
+        "supersedes",
+        "agreement_version",
+        "start_date",
+        "end_date",
+    ),
+    Post: ("employer", "employer_share"),
+    PlannedProcurement: (
+        "status",
+        "procurement_year",
+        "contract_start_year",
+        "joint",
+        "cpv_code",
+        "estimated_value",
+    ),
+    Claim: ("made_by", "channel", "assessment"),
+    Objection: ("raised_by", "raised_by_description"),
+}
+
+UNKNOWN = "unknown"  # the source says nothing: no citation needed, and none is invented
+CITED = "cited"  # a citation states it
+INTERPRETED = "interpreted"  # the registry reads it from a citation, with its reasoning
+MISSING = "missing"  # known, but nothing supports it: a defect
+
+
+def is_known(value):
+    return value not in (None, "")
+
+
+def value_of(obj, name):
+    """The field's value: the related object for a foreign key, the stored value otherwise."""
+    return getattr(obj, name)
+
+
+def display(obj, name):
+    """The value as a reader sees it, in the interface language."""
+    value = value_of(obj, name)
+    if not is_known(value):
+        return _("Okänt – källan säger inget")
+    model_field = obj._meta.get_field(name)
+    if model_field.choices:
+        return str(getattr(obj, f"get_{name}_display")())
+    if isinstance(value, bool):
+        return _("Ja") if value else _("Nej")
+    if name in ("fte", "employer_share"):
+        return format_fte(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+@dataclass
+class Provenance:
+    """A value and what supports it."""
+
+    value: object
+    text: str
+    status: str
+    citations: list = field(default_factory=list)
+
+    @property
+    def interpretations(self):
+        return [c for c in self.citations if c.interpretation]
+
+
+def citations_for(obj, name):
+    """The citations of `obj` (attached as `obj.cited`) that support field `name`."""
+    cited = getattr(obj, "cited", None)
+    if cited is None:
+        cited = list(obj.citations.select_related("source").defer("source__text"))
+        obj.cited = cited
+    return [c for c in cited if c.field_name == name]
+
+
+def provenance(obj, name):
+    value = value_of(obj, name)
+    citations = citations_for(obj, name)
+    if not is_known(value):
+        status = UNKNOWN
+    elif not citations:
+        status = MISSING
+    elif all(c.interpretation for c in citations):
+        status = INTERPRETED
+    else:
+        status = CITED
+    return Provenance(value, display(obj, name), status, citations)
+
+
+def is_interpretation(obj, name):
+    """Is the value of field `name` the registry's reading of its source, not its words?"""
+    return provenance(obj, name).status == INTERPRETED
+
+
+def text_with_mark(obj, name):
+    """The value in words, marked when it is the registry's interpretation (for lists, CSV)."""
+    text = display(obj, name)
+    if is_interpretation(obj, name):
+        return f"{text} ({_('registrets tolkning')})"
+    return text
+
+
+def unsupported_fields(obj):
+    """The structured fields of `obj` that hold a value no citation supports."""
+    return [
+        name
+        for name in PROVENANCE_FIELDS.get(type(obj), ())
+        if provenance(obj, name).status == MISSING
+    ]
+
+
+# --- financing ------------------------------------------------------------------------------
+
+
+def financing_text(municipality):
+    """What a municipality pays for posts, as far as the sources say (from `public()`)."""
+    known = municipality.current_financed_fte or 0
+    if municipality.own_share_unknown:
+        if known:
+            return _("%(fte)s heltidstjänst, och en okänd egen andel av tjänster hos kommunen") % {
+                "fte": format_fte(known)
+            }
+        return _(
+            "Okänt – källan anger inte kommunens egen andel av de tjänster som andra medfinansierar"
+        )
+    return format_fte(known) if known else _("Ingen registrerad")
+
+
+def financed_fte(municipality):
+    """The known total, or None when it is not known (an unknown own share)."""
+    if municipality.own_share_unknown and not municipality.current_financed_fte:
+        return None
+    return municipality.current_financed_fte or 0
+
+
+# --- who said it ----------------------------------------------------------------------------
+
+
+def speaker(source):
+    """ "Caroline Dieker (M), kommunstyrelsens ordförande", or the document if it has no author."""
+    if not source.author:
+        return str(source)
+    name = source.author + (f" ({source.author_party})" if source.author_party else "")
+    role = source.author_role
+    return f"{name}, {role[:1].lower()}{role[1:]}" if role else name
+
+
+def attribution(obj, name):
+    """Who made the judgement in field `name`: "enligt Caroline Dieker (M), …", or ""."""
+    speakers = []
+    for citation in citations_for(obj, name):
+        who = speaker(citation.source)
+        if who not in speakers:
+            speakers.append(who)
+    if not speakers:
+        return ""
+    return _("enligt %(speakers)s") % {"speakers": _(" och ").join(speakers)}
+
+
+def assessment_text(claim):
+    """ "Missvisande enligt Caroline Dieker (M), kommunstyrelsens ordförande": never bare."""
+    said = attribution(claim, "assessment")
+    label = claim.get_assessment_display()
+    if claim.assessment == Claim.Assessment.UNASSESSED or not said:
+        return label
+    return f"{label} {said}"
+
+
+# --- as of when -----------------------------------------------------------------------------
+
+
+@dataclass
+class AsOf:
+    """The newest date of the sources behind some facts, and whether that counts as now."""
+
+    date: datetime.date | None
+    sources: list
+
+    @property
+    def confirmed_now(self):
+        if self.date is None:
+            return False
+        window = datetime.timedelta(days=settings.REGISTRY_CONFIRMED_WITHIN_DAYS)
+        return self.date >= timezone.localdate() - window
+
+    @property
+    def undated(self):
+        return self.date is None
+
+    @property
+    def text(self):
+        """ "enligt en odaterad källa", "enligt källan från 2025-11-20", "nu (bekräftat …)"."""
+        if not self.sources:
+            return _("källa saknas")
+        if self.confirmed_now:
+            return _("nu (bekräftat %(date)s)") % {"date": self.date.isoformat()}
+        if self.date is None:
+            return _("enligt en odaterad källa")
+        return _("enligt källa daterad %(date)s") % {"date": self.date.isoformat()}
+
+
+def as_of(citations):
+    sources = []
+    for citation in citations:
+        if citation.source not in sources:
+            sources.append(citation.source)
+    dates = [s.date for s in sources if s.date]
+    return AsOf(max(dates) if dates else None, sources)
+
+
+def record_as_of(*objects):
+    """As of when the facts about these records hold: from all their attached citations."""
+    citations = [c for obj in objects for c in (getattr(obj, "cited", None) or [])]
+    return as_of(citations)
+
+
+# What a record's facts rest on: the citations about the record itself and about the rows
+# under it, by kind of record. A municipality's record counts its relations (parties), what it
+# finances and employs, and what it claimed or buys.
+ABOUT_RECORD = {
+    Cooperation: (
+        "cooperation",
+        "party__cooperation",
+        "commitment__cooperation",
+        "objection__cooperation",
+        "agreement_version__cooperation",
+        "proposal__cooperation",
+    ),
+    PlannedProcurement: ("procurement",),
+    Municipality: (
+        "municipality",
+        "party__municipality",
+        "commitment__financer",
+        "commitment__post__employer",
+        "post__employer",
+        "claim__made_by",
+        "procurement__buyers__municipality",
+    ),
+}
+
+
+def cite_records(records):
+    """Fetch, in one query, the citations about `records` (all of one kind) and the rows under
+    them. Each record gets `about`: those citations (its facts are `as_of(record.about)`) and
+    `cited`: its own. Returns the citations, to attach to the rows with `attach_citations`.
+    """
+    records = list(records)
+    if not records:
+        return []
+    paths = ABOUT_RECORD[type(records[0])]
+    ids = {r.pk for r in records}
+    condition = models.Q()
+    for path in paths:
+        condition |= models.Q(**{f"{path}__in": ids})
+    found = (
+        Citation.objects.for_display()
+        .filter(condition)
+        .annotate(**{f"about_{i}": models.F(path) for i, path in enumerate(paths)})
+    )
+    about, citations = defaultdict(dict), {}
+    for citation in found:
+        citations.setdefault(citation.pk, citation)
+        for i in range(len(paths)):
+            record_id = getattr(citation, f"about_{i}")
+            if record_id in ids:
+                about[record_id].setdefault(citation.pk, citations[citation.pk])
+    own = paths[0]
+    for record in records:
+        record.about = list(about[record.pk].values())
+        record.cited = [c for c in record.about if getattr(c, f"{own}_id") == record.pk]
+    return list(citations.values())
+
+
+# --- levels in words ------------------------------------------------------------------------
+
+
+def party_text(party):
+    """ "Askersund (Muntlig ambition, inte bindande)": who, and how far bound, never bare."""
+    return f"{party.municipality.name} ({party.get_level_display()})"
+
+
+def split_parties(parties):
+    """(bound parties, other municipalities the sources name), each in the given order."""
+    parties = list(parties)
+    return [p for p in parties if p.is_bound], [p for p in parties if not p.is_bound]

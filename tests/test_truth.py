@@ -1,0 +1,258 @@
+"""The registry says exactly what its source says: checked against the source's own words.
+
+Each test reads a rendered page (in Swedish and, where labels matter, in English) and sets it
+beside the passage of the interpellation answer that decides the question. The thirteen
+findings of the fact check (issue 11) each have a test here.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from agreements import facts
+from agreements.models import (
+    AgreementVersion,
+    Citation,
+    Cooperation,
+    Party,
+    StaffingCommitment,
+)
+
+pytestmark = pytest.mark.django_db
+
+SOURCE = settings.SEEDS_DIR / "askersund-svar-pa-interpellation-om-upphandlingssamarbete.txt"
+TEXT = " ".join(SOURCE.read_text(encoding="utf-8").split())
+AGREEMENT = "/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/"
+STUDY = "/samverkan/utrett-samarbete-askersund-hallsberg/"
+NETWORK = "/samverkan/natverk-upphandlare-sydnarke/"
+PROCUREMENT = "/upphandlingar/askersund-verksamheter-pa-entreprenad/"
+
+
+def says(words):
+    """The source says `words` (line breaks aside): the ground truth of every test here."""
+    assert " ".join(words.split()) in TEXT, words
+    return True
+
+
+def page(client, path):
+    """The main content of a page as a reader reads it: text, spaces collapsed."""
+    html = client.get(path).content.decode()
+    main = html.split("<main", 1)[1].split("</main>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", main).split())
+
+
+# 1. Askersund takes part in nothing and pays nothing.
+def test_askersund_is_bound_to_nothing_and_pays_nothing(seed, client):
+    assert says("Det finns inget formaliserat samarbete och således kostar det heller ingenting")
+    assert says("Askersund har, mot bakgrund av motståndet från Hallsberg kan man anta, alltså "
+                "inte gått in i något juridiskt bindande samverkan.")  # fmt: skip
+    text = page(client, "/kommuner/askersund/")
+    assert "Askersund är inte part i någon samverkan i registret" in text
+    assert "Part i samverkan 0 samverkan" in text
+    assert "kostar det heller ingenting" in text
+    # The study and the network are listed with Askersund's real relation to each.
+    assert re.search(r"Utredning om samarbete .* Nämnd eller diskuterad", text)
+    assert re.search(r"Nätverket mellan upphandlarna i Sydnärke .* Muntlig ambition, inte "
+                     r"bindande", text)  # fmt: skip
+    assert "Deltagare" not in text
+
+
+def test_the_municipality_list_does_not_count_an_ambition_as_taking_part(seed, client):
+    text = page(client, "/kommuner/")
+    assert re.search(r"Askersund 1882 Örebro län 0 2 ", text)
+
+
+def test_english_page_says_the_same(seed, client):
+    text = page(client, "/en/kommuner/askersund/")
+    assert "Askersund is not a party to any cooperation in the registry" in text
+    assert "Oral ambition, not binding" in text
+
+
+# 2. Lekeberg's 0,3 belonged to the earlier two-party agreement, which was extended.
+def test_lekebergs_0_3_was_the_earlier_agreement_extended_to_0_5(seed, client):
+    assert says("Hallsberg utökade sitt redan befintliga avtal med Lekebergs kommun från att gå "
+                "från att omfatta 0,3 av en upphandlingstjänst till att omfatta 0,5.")  # fmt: skip
+    old, new = StaffingCommitment.objects.filter(financer__code="1814").order_by("fte")
+    assert new.supersedes == old
+    assert old.post != new.post, "the 0,3 was not a share of the new post"
+    assert (old.agreement_version.kind, new.agreement_version.kind) == ("original", "extension")
+    text = page(client, AGREEMENT)
+    versions = re.findall(r"(\d)\. (Första kända version|Utökning|Ny part ansluter) källa", text)
+    assert versions == [("1", "Första kända version"), ("2", "Utökning")]
+
+
+def test_the_order_the_source_does_not_give_is_not_invented(seed, client):
+    # "Därutöver" adds Laxå's entry to the extension; it does not say which came first.
+    assert says("till att omfatta 0,5. Därutöver ville även Laxå kommun ingå i avtalssamarbetet")
+    laxa, lekeberg = (
+        StaffingCommitment.objects.get(financer__code=code, superseded_by__isnull=True)
+        for code in ("1860", "1814")
+    )
+    assert laxa.agreement_version == lekeberg.agreement_version
+    assert "I vilken ordning utökningen och Laxås inträde kom säger den inte" in page(
+        client, AGREEMENT
+    )
+
+
+def test_every_reading_of_which_post_a_share_is_of_is_marked_where_shown(seed, client):
+    for path in (AGREEMENT, "/kommuner/hallsberg/"):
+        text = page(client, path)
+        assert "Registrets tolkning: Källan säger att Lekebergs del utökades till 0,5" in text
+    assert "2027 (tolkning)" in page(client, "/upphandlingar/")
+    assert "avtalsstart 2027 (tolkning)" in page(client, "/kommuner/askersund/")
+
+
+def test_the_new_post_comes_after_the_extension(seed):
+    assert says("Därmed kunde Hallsberg rekrytera en helt ny upphandlare")
+    new_post = StaffingCommitment.objects.get(financer__code="1860").post
+    versions = {c.agreement_version.sequence for c in new_post.commitments.all()}
+    assert min(versions) > 1, "financed from the extension on, not from the first agreement"
+
+
+# 3. The agreement did not originate in the study; the study led to extending it.
+def test_the_study_led_to_an_extension_not_to_the_agreement(seed, client):
+    assert says("Det som utredningen dock förde med sig var att Hallsberg utökade sitt redan "
+                "befintliga avtal")  # fmt: skip
+    assert "Har sitt ursprung i" not in page(client, AGREEMENT)
+    assert "Utökning (version 2) av Avtalssamverkan" in page(client, STUDY)
+    assert not Cooperation.objects.get(slug="utrett-samarbete-askersund-hallsberg").led_to.exists()
+
+
+# 4. The network exists; strengthening it is the proposal.
+def test_the_network_exists_and_strengthening_it_is_proposed(seed, client):
+    assert says("Till att börja med ska nätverket mellan upphandlarna i Sydnärke stärkas")
+    text = page(client, NETWORK)
+    assert "Status Verksam" in text
+    assert "Förslag Föreslaget" in text
+    assert "Föreslagen" not in text  # the network's own status
+
+
+# 5. The study was carried out.
+def test_the_study_was_carried_out(seed, client):
+    assert says("det genomfördes en utredning")
+    assert "Status Genomförd" in page(client, STUDY)
+    assert "Ej genomförd" not in page(client, STUDY)
+
+
+# 6. The job ad's assessment is Caroline Dieker's, not the registry's.
+def test_the_misleading_verdict_is_attributed_to_its_speaker(seed, client):
+    assert says("Annonsen är mot den bakgrunden missvisande")
+    text = page(client, "/kommuner/hallsberg/")
+    assert "Missvisande enligt Caroline Dieker (M), kommunstyrelsens ordförande" in text
+    assert "Misleading according to Caroline Dieker (M)" in page(client, "/en/kommuner/hallsberg/")
+
+
+def test_objections_name_who_raised_them_and_who_reports_them(seed, client):
+    text = page(client, STUDY)
+    assert ("(framfört av upphandlarna i Hallsberg, enligt Caroline Dieker (M), "
+            "kommunstyrelsens ordförande)") in text  # fmt: skip
+
+
+# 7. The procurement is a target in a budget agreement, not a decision or a schedule.
+def test_the_procurement_is_a_target_and_its_contract_start_an_interpretation(seed, client):
+    assert says("Målbilden som anges i budgetöverenskommelsen är att vi ska kunna handla upp "
+                "under 2026 inför 2027.")  # fmt: skip
+    text = page(client, PROCUREMENT)
+    assert "Målbild eller ambition" in text
+    assert "Målår för upphandlingen 2026" in text
+    assert re.search(r"Avtalsstart 2027 .* Registrets tolkning: ”Inför 2027” tolkas", text)
+    english = page(client, "/en" + PROCUREMENT)
+    assert "procured in 2026" not in english
+    assert "Target or ambition" in english
+
+
+# 8. Nothing is said "now" from an undated source.
+@pytest.mark.parametrize("path", [AGREEMENT, STUDY, NETWORK, PROCUREMENT, "/kommuner/laxa/", "/"])
+def test_no_now_from_an_undated_source(seed, client, path):
+    text = page(client, path)
+    for word in ("Just nu", "Pågående", "gäller nu", "Finansierar nu", " nu)", "Nu (bekräftat"):
+        assert word not in text, word
+    if path != "/":
+        assert "enligt en odaterad källa" in text
+
+
+def test_now_is_said_of_facts_a_recent_dated_source_confirmed(seed, client):
+    from django.utils import timezone
+
+    from agreements.models import SourceDocument
+
+    SourceDocument.objects.update(date=timezone.localdate())
+    assert "nu (bekräftat" in page(client, AGREEMENT)
+
+
+# 9. Hallsberg's own share is unknown, not zero.
+def test_hallsbergs_own_financing_is_unknown_not_zero(seed, client):
+    assert says("medfinansierar ytterligare en upphandlare i Hallsberg")
+    text = page(client, "/kommuner/hallsberg/")
+    assert "Finansierar tjänster (heltidstjänster) Okänt" in text
+    assert re.search(r"Hallsberg 1861 Örebro län 1 1 Okänt", page(client, "/kommuner/"))
+
+
+# 10. The new procurer "skulle arbeta": not said to be working.
+def test_the_new_procurer_is_not_said_to_be_working(seed, client):
+    assert says("som skulle arbeta mot Lekeberg och Laxå")
+    for path in (AGREEMENT, STUDY, "/kommuner/hallsberg/"):
+        assert "som arbetar mot" not in page(client, path)
+
+
+# 11. Unknown is not no.
+@pytest.mark.parametrize(
+    ("path", "label"),
+    [(STUDY, "Värdkommun"), (NETWORK, "Värdkommun"), (PROCUREMENT, "Gemensam upphandling")],
+)
+def test_what_the_source_does_not_say_is_unknown(seed, client, path, label):
+    assert f"{label} Okänt – källan säger inget" in page(client, path)
+
+
+# 12. Every structured value has a citation or an interpretation note.
+def test_provenance_walk_every_known_value_is_supported(seed):
+    unsupported = []
+    for model in facts.PROVENANCE_FIELDS:
+        for obj in model.objects.all():
+            for name in facts.unsupported_fields(obj):
+                unsupported.append(f"{model.__name__} {obj}: {name}")
+    assert unsupported == []
+
+
+def test_provenance_walk_covers_every_kind_of_record():
+    walked = set(facts.PROVENANCE_FIELDS)
+    assert {Cooperation, Party, AgreementVersion, StaffingCommitment} <= walked
+
+
+@pytest.mark.parametrize(
+    "path", [AGREEMENT, STUDY, NETWORK, PROCUREMENT, "/kommuner/askersund/", "/kommuner/hallsberg/"]
+)
+def test_no_page_shows_a_value_without_a_source(seed, client, path):
+    assert "Källa saknas" not in page(client, path)
+
+
+def test_a_value_without_a_source_says_so(seed, client):
+    Citation.objects.filter(
+        cooperation__slug="natverk-upphandlare-sydnarke", field_name="form"
+    ).delete()
+    assert "Informellt nätverk (Källa saknas)" in page(client, NETWORK)
+
+
+def test_interpretations_are_shown_with_their_reasoning(seed, client):
+    text = page(client, NETWORK)
+    assert (
+        "Registrets tolkning: Att nätverket ”ska stärkas” förutsätter att det redan finns" in text
+    )
+
+
+def test_the_reading_note_lists_every_interpretation_with_its_quote(seed):
+    note = Path(settings.SEEDS_DIR, SOURCE.stem + ".lasanvisning.md").read_text(encoding="utf-8")
+    for citation in Citation.objects.exclude(interpretation=""):
+        assert citation.interpretation in note, citation.key
+        assert " ".join(citation.quote.split()) in note, citation.key
+
+
+def test_parties_are_only_those_that_are_bound(seed):
+    bound = set(Party.objects.bound().values_list("municipality__name", "cooperation__slug"))
+    assert bound == {
+        ("Hallsberg", "avtalssamverkan-hallsberg-laxa-lekeberg"),
+        ("Laxå", "avtalssamverkan-hallsberg-laxa-lekeberg"),
+        ("Lekeberg", "avtalssamverkan-hallsberg-laxa-lekeberg"),
+    }
