@@ -61,9 +61,11 @@ def test_cooperation_page_shows_current_fte_and_history(seed, staff_client):
         "Ny upphandlare i Hallsberg som ska arbeta mot Lekeberg och Laxå",
         "Upphandlingstjänst som avtalet med Lekeberg omfattade före utökningen",
     )
+    # Oldest first, in the order of the agreement's versions: the 0,3 of the original
+    # agreement, then the shares of the new post that came with the extension.
     assert history == [
-        f"Laxå: 0,5 av {new} (gäller)",
         f"Lekeberg: 0,3 av {old} (ersatt)",
+        f"Laxå: 0,5 av {new} (gäller)",
         f"Lekeberg: 0,5 av {new} (gäller)",
     ]
 

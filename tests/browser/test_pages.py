@@ -183,13 +183,14 @@ def test_source_link_lands_on_the_highlighted_passage(page, live_site):
 def test_language_switch_keeps_the_page_and_changes_number_format(page, live_site):
     page.goto(live_site.url + "/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/")
     figures = page.locator("#finansiering-avsnitt .timeline strong").all_inner_texts()
-    assert figures == ["Laxå: 0,5", "Lekeberg: 0,3", "Lekeberg: 0,5"]
+    # Oldest first: the original agreement's 0,3, then the new post's shares.
+    assert figures == ["Lekeberg: 0,3", "Laxå: 0,5", "Lekeberg: 0,5"]
     page.get_by_role("link", name="In English").click()
     page.wait_for_url("**/en/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/")
     assert page.evaluate("document.documentElement.lang") == "en"
     # Quoted passages stay Swedish ("0,3 av en upphandlingstjänst"); the figures do not.
     figures = page.locator("#finansiering-avsnitt .timeline strong").all_inner_texts()
-    assert figures == ["Laxå: 0.5", "Lekeberg: 0.3", "Lekeberg: 0.5"]
+    assert figures == ["Lekeberg: 0.3", "Laxå: 0.5", "Lekeberg: 0.5"]
 
 
 SCREENSHOT_PAGES = {
