@@ -124,11 +124,28 @@ def wrk(url, connections, duration, cookie=None):
     if cookie:
         cmd[1:1] = ["-H", f"Cookie: sessionid={cookie}"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    # Requests still queued when wrk stops must not slow the next measurement.
-    time.sleep(2)
+    # Requests still queued when wrk stops must not slow the next measurement: a backlog of
+    # uncached searches took longer than any fixed pause.
+    drain(url.split("/", 3)[:3])
     result = json.loads(out.strip().splitlines()[-1])
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     return result
+
+
+def drain(parts, timeout=60):
+    """Wait until the server answers /healthz promptly three times in a row."""
+    url = "/".join(parts) + "/healthz"
+    deadline, prompt = time.monotonic() + timeout, 0
+    time.sleep(1)
+    while prompt < 3 and time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            urllib.request.urlopen(url, timeout=10).read()
+        except OSError:
+            prompt = 0
+            continue
+        prompt = prompt + 1 if time.monotonic() - started < 0.05 else 0
+        time.sleep(0.2)
 
 
 def wait_for(url, timeout=60):
