@@ -15,10 +15,11 @@ can say more than another, or more than its source.
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .formats import format_fte
@@ -104,7 +105,7 @@ def display(obj, name):
         return _("Okänt – källan säger inget")
     model_field = obj._meta.get_field(name)
     if model_field.choices:
-        return str(getattr(obj, f"get_{name}_display")())
+        return label(obj, name)
     if isinstance(value, bool):
         return _("Ja") if value else _("Nej")
     if name in ("fte", "employer_share"):
@@ -137,7 +138,25 @@ def citations_for(obj, name):
     return [c for c in cited if c.field_name == name]
 
 
-def provenance(obj, name):
+@cache
+def _choice_labels(model_field, language):
+    """A field's choice labels in one language, as `get_FOO_display` gives them.
+
+    `get_FOO_display` rebuilds the mapping, hashing every lazy label, on each call: lists and
+    the API ask for it several times a row, and at national scale that showed in profiles.
+    """
+    with translation.override(language):
+        return {value: str(label) for value, label in model_field.flatchoices}
+
+
+def label(obj, name):
+    """The label of a choice field's value in the active language: `get_FOO_display`, cached."""
+    model_field = obj._meta.get_field(name)
+    value = getattr(obj, model_field.attname)
+    return _choice_labels(model_field, translation.get_language()).get(value, str(value))
+
+
+def _status(obj, name):
     value = value_of(obj, name)
     citations = citations_for(obj, name)
     if not is_known(value):
@@ -148,12 +167,17 @@ def provenance(obj, name):
         status = INTERPRETED
     else:
         status = CITED
+    return value, status, citations
+
+
+def provenance(obj, name):
+    value, status, citations = _status(obj, name)
     return Provenance(value, display(obj, name), status, citations)
 
 
 def is_interpretation(obj, name):
     """Is the value of field `name` the registry's reading of its source, not its words?"""
-    return provenance(obj, name).status == INTERPRETED
+    return _status(obj, name)[1] == INTERPRETED
 
 
 def text_with_mark(obj, name):
@@ -304,7 +328,7 @@ ABOUT_RECORD = {
 
 
 def cite_records(records):
-    """Fetch, in one query, the citations about `records` (all of one kind) and the rows under
+    """Fetch, in two queries, the citations about `records` (all of one kind) and the rows under
     them. Each record gets `about`: those citations (its facts are `as_of(record.about)`) and
     `cited`: its own. Returns the citations, to attach to the rows with `attach_citations`.
     """
@@ -313,12 +337,22 @@ def cite_records(records):
         return []
     paths = ABOUT_RECORD[type(records[0])]
     ids = {r.pk for r in records}
-    condition = models.Q()
-    for path in paths:
-        condition |= models.Q(**{f"{path}__in": ids})
+    # The ids first, one indexed query per path in a UNION, then the rows by id. One query
+    # with an OR over the joined paths made PostgreSQL join every citation (15,000 at national
+    # scale) to every path's table before filtering: 50 ms for a page of cooperations, 300 ms
+    # for a page of municipalities; with the union inside it, the planner did the same.
+    per_path = [
+        Citation.objects.filter(**{f"{path}__in": ids}).order_by().values_list("pk", flat=True)
+        for path in paths
+    ]
+    found_ids = list(per_path[0].union(*per_path[1:]))
+    if not found_ids:
+        for record in records:
+            record.about, record.cited = [], []
+        return []
     found = (
         Citation.objects.for_display()
-        .filter(condition)
+        .filter(pk__in=found_ids)
         .annotate(**{f"about_{i}": models.F(path) for i, path in enumerate(paths)})
     )
     about, citations = defaultdict(dict), {}

@@ -1,15 +1,17 @@
 """Text search: PostgreSQL full-text search in Swedish, with a stemming fallback on SQLite.
 
 Each searchable model keeps `search_document`, a casefolded copy of its text fields, filled in
-on every save (fixtures included). PostgreSQL indexes it with a GIN index over
-`to_tsvector('swedish', ...)`; SQLite has no Swedish-aware LIKE, so the fallback matches
-casefolded stems from the same Snowball stemmer PostgreSQL's `swedish` configuration uses.
+on every save (fixtures included). On PostgreSQL the database derives a stored `tsvector`
+column from it (`search_vector`, generated, so every insert and update keeps it current, bulk
+ones included) and indexes it with GIN: a query neither parses nor stems any row's text, not
+even to rank the matches. SQLite has no Swedish-aware LIKE, so the fallback matches casefolded
+stems from the same Snowball stemmer PostgreSQL's `swedish` configuration uses.
 """
 
 from functools import cache
 
 import snowballstemmer
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connections, models
 
 SEARCH_CONFIG = "swedish"
@@ -27,16 +29,40 @@ def build_search_document(*values) -> str:
     return " ".join(str(v) for v in values if v).casefold()
 
 
-def search_vector():
-    return SearchVector("search_document", config=SEARCH_CONFIG)
+# PostgreSQL only, and unknown to the models: SQLite has no tsvector to store.
+VECTOR_COLUMN = "search_vector"
 
 
 def gin_index_sql(table: str) -> str:
-    """The index PostgreSQL uses for `search_vector()`; the expression must match it exactly."""
+    """The expression index of migration 0002, replaced by `stored_vector_sql` in 0012."""
     return (
         f"CREATE INDEX IF NOT EXISTS {table}_search_gin ON {table} USING gin "
         f"(to_tsvector('{SEARCH_CONFIG}'::regconfig, COALESCE((search_document)::text, '')))"
     )
+
+
+def stored_vector_sql(table: str) -> list[str]:
+    """The generated tsvector column and its GIN index (under the name the old index had)."""
+    return [
+        f"DROP INDEX IF EXISTS {table}_search_gin",
+        f"ALTER TABLE {table} ADD COLUMN {VECTOR_COLUMN} tsvector GENERATED ALWAYS AS "
+        f"(to_tsvector('{SEARCH_CONFIG}'::regconfig, COALESCE(search_document, ''))) STORED",
+        f"CREATE INDEX {table}_search_gin ON {table} USING gin ({VECTOR_COLUMN})",
+    ]
+
+
+def drop_stored_vector_sql(table: str) -> list[str]:
+    return [f"ALTER TABLE {table} DROP COLUMN IF EXISTS {VECTOR_COLUMN}", gin_index_sql(table)]
+
+
+class StoredSearchVector(models.Expression):
+    """The row's stored `search_vector` column, read as it is."""
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler, connection):
+        table = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        return f"{table}.{connection.ops.quote_name(VECTOR_COLUMN)}", []
 
 
 class SearchableQuerySetMixin:
@@ -47,9 +73,9 @@ class SearchableQuerySetMixin:
         if connections[self.db].vendor == "postgresql":
             ts_query = SearchQuery(query, config=SEARCH_CONFIG, search_type="websearch")
             return (
-                self.alias(search_vector=search_vector())
+                self.alias(search_vector=StoredSearchVector())
                 .filter(search_vector=ts_query)
-                .annotate(search_rank=SearchRank(search_vector(), ts_query))
+                .annotate(search_rank=SearchRank(StoredSearchVector(), ts_query))
                 .order_by("-search_rank", *self.model._meta.ordering)
             )
         stems = [_stemmer().stemWord(term) for term in query.casefold().split()[:MAX_TERMS]]

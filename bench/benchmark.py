@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.md"
 README = ROOT / "README.md"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+NOTES = ROOT / "bench" / "notes.md"
+RESULTS_NOTES = "\n" + NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
 
 PUBLIC = [
     ("home", "/"),
@@ -122,11 +124,28 @@ def wrk(url, connections, duration, cookie=None):
     if cookie:
         cmd[1:1] = ["-H", f"Cookie: sessionid={cookie}"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    # Requests still queued when wrk stops must not slow the next measurement.
-    time.sleep(2)
+    # Requests still queued when wrk stops must not slow the next measurement: a backlog of
+    # uncached searches took longer than any fixed pause.
+    drain(url.split("/", 3)[:3])
     result = json.loads(out.strip().splitlines()[-1])
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
     return result
+
+
+def drain(parts, timeout=60):
+    """Wait until the server answers /healthz promptly three times in a row."""
+    url = "/".join(parts) + "/healthz"
+    deadline, prompt = time.monotonic() + timeout, 0
+    time.sleep(1)
+    while prompt < 3 and time.monotonic() < deadline:
+        started = time.monotonic()
+        try:
+            urllib.request.urlopen(url, timeout=10).read()
+        except OSError:
+            prompt = 0
+            continue
+        prompt = prompt + 1 if time.monotonic() - started < 0.05 else 0
+        time.sleep(0.2)
 
 
 def wait_for(url, timeout=60):
@@ -139,6 +158,42 @@ def wait_for(url, timeout=60):
         except OSError:
             time.sleep(0.5)
     sys.exit(f"server did not answer at {url}")
+
+
+def measure(env, base, args, cookie, page_cache):
+    """Start gunicorn, measure /healthz and every page, stop it; admin and search uncached."""
+    env = {**env, "DJANGO_PAGE_CACHE_SECONDS": "300" if page_cache else "0"}
+    label = "cached" if page_cache else "uncached"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "registry.wsgi", "-c", "registry/gunicorn.conf.py"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    result = {"rows": {}}
+    try:
+        wait_for(f"{base}/healthz")
+        # Warm up as the measured clients will ask: anonymous for public pages (filling the
+        # shared cache when it is on), with the staff session for the admin.
+        for _, path in PUBLIC + API:
+            urllib.request.urlopen(base + path).read()
+        if not page_cache:
+            for _, path in ADMIN:
+                urllib.request.urlopen(
+                    urllib.request.Request(base + path, headers={"Cookie": f"sessionid={cookie}"})
+                ).read()
+        result["health"] = wrk(f"{base}/healthz", args.connections, args.duration)
+        for name, path in PUBLIC + API:
+            print(f"  {label}: {name} ...", flush=True)
+            result["rows"][path] = wrk(base + path, args.connections, args.duration)
+        if not page_cache:
+            # The admin is never cached: one staff member at a time.
+            for name, path in ADMIN:
+                print(f"  {name} ...", flush=True)
+                result["rows"][path] = wrk(base + path, 1, args.duration, cookie)
+            result["search_single"] = wrk(base + PUBLIC[-1][1], 1, args.duration)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return result
 
 
 def main():
@@ -181,86 +236,92 @@ def main():
     manage(env, "collectstatic", "--noinput", "--verbosity", "0")
     manage(env, "shell", "--no-imports", "-c", "from django.core.cache import cache; cache.clear()")
     cookie = manage(env, "shell", "--no-imports", "-c", ADMIN_SESSION).strip()
+    # What autovacuum does soon after a bulk load in production: statistics for the planner,
+    # and the visibility map that lets counts read an index instead of every row.
     manage(env, "shell", "--no-imports", "-c", "from django.db import connection; "
-           "connection.cursor().execute('ANALYZE')")  # fmt: skip
+           "connection.cursor().execute('VACUUM ANALYZE')")  # fmt: skip
 
     pages = PUBLIC + API + ADMIN
     paths = json.dumps([[p for _, p in pages], cookie])
     counts = json.loads(manage(env, "shell", "--no-imports", "-c", COUNT_QUERIES, stdin=paths))
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "registry.wsgi", "-c", "registry/gunicorn.conf.py"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_for(f"{base}/healthz")
-        # Warm up as the measured clients will ask: anonymous for public pages (filling the
-        # shared cache), with the staff session for the admin.
-        for _, path in PUBLIC + API:
-            urllib.request.urlopen(base + path).read()
-        for _, path in ADMIN:
-            urllib.request.urlopen(
-                urllib.request.Request(base + path, headers={"Cookie": f"sessionid={cookie}"})
-            ).read()
-        health = wrk(f"{base}/healthz", args.connections, args.duration)
-        rows = []
-        for name, path in PUBLIC + API:
-            print(f"  {name} ...", flush=True)
-            r = wrk(base + path, args.connections, args.duration)
-            rows.append(("public" if (name, path) in PUBLIC else "api", name, path, r))
-        # Searches are never cached: measure the database at 16 connections too.
-        for name, path in ADMIN:
-            print(f"  {name} ...", flush=True)
-            rows.append(("admin", name, path, wrk(base + path, 1, args.duration, cookie)))
-        search_single = wrk(base + PUBLIC[-1][1], 1, args.duration)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+
+    # Two servers, one after the other: with the shared page cache (what a repeat visitor
+    # gets) and without it (what a crawler, the first visitor after an edit and the long tail
+    # of detail pages get). Each is compared with /healthz on the same server, in the same run.
+    cached = measure(env, base, args, cookie, page_cache=True)
+    uncached = measure(env, base, args, cookie, page_cache=False)
 
     lines = [
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {platform.node()}: {os.cpu_count()} CPU "
         f"cores, {platform.machine()}, Python {platform.python_version()}, PostgreSQL "
-        f"{pg_version}, gunicorn with {args.workers} workers, wrk {args.duration} s per URL.",
+        f"{pg_version}, gunicorn with {args.workers} workers, wrk {args.duration} s per URL, "
+        f"{args.connections} connections (admin: 1).",
         "",
         f"Seed fixtures load: **{seed_seconds:.2f} s** (target < 2 s). National data set "
         f"(290 municipalities, 5,000 cooperations, 100,000 planned procurements): generated in "
         f"**{generate_seconds:.1f} s** (target < 300 s).",
         "",
-        f"`/healthz` at {args.connections} connections: {health['rps']:.0f} req/s, "
-        f"p50 {health['p50']:.1f} ms, p95 {health['p95']:.1f} ms.",
-        f"Search across 100,000 procurements, one connection: p50 "
-        f"**{search_single['p50']:.1f} ms** (target < 100 ms).",
+        f"`/healthz` at {args.connections} connections: {cached['health']['rps']:.0f} req/s "
+        f"(p95 {cached['health']['p95']:.1f} ms) beside the cached pages, "
+        f"{uncached['health']['rps']:.0f} req/s (p95 {uncached['health']['p95']:.1f} ms) beside "
+        f"the uncached ones.",
+        f"Search across 100,000 procurements, one connection, uncached: p50 "
+        f"**{uncached['search_single']['p50']:.1f} ms**, p95 "
+        f"**{uncached['search_single']['p95']:.1f} ms** (target p95 < 50 ms).",
         "",
-        "| kind | page | SQL queries | connections | p50 ms | p95 ms | req/s | vs /healthz "
-        "| errors | targets |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "Targets, uncached, at national scale: **required** ≥ 10 % of /healthz's throughput, "
+        "p95 < 150 ms, no errors; **aimed for** ≥ 30 %, p95 < 50 ms. Admin changelists: p50 < "
+        "300 ms. The cached columns show what the page cache adds on top.",
+        "",
+        "| kind | page | SQL queries | cached req/s | cached p95 ms | uncached p50 ms "
+        "| uncached p95 ms | uncached req/s | vs /healthz | errors | targets |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
-    failures = []
-    for kind, name, path, r in rows:
+    failures, missed_aims = [], []
+    for kind, name, path in (
+        [("public", *p) for p in PUBLIC]
+        + [("api", *p) for p in API]
+        + [("admin", *p) for p in ADMIN]
+    ):
         queries, status = counts[path]
-        ratio = r["rps"] / health["rps"]
-        conns = 1 if kind == "admin" else args.connections
+        fresh = uncached["rows"][path]
+        hit = cached["rows"].get(path)
+        errors = fresh["errors"] + fresh["non2xx"] + (hit["errors"] + hit["non2xx"] if hit else 0)
+        ratio = fresh["rps"] / uncached["health"]["rps"]
         if kind == "admin":
-            ok = r["p50"] < 300 and status == 200
-            target = "p50 < 300 ms"
+            required = fresh["p50"] < 300 and status == 200 and errors == 0
+            aimed = required
+            verdict = "met: p50 < 300 ms" if required else "**not met**: p50 < 300 ms"
         else:
-            ok = queries <= 10 and ratio >= 0.30 and r["p95"] < 50 and status == 200
-            target = "≤ 10 queries, ≥ 30 % of /healthz, p95 < 50 ms"
-        ok = ok and r["errors"] == 0 and r["non2xx"] == 0
-        if not ok:
+            required = ratio >= 0.10 and fresh["p95"] < 150 and status == 200 and errors == 0
+            aimed = required and ratio >= 0.30 and fresh["p95"] < 50
+            verdict = (
+                "required and aimed for met" if aimed
+                else "required met; aimed for **not met**" if required
+                else "required **not met**"
+            )  # fmt: skip
+        if not required:
             failures.append(name)
+        elif not aimed:
+            missed_aims.append(name)
+        cached_cells = f"{hit['rps']:.0f} | {hit['p95']:.1f}" if hit else "– | –"
         lines.append(
-            f"| {kind} | {name} (`{path}`) | {queries} | {conns} | {r['p50']:.1f} | "
-            f"{r['p95']:.1f} | {r['rps']:.0f} | {ratio:.0%} | {r['errors'] + r['non2xx']} | "
-            f"{'met' if ok else '**not met**'}: {target} |"
+            f"| {kind} | {name} (`{path}`) | {queries} | {cached_cells} | {fresh['p50']:.1f} | "
+            f"{fresh['p95']:.1f} | {fresh['rps']:.0f} | {ratio:.0%} | {errors} | {verdict} |"
         )
+    search = uncached["search_single"]
     for check, ok in [("seed load", seed_seconds < 2), ("generation", generate_seconds < 300),
-                      ("search p50", search_single["p50"] < 100)]:  # fmt: skip
+                      ("search p95, one connection", search["p95"] < 50)]:  # fmt: skip
         if not ok:
             failures.append(check)
-    lines += ["", "Targets not met: " + (", ".join(failures) if failures else "none") + "."]
+    lines += [
+        "",
+        "Required targets not met: " + (", ".join(failures) if failures else "none") + ".",
+        "Aimed-for targets not met: " + (", ".join(missed_aims) if missed_aims else "none") + ".",
+    ]
     table = "\n".join(lines)
     print("\n" + table)
-    RESULTS.write_text(f"# Benchmark results\n\n{table}\n", encoding="utf-8")
+    RESULTS.write_text(f"# Benchmark results\n\n{table}\n{RESULTS_NOTES}", encoding="utf-8")
     readme = README.read_text(encoding="utf-8")
     if START in readme and END in readme:
         head, rest = readme.split(START, 1)
