@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before anything that queries: PostgreSQL cannot hold a NUL byte (a 500, not a 400).
+    "agreements.middleware.RefuseNulMiddleware",
     # Below the header middleware, so cached responses get fresh security headers too.
     "agreements.cache.PublicPageCacheMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
