@@ -150,7 +150,28 @@ class ScopedAdmin(RegistryFormMixin, SimpleHistoryAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         queryset = kwargs.get("queryset", db_field.related_model._default_manager.all())
         kwargs["queryset"] = self.limit_choices(request, db_field.name, queryset)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if formfield is not None and self._own_municipality(request, db_field.name):
+            # A municipality editor's record is their municipality's: left empty it would be
+            # refused on save (or, saved, be one they could never edit again).
+            formfield.required = True
+            formfield.empty_label = None
+        return formfield
+
+    def _own_municipality(self, request, field_name):
+        """The editor's municipality if `field_name` must point at it, else None."""
+        scope = scope_of(request.user)
+        if field_name in self.own_fields and isinstance(scope, Municipality):
+            return scope
+        return None
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        for name in self.own_fields:
+            own = self._own_municipality(request, name)
+            if own is not None:
+                initial.setdefault(name, own.pk)
+        return initial
 
     def get_search_results(self, request, queryset, search_term):
         queryset, duplicates = super().get_search_results(request, queryset, search_term)

@@ -1,21 +1,35 @@
 from django.conf import settings
-from django.urls import translate_url
+from django.urls import Resolver404, resolve, reverse, translate_url
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 
 
 def languages(request):
-    """Links to this very page in each language, keeping the query string (filters, page)."""
+    """Links to this very page in each language, keeping the query string (filters, page).
+
+    A path that is no page of the registry (a 404) links to the start page in each language:
+    echoing it back would make `//evil.example/x` an "In English" link to another site.
+    """
     current = get_language()
     query = request.GET.urlencode()
+    try:
+        resolve(request.path_info, getattr(request, "urlconf", None))
+        is_page = True
+    except Resolver404:
+        is_page = False
     links = []
     for code, name in settings.LANGUAGES:
-        url = translate_url(request.path, code)
-        links.append(
-            {
-                "code": code,
-                "name": name,
-                "url": f"{url}?{query}" if query else url,
-                "current": code == current,
-            }
-        )
+        url = translate_url(request.path, code) if is_page else None
+        if url is None or not _same_site_path(url):
+            with translation.override(code):
+                url = reverse("agreements:home")
+        elif query:
+            url = f"{url}?{query}"
+        links.append({"code": code, "name": name, "url": url, "current": code == current})
     return {"language_links": links}
+
+
+def _same_site_path(url):
+    # A path of this site only: no scheme, no host, nothing a browser reads as one (`//`, `/\`).
+    return url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=None)

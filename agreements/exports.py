@@ -5,6 +5,7 @@ byte-order mark; English settings expect commas and decimal points. The page's l
 """
 
 import csv
+from decimal import Decimal
 from itertools import islice
 
 from django.http import StreamingHttpResponse
@@ -35,6 +36,28 @@ class Columns(list):
         self.prepare = prepare
 
 
+# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP, "CSV
+# Injection"): a title like `=HYPERLINK(...)` would run in the reader's spreadsheet.
+# defusedcsv does the same but leaves tab and carriage return alone, rewrites `|` in the
+# text, and guesses numbers from how the text looks; here the columns say what is a number.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Number(str):
+    """A number already written for the reader's locale ("-0,5"): a value, never a formula."""
+
+
+def cell(value):
+    """One CSV cell: text that a spreadsheet would run as a formula gets a leading quote,
+    which shows it as the text it is; numbers are left as they are."""
+    if value is None:
+        return ""
+    if isinstance(value, int | float | Decimal | Number):
+        return str(value)
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def yes_no(value):
     """Ja, Nej, or Okänt when the source does not say: unknown is not no."""
     if value is None:
@@ -43,7 +66,11 @@ def yes_no(value):
 
 
 def decimal(value):
-    return "" if value is None else number_format(value, use_l10n=True)
+    return "" if value is None else Number(number_format(value, use_l10n=True))
+
+
+def fte(value):
+    return Number(format_fte(value))
 
 
 def _batches(rows, size):
@@ -68,9 +95,7 @@ def csv_response(rows, columns, filename, request):
                 if prepare is not None:
                     prepare(batch)
                 for row in batch:
-                    yield writer.writerow(
-                        ["" if (v := get(row)) is None else str(v) for _, get in columns]
-                    )
+                    yield writer.writerow([cell(get(row)) for _, get in columns])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
@@ -118,7 +143,7 @@ def municipality_columns(request):
             (_("Samverkan där kommunen nämns utan att vara bunden"), lambda m: m.mentioned_count),
             (
                 _("Känd finansiering (heltidstjänster)"),
-                lambda m: format_fte(facts.financed_fte(m)),
+                lambda m: fte(facts.financed_fte(m)),
             ),
             (_("Finansiering enligt källorna"), facts.financing_text),
             (_("Uppgifterna gäller"), _as_of),

@@ -15,8 +15,22 @@ from .models import Cooperation, Municipality, Party
 FEED_SIZE = 50
 
 
+class TextSummaryAtom1Feed(Atom1Feed):
+    """Atom whose `<summary>` is plain text.
+
+    Django writes it as `type="html"`, so a reader renders whatever markup an editor typed into
+    a name or description. The summaries are words, never HTML: say so, and readers show
+    `<script>` as the text it is.
+    """
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
+
+
 class RecentChangesFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = TextSummaryAtom1Feed
 
     def author_name(self, obj=None):
         return settings.REGISTRY_PUBLISHER

@@ -4,7 +4,7 @@ from functools import cache
 
 from django.conf import settings
 from django.db.models import Q, Sum
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +12,7 @@ from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
 from . import charts, exports, facts
+from .api.rest import is_api, json_error
 from .changelog import change_log
 from .filters import CooperationFilter, MunicipalityFilter, ProcurementFilter, describe_errors
 from .models import (
@@ -363,11 +364,8 @@ def _unique_sources(citations):
 
 def not_found(request, exception=None):
     """404: JSON for the API, the friendly page for people."""
-    if request.path.startswith("/api/v1/"):
-        return JsonResponse(
-            {"error": {"status": 404, "message": _("Hittades inte."), "details": {}}},
-            status=404,
-        )
+    if is_api(request):
+        return json_error(404, _("Hittades inte."))
     return page_not_found(request, exception)
 
 

@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before anything that queries: PostgreSQL cannot hold a NUL byte (a 500, not a 400).
+    "agreements.middleware.RefuseNulMiddleware",
     # Below the header middleware, so cached responses get fresh security headers too.
     "agreements.cache.PublicPageCacheMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -101,8 +103,33 @@ AXES_COOLOFF_TIME = 1
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-if env_bool("DJANGO_BEHIND_PROXY", default=False):
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+
+
+def client_address_settings(trusted_proxies: int) -> dict:
+    """django-axes' settings (read through django-ipware) for where the client's address is.
+
+    Each of `trusted_proxies` proxies in front of the app appends the address it was reached
+    from to X-Forwarded-For, so the client is the entry that many places from the right;
+    anything left of it the client may have forged. With none, only REMOTE_ADDR counts: a
+    forged header neither locks someone else out nor lets an attacker evade the lockout.
+    """
+    if trusted_proxies < 0:
+        raise ImproperlyConfigured("DJANGO_TRUSTED_PROXY_COUNT kan inte vara negativt.")
+    if trusted_proxies == 0:
+        return {"AXES_IPWARE_META_PRECEDENCE_ORDER": ["REMOTE_ADDR"]}
+    return {
+        "AXES_IPWARE_META_PRECEDENCE_ORDER": ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"],
+        # ipware counts the proxies listed in the header; the first proxy is REMOTE_ADDR.
+        "AXES_IPWARE_PROXY_COUNT": trusted_proxies - 1,
+        "AXES_IPWARE_PROXY_ORDER": "left-most",
+        # Not strict: extra (forged) entries on the left are ignored rather than making
+        # ipware fall back to the proxy's own address, which would lock out everyone.
+        "IPWARE_STRICT": False,
+    }
+
+
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
+globals().update(client_address_settings(TRUSTED_PROXY_COUNT))
 
 ROOT_URLCONF = "registry.urls"
 

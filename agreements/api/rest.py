@@ -1,6 +1,7 @@
 """Framework plumbing named in REST_FRAMEWORK settings; kept apart to avoid import cycles."""
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
@@ -80,6 +81,19 @@ class LanguageMixin:
                     ]
                 }
             )
+
+
+def is_api(request):
+    """Is `request` for the API, whose errors are JSON, not pages?"""
+    return request.path.startswith("/api/")
+
+
+def json_error(status, message, details=None):
+    """The API's error format, for errors answered outside DRF (404, refused addresses)."""
+    return JsonResponse(
+        {"error": {"status": status, "message": message, "details": details or {}}},
+        status=status,
+    )
 
 
 def json_exception_handler(exc, context):

@@ -1,0 +1,51 @@
+"""The language switch links to this site only, whatever address was asked for."""
+
+from urllib.parse import urlsplit
+
+import pytest
+from bs4 import BeautifulSoup
+
+HOSTILE_PATHS = ["//evil.example/x", "/\\evil.example/x", "///evil.example/x"]
+
+
+def switch_links(response):
+    """The language-switch links (and the alternates in the head) as rendered."""
+    html = BeautifulSoup(response.content, "html.parser")
+    switch = {a["hreflang"]: a["href"] for a in html.select("a[hreflang]")}
+    alternates = {link["hreflang"]: link["href"] for link in html.select("link[hreflang]")}
+    return switch, alternates
+
+
+@pytest.mark.parametrize("path", HOSTILE_PATHS)
+def test_404_language_switch_never_leads_to_another_site(db, client, path):
+    # The test client would read `//evil.example` as a host: the server sees it as the path.
+    response = client.get("/", PATH_INFO=path)
+    assert response.status_code == 404
+    switch, alternates = switch_links(response)
+    assert switch == {"en": "/en/"}
+    for url in alternates.values():
+        parts = urlsplit(url)
+        assert parts.netloc == "testserver", url
+        assert "evil.example" not in url
+
+
+def test_encoded_slashes_in_the_path_do_not_leave_the_site(db, client):
+    # %2F is decoded before routing: the server sees //evil.example/x here too.
+    response = client.get("/%2Fevil.example/x")
+    assert response.status_code == 404
+    switch, _alternates = switch_links(response)
+    assert switch == {"en": "/en/"}
+
+
+def test_english_404_links_to_the_swedish_start_page(db, client):
+    response = client.get("/en/", PATH_INFO="/en//evil.example/x")
+    assert response.status_code == 404
+    switch, _alternates = switch_links(response)
+    assert switch == {"sv": "/"}
+
+
+def test_a_real_page_still_switches_to_the_same_page_with_its_filters(seed, client):
+    switch, _alternates = switch_links(client.get("/kommuner/", {"q": "lax"}))
+    assert switch == {"en": "/en/kommuner/?q=lax"}
+    switch, _alternates = switch_links(client.get("/en/kommuner/laxa/"))
+    assert switch == {"sv": "/kommuner/laxa/"}
