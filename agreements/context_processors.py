@@ -4,7 +4,8 @@ from django.utils.translation import get_language
 
 
 def languages(request):
-    """Links to this very page in each language, keeping the query string (filters, page)."""
+    """Links to this very page in each language, keeping the query string (filters, page), and
+    the public address that absolute links start with (see agreements.links)."""
     current = get_language()
     query = request.GET.urlencode()
     links = []
@@ -18,4 +19,4 @@ def languages(request):
                 "current": code == current,
             }
         )
-    return {"language_links": links}
+    return {"language_links": links, "base_url": settings.REGISTRY_BASE_URL}

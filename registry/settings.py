@@ -5,6 +5,7 @@ so that one settings module serves both (twelve-factor style).
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -47,6 +48,16 @@ if not SECRET_KEY:
         )
     # Only reachable with DEBUG on: a fixed, obviously unsafe key for local development.
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+
+# The registry's public address: scheme, host and port if not the default, no path. Every
+# absolute link (language alternates, API `url` fields, sitemap, Atom, OCDS, CSV, robots.txt)
+# starts with it, never with the Host header a client sent.
+REGISTRY_BASE_URL = os.environ.get("REGISTRY_BASE_URL", "http://127.0.0.1:8000").strip().rstrip("/")
+if not re.fullmatch(r"https?://[^/?#\s]+", REGISTRY_BASE_URL):
+    raise ImproperlyConfigured(
+        f"REGISTRY_BASE_URL ska vara en adress som https://samverkan.example.se, utan sökväg, "
+        f"inte {REGISTRY_BASE_URL!r}."
+    )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")

@@ -44,6 +44,7 @@ def production_env(**extra):
     return {
         "DJANGO_SECRET_KEY": STRONG_KEY,
         "DJANGO_ALLOWED_HOSTS": "samverkan.example.se",
+        "REGISTRY_BASE_URL": "https://samverkan.example.se",
         **extra,
     }
 

@@ -7,7 +7,10 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.relations import HyperlinkedIdentityField
 from rest_framework.views import exception_handler
+
+from ..links import absolute_url
 
 CONTROL_PARAMETERS = {"page", "page_size", "format"}
 
@@ -16,6 +19,22 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_next_link(self):
+        link = super().get_next_link()
+        return link and absolute_url(link)
+
+    def get_previous_link(self):
+        link = super().get_previous_link()
+        return link and absolute_url(link)
+
+
+class CanonicalHyperlinkedIdentityField(HyperlinkedIdentityField):
+    """A record's API address at the registry's public address, not the request's host."""
+
+    def get_url(self, obj, view_name, request, format):
+        url = super().get_url(obj, view_name, request, format)
+        return url and absolute_url(url)
 
 
 class StrictFilterBackend(filters.DjangoFilterBackend):
