@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "csp",
     "agreements",
+    "agreements.pagecache",
 ]
 
 MIDDLEWARE = [
@@ -352,16 +353,34 @@ OPEN_DATA_LICENSE_URL = os.environ.get(
 )
 
 # --- Cache ---------------------------------------------------------------------------------
-# Set DJANGO_CACHE_URL=redis://host:6379/1 when more than one worker or server runs: the cache
-# and its invalidation are then shared. Without it each process keeps its own small cache.
-if os.environ.get("DJANGO_CACHE_URL"):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["DJANGO_CACHE_URL"],
-        }
+# Public pages are cached only in a cache every worker and server shares: Redis, e.g.
+# DJANGO_CACHE_URL=redis://127.0.0.1:6379/1. Without it there is no page cache: a cache per
+# process would keep serving a page after another process saved a change.
+CACHE_URL = os.environ.get("DJANGO_CACHE_URL", "").strip()
+# A cache that does not answer costs a request at most these many milliseconds (connecting,
+# then each read or write); after a failure the cache is left alone for
+# DJANGO_CACHE_RETRY_SECONDS and pages come from the database.
+CACHE_CONNECT_TIMEOUT_MS = env_int("DJANGO_CACHE_CONNECT_TIMEOUT_MS", 200)
+CACHE_TIMEOUT_MS = env_int("DJANGO_CACHE_TIMEOUT_MS", 500)
+PAGE_CACHE_RETRY_SECONDS = env_int("DJANGO_CACHE_RETRY_SECONDS", 30)
+
+
+def redis_cache(url):
+    """The shared cache at `url`, bounded by the timeouts above (redis-py waits 5 s otherwise;
+    Django's pool passes these options to each connection, which does not retry by itself)."""
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "socket_connect_timeout": CACHE_CONNECT_TIMEOUT_MS / 1000,
+            "socket_timeout": CACHE_TIMEOUT_MS / 1000,
+        },
     }
+
+
+if CACHE_URL:
+    CACHES = {"default": redis_cache(CACHE_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Public pages: cached until the next change of the registry, at most this long.
-PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 300)
+PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 300) if CACHE_URL else 0
