@@ -60,7 +60,7 @@ def proxy():
 
 
 @pytest.fixture
-def redis_cache(settings, page_cache, proxy):
+def shared_cache(settings, page_cache, proxy):
     """The page cache in Redis, as in production, reached through `proxy`."""
     from django.core.cache import cache
 
@@ -117,7 +117,7 @@ def test_without_a_shared_cache_there_is_no_page_cache():
 
 
 def test_a_cached_page_costs_one_query_and_a_save_shows_at_once(
-    redis_cache, seed, client, admin_app, personas
+    shared_cache, seed, client, admin_app, personas
 ):
     from django.test.utils import CaptureQueriesContext
 
@@ -235,7 +235,7 @@ def test_known_parameters_still_work(page_cache, seed, client, path):
 
 
 def test_refused_cache_readers_and_editors_carry_on(
-    redis_cache, proxy, seed, client, admin_app, personas, caplog
+    shared_cache, proxy, seed, client, admin_app, personas, caplog
 ):
     for path in PUBLIC:
         page(client, path)  # cached where cacheable
@@ -264,7 +264,7 @@ def test_unknown_cache_host_is_no_outage(settings, page_cache, seed, client):
 
 
 def test_hanging_cache_costs_a_request_at_most_its_timeouts(
-    redis_cache, proxy, seed, client, settings
+    shared_cache, proxy, seed, client, settings
 ):
     page(client)
     proxy.hang()
@@ -281,7 +281,7 @@ def test_hanging_cache_costs_a_request_at_most_its_timeouts(
 
 
 def test_no_stale_page_after_the_cache_comes_back(
-    redis_cache, proxy, seed, client, admin_app, personas, settings
+    shared_cache, proxy, seed, client, admin_app, personas, settings
 ):
     settings.PAGE_CACHE_RETRY_SECONDS = 0  # try the cache again on the next request
     assert NEW_NAME not in page(client).decode()  # cached before the outage
@@ -293,7 +293,7 @@ def test_no_stale_page_after_the_cache_comes_back(
 
 
 def test_no_stale_page_when_redis_comes_back_from_an_old_snapshot(
-    redis_cache, proxy, seed, client, admin_app, personas, settings
+    shared_cache, proxy, seed, client, admin_app, personas, settings
 ):
     """Redis restarted from its last snapshot: every key, pages and all, as it was before."""
     import redis
@@ -310,9 +310,9 @@ def test_no_stale_page_when_redis_comes_back_from_an_old_snapshot(
     assert NEW_NAME in page(client).decode()
 
 
-def test_flushed_cache_loses_nothing(redis_cache, proxy, seed, client, admin_app, personas):
+def test_flushed_cache_loses_nothing(shared_cache, proxy, seed, client, admin_app, personas):
     page(client)
-    redis_cache.clear()
+    shared_cache.clear()
     rename_in_admin(admin_app, personas["superuser"])
     assert NEW_NAME in page(client).decode()
     assert client.get("/healthz").json()["cache"] == "ok"
