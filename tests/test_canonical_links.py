@@ -16,6 +16,7 @@ LINKED = [
     "/",
     AGREEMENT,
     "/en/samverkan/",
+    "/api/v1/",
     "/api/v1/cooperations/",
     "/api/v1/cooperations/?page_size=1",  # next/previous
     "/api/v1/municipalities/laxa/",

@@ -5,6 +5,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import routers
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.relations import HyperlinkedIdentityField
@@ -35,6 +36,15 @@ class CanonicalHyperlinkedIdentityField(HyperlinkedIdentityField):
     def get_url(self, obj, view_name, request, format):
         url = super().get_url(obj, view_name, request, format)
         return url and absolute_url(url)
+
+
+class APIRootView(routers.APIRootView):
+    """The API's list of endpoints, at the registry's public address."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response.data = {name: absolute_url(url) for name, url in response.data.items()}
+        return response
 
 
 class StrictFilterBackend(filters.DjangoFilterBackend):
