@@ -57,6 +57,8 @@ test: lint $(NODE_STAMP)
 	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
 
 # Production: needs DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL (see .env.example).
+# The page cache is the Redis on this machine unless DJANGO_CACHE_URL is set (empty: none).
+serve-prod: export DJANGO_CACHE_URL ?= redis://127.0.0.1:6379/1
 serve-prod: $(STAMP)
 	$(MANAGE) check --deploy
 	$(MANAGE) migrate --noinput

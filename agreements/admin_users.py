@@ -28,6 +28,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .links import base_parts
 from .models import EditorProfile, Municipality
 from .roles import MUNICIPALITY_EDITORS, REGISTRY_EDITORS
 
@@ -170,9 +171,13 @@ def send_invitation(request, user):
         raise ValueError(form.errors.as_text())
     # Editors read Swedish, whatever language the sender's browser asked for.
     with translation.override("sv"):
+        # The link's host is the configured one: the request's Host header is the sender's
+        # to choose, and a mail is no place for a link to someone else's server.
+        scheme, host = base_parts()
         form.save(
             request=request,
-            use_https=request.is_secure(),
+            domain_override=host,
+            use_https=scheme == "https",
             subject_template_name="registration/invitation_subject.txt",
             email_template_name="registration/invitation_email.txt",
             extra_email_context={

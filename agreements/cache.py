@@ -1,39 +1,157 @@
 """Shared cache of public pages, emptied by any change to the registry.
 
 Anonymous GET requests for public pages and the API are the same for everyone, so they are
-served from the cache (Redis when DJANGO_CACHE_URL is set, so every worker and server shares
-it). Every save or delete of a registry row bumps a generation number that is part of each
-key: no page is ever served from before a change, without tracking which pages a row is on.
+served from the cache when one is shared by every worker and server (Redis, through
+DJANGO_CACHE_URL); without it, there is no page cache at all (PAGE_CACHE_SECONDS is 0).
+
+Which pages are current is decided by the database, not by the cache: every save or delete of a
+registry row bumps PageGeneration inside the same transaction, and each key carries the
+generation read at the start of the request. A page built from data before a commit can only be
+stored under the number from before that commit, and a cache that was down, restarted or
+flushed cannot bring an old page back.
+
+The cache is an optimisation: when it fails or hangs (bounded by the socket timeouts in
+settings), requests are answered from the database and the cache is left alone for
+PAGE_CACHE_RETRY_SECONDS, with one warning in the log per interval.
 """
 
+import hashlib
+import logging
+import threading
+import time
+
+from django.apps import apps as global_apps
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models.signals import post_delete, post_save
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, router, transaction
+from django.db.models import F
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_save
 from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
 
-GENERATION_KEY = "registry:generation"
+from .pagecache.models import PageGeneration
+
+logger = logging.getLogger(__name__)
+
 UNCACHED_PARAMETERS = {"q", "format"}  # long-tail searches and streamed CSV
+# Namespaces whose views check their own parameters: DRF answers unknown ones with 400 JSON.
+SELF_CHECKING_NAMESPACES = {"admin", "api"}
 
 
-def generation():
-    value = cache.get(GENERATION_KEY)
-    if value is None:
-        cache.add(GENERATION_KEY, 1, timeout=None)
-        value = cache.get(GENERATION_KEY, 1)
-    return value
+# --- the generation, in the database --------------------------------------------------------
 
 
-def bump_generation(sender, **kwargs):
-    if sender._meta.app_label != "agreements":
+def generation(using=None):
+    """The number of the registry's latest committed change (0 before the first)."""
+    value = PageGeneration.objects.using(using).values_list("value", flat=True).first()
+    return value or 0
+
+
+def bump(using=None):
+    """Count a change, in the caller's transaction: readers see it when, and only when, they see
+    the change itself (PostgreSQL holds the row lock until the commit)."""
+    rows = PageGeneration.objects.using(using)
+    if rows.filter(pk=1).update(value=F("value") + 1):
         return
     try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:
-        cache.set(GENERATION_KEY, 2, timeout=None)
+        with transaction.atomic(using=using):
+            rows.create(pk=1, value=1)
+    except IntegrityError:  # another transaction created it first
+        rows.filter(pk=1).update(value=F("value") + 1)
 
 
-post_save.connect(bump_generation, dispatch_uid="registry-cache-save")
-post_delete.connect(bump_generation, dispatch_uid="registry-cache-delete")
+def _bump_on_change(sender, using=None, **kwargs):
+    meta = sender._meta
+    if (
+        meta.app_label != "agreements"
+        # Migrations' historical models: the table may not exist yet (see _bump_after_migrate).
+        or meta.apps is not global_apps
+        # Each history row comes with a save of its record, which already counts.
+        or meta.model_name.startswith("historical")
+    ):
+        return
+    bump(using or router.db_for_write(sender))
+
+
+def _bump_after_migrate(sender, using=DEFAULT_DB_ALIAS, **kwargs):
+    # Data migrations change rows without signals, and a new release may render differently.
+    if sender.label != "pagecache":
+        return
+    if PageGeneration._meta.db_table in connections[using].introspection.table_names():
+        bump(using)  # not when migrated back to before the table
+
+
+def _never_backwards(sender, instance, raw=False, using=None, **kwargs):
+    # A fixture or backup holding the row would set an older number, whose pages may still be
+    # in the cache: it counts as one more change instead.
+    if raw:
+        instance.value = generation(using) + 1
+
+
+post_save.connect(_bump_on_change, dispatch_uid="registry-cache-save")
+post_delete.connect(_bump_on_change, dispatch_uid="registry-cache-delete")
+m2m_changed.connect(_bump_on_change, dispatch_uid="registry-cache-m2m")
+post_migrate.connect(_bump_after_migrate, dispatch_uid="registry-cache-migrate")
+pre_save.connect(_never_backwards, sender=PageGeneration, dispatch_uid="registry-cache-raw")
+
+
+# --- a cache that may fail -------------------------------------------------------------------
+
+
+class _Breaker:
+    """After a failure, skip the cache for a while: a dead or hanging cache then costs one
+    timeout per process and interval, not one per request."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.closed_until = 0.0
+
+    def is_open(self):
+        return time.monotonic() < self.closed_until
+
+    def call(self, operation, *args, default=None):
+        if self.is_open():
+            return default
+        try:
+            return operation(*args)
+        except Exception as error:  # any failure: the database still has the answer
+            self.trip(error)
+            return default
+
+    def trip(self, error):
+        interval = settings.PAGE_CACHE_RETRY_SECONDS
+        with self.lock:
+            if time.monotonic() < self.closed_until:
+                return
+            self.closed_until = time.monotonic() + interval
+        logger.warning(
+            "Page cache unavailable (%s: %s); serving from the database, next try in %s s.",
+            type(error).__name__,
+            error,
+            interval,
+        )
+
+    def reset(self):
+        self.closed_until = 0.0
+
+
+breaker = _Breaker()
+
+
+def cache_status():
+    """For /healthz: "ok", "unreachable", or "off" when no shared cache is configured."""
+    if settings.PAGE_CACHE_SECONDS <= 0:
+        return "off"
+    try:
+        cache.get("registry:health")
+    except Exception as error:
+        breaker.trip(error)
+        return "unreachable"
+    return "ok"
+
+
+# --- the middleware --------------------------------------------------------------------------
 
 
 def _cacheable(request):
@@ -47,15 +165,27 @@ def _cacheable(request):
     return not (path.startswith("/" + settings.ADMIN_URL) or path == "/healthz")
 
 
+def page_key(request):
+    # Hashed: a query string may be long or hold characters a cache key should not.
+    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
+    return f"page:{generation()}:{path}"
+
+
+def allowed_parameters(view_func):
+    """The query parameters a public view understands: its `query_parameters`, none if unset."""
+    view = getattr(view_func, "view_class", None) or view_func
+    return frozenset(getattr(view, "query_parameters", ()))
+
+
 class PublicPageCacheMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if not _cacheable(request):
+        if not _cacheable(request) or breaker.is_open():
             return self.get_response(request)
-        key = f"page:{generation()}:{request.get_full_path()}"
-        response = cache.get(key)
+        key = page_key(request)
+        response = breaker.call(cache.get, key)
         if response is not None:
             return response
         response = self.get_response(request)
@@ -69,5 +199,26 @@ class PublicPageCacheMiddleware:
             copy = HttpResponse(response.content, status=response.status_code)
             for header, value in response.items():
                 copy[header] = value
-            cache.set(key, copy, settings.PAGE_CACHE_SECONDS)
+            breaker.call(cache.set, key, copy, settings.PAGE_CACHE_SECONDS)
         return response
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        """A parameter no page understands is an error, as in the API: otherwise every made-up
+        parameter would be a page of its own in the cache."""
+        if SELF_CHECKING_NAMESPACES & set(request.resolver_match.namespaces):
+            return None
+        unknown = sorted(set(request.GET) - allowed_parameters(view_func))
+        if not unknown:
+            return None
+        valid = sorted(allowed_parameters(view_func))
+        return render(
+            request,
+            "400.html",
+            {
+                "message": _("Adressen innehåller något som sidan inte känner till: %(names)s.")
+                % {"names": ", ".join(unknown)},
+                "valid": ", ".join(valid),
+                "about_parameters": True,
+            },
+            status=400,
+        )

@@ -6,7 +6,8 @@ from django.utils.translation import get_language
 
 
 def languages(request):
-    """Links to this very page in each language, keeping the query string (filters, page).
+    """Links to this very page in each language, keeping the query string (filters, page), and
+    the public address that absolute links start with (see agreements.links).
 
     A path that is no page of the registry (a 404) links to the start page in each language:
     echoing it back would make `//evil.example/x` an "In English" link to another site.
@@ -27,7 +28,7 @@ def languages(request):
         elif query:
             url = f"{url}?{query}"
         links.append({"code": code, "name": name, "url": url, "current": code == current})
-    return {"language_links": links}
+    return {"language_links": links, "base_url": settings.REGISTRY_BASE_URL}
 
 
 def _same_site_path(url):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import facts
 from .formats import format_fte
+from .links import absolute_url
 
 # Rows are written in batches: facts that need the rows' citations (as of when) cost one query
 # per batch, not one per row.
@@ -128,8 +129,8 @@ def _date(value):
     return value and value.isoformat()
 
 
-def _absolute(request):
-    return lambda record: request.build_absolute_uri(record.get_absolute_url())
+def _absolute(_request):
+    return lambda record: absolute_url(record.get_absolute_url())
 
 
 def municipality_columns(request):

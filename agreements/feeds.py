@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from . import facts
 from .changelog import recent_changes
+from .links import absolute_url
 from .models import Cooperation, Municipality, Party
 
 FEED_SIZE = 50
@@ -41,8 +42,12 @@ class RecentChangesFeed(Feed):
     def subtitle(self, obj=None):
         return _("Samverkan och upphandlingar, senast ändrade först.")
 
+    # Links are absolute already, so the syndication framework never adds the request's host.
     def link(self, obj=None):
-        return reverse("agreements:home")
+        return absolute_url(reverse("agreements:home"))
+
+    def feed_url(self, obj=None):
+        return absolute_url(reverse("agreements:feed"))
 
     def items(self, obj=None):
         return with_facts(recent_changes(FEED_SIZE))
@@ -51,7 +56,7 @@ class RecentChangesFeed(Feed):
         return str(entry.owner)
 
     def item_link(self, entry):
-        return entry.owner.get_absolute_url()
+        return absolute_url(entry.owner.get_absolute_url())
 
     def item_description(self, entry):
         # The change in words, as on the record's change log, then what the record is: who is
@@ -98,7 +103,10 @@ class MunicipalityChangesFeed(RecentChangesFeed):
         return _("Samverkansregistret: ändringar som rör %(name)s") % {"name": obj.name}
 
     def link(self, obj=None):
-        return obj.get_absolute_url()
+        return absolute_url(obj.get_absolute_url())
+
+    def feed_url(self, obj=None):
+        return absolute_url(reverse("agreements:municipality-feed", kwargs={"slug": obj.slug}))
 
     def items(self, obj=None):
         return with_facts(recent_changes(FEED_SIZE, municipality=obj))

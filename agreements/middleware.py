@@ -39,4 +39,8 @@ def refusal(request):
             language = settings.LANGUAGE_CODE
         with translation.override(language):
             return json_error(400, _("Adressen innehåller ett tecken som inte är tillåtet (NUL)."))
-    return render(request, "400.html", status=400)
+    message = _(
+        "Adressen innehåller ett tecken som inte är tillåtet (NUL). Kontrollera länken, eller "
+        "sök igen utan det tecknet."
+    )
+    return render(request, "400.html", {"message": message}, status=400)

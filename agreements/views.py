@@ -7,6 +7,7 @@ from django.db.models import Q, Sum
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.functional import classproperty
 from django.utils.translation import gettext_lazy as _
 from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
@@ -59,6 +60,10 @@ class FilteredListView(ListView):
     csv_name = ""
     api_list = ""
     cite_rows = False  # attach each row's citations (to mark the registry's interpretations)
+
+    @classproperty
+    def query_parameters(cls):
+        return {*cls.filterset_class.base_filters, "page", "format"}
 
     def get(self, request, *args, **kwargs):
         params = request.GET.copy()
@@ -298,6 +303,7 @@ class SourceList(ListView):
     # The list shows titles only: a document's full text is not fetched for it.
     queryset = SourceDocument.objects.select_related("issuing_municipality").defer("text")
     paginate_by = PAGE_SIZE
+    query_parameters = {"page"}
 
 
 def source_detail(request, slug):

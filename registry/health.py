@@ -3,15 +3,30 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from agreements.cache import cache_status
 
-@never_cache
-@require_GET
-def healthz(request):
-    """For load balancers: 200 when the database answers, 503 when it does not."""
+
+def database_status():
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        return "unreachable"
+    return "ok"
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    """For load balancers: each dependency's state, and an overall status.
+
+    The database is required: without it the answer is 503, so traffic goes elsewhere. The page
+    cache is not: without it pages come from the database, so the answer is 200 "degraded",
+    and the load balancer keeps routing here.
+    """
+    checks = {"database": database_status(), "cache": cache_status()}
+    if checks["database"] != "ok":
+        return JsonResponse({"status": "error", **checks}, status=503)
+    status = "degraded" if checks["cache"] == "unreachable" else "ok"
+    return JsonResponse({"status": status, **checks})

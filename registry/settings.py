@@ -5,6 +5,7 @@ so that one settings module serves both (twelve-factor style).
 """
 
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -48,6 +49,16 @@ if not SECRET_KEY:
     # Only reachable with DEBUG on: a fixed, obviously unsafe key for local development.
     SECRET_KEY = "insecure-development-key-do-not-use-in-production"
 
+# The registry's public address: scheme, host and port if not the default, no path. Every
+# absolute link (language alternates, API `url` fields, sitemap, Atom, OCDS, CSV, robots.txt)
+# starts with it, never with the Host header a client sent.
+REGISTRY_BASE_URL = os.environ.get("REGISTRY_BASE_URL", "http://127.0.0.1:8000").strip().rstrip("/")
+if not re.fullmatch(r"https?://[^/?#\s]+", REGISTRY_BASE_URL):
+    raise ImproperlyConfigured(
+        f"REGISTRY_BASE_URL ska vara en adress som https://samverkan.example.se, utan sökväg, "
+        f"inte {REGISTRY_BASE_URL!r}."
+    )
+
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
@@ -69,6 +80,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "csp",
     "agreements",
+    "agreements.pagecache",
 ]
 
 MIDDLEWARE = [
@@ -368,16 +380,34 @@ OPEN_DATA_LICENSE_URL = os.environ.get(
 )
 
 # --- Cache ---------------------------------------------------------------------------------
-# Set DJANGO_CACHE_URL=redis://host:6379/1 when more than one worker or server runs: the cache
-# and its invalidation are then shared. Without it each process keeps its own small cache.
-if os.environ.get("DJANGO_CACHE_URL"):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": os.environ["DJANGO_CACHE_URL"],
-        }
+# Public pages are cached only in a cache every worker and server shares: Redis, e.g.
+# DJANGO_CACHE_URL=redis://127.0.0.1:6379/1. Without it there is no page cache: a cache per
+# process would keep serving a page after another process saved a change.
+CACHE_URL = os.environ.get("DJANGO_CACHE_URL", "").strip()
+# A cache that does not answer costs a request at most these many milliseconds (connecting,
+# then each read or write); after a failure the cache is left alone for
+# DJANGO_CACHE_RETRY_SECONDS and pages come from the database.
+CACHE_CONNECT_TIMEOUT_MS = env_int("DJANGO_CACHE_CONNECT_TIMEOUT_MS", 200)
+CACHE_TIMEOUT_MS = env_int("DJANGO_CACHE_TIMEOUT_MS", 500)
+PAGE_CACHE_RETRY_SECONDS = env_int("DJANGO_CACHE_RETRY_SECONDS", 30)
+
+
+def redis_cache(url):
+    """The shared cache at `url`, bounded by the timeouts above (redis-py waits 5 s otherwise;
+    Django's pool passes these options to each connection, which does not retry by itself)."""
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "OPTIONS": {
+            "socket_connect_timeout": CACHE_CONNECT_TIMEOUT_MS / 1000,
+            "socket_timeout": CACHE_TIMEOUT_MS / 1000,
+        },
     }
+
+
+if CACHE_URL:
+    CACHES = {"default": redis_cache(CACHE_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Public pages: cached until the next change of the registry, at most this long.
-PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 300)
+PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 300) if CACHE_URL else 0

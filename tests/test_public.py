@@ -262,18 +262,19 @@ def test_pages_link_to_their_other_language(seed, client):
     assert f'href="{AGREEMENT}" hreflang="sv"' in html
 
 
-def test_sitemap_lists_every_page_in_both_languages(seed, client):
+def test_sitemap_lists_every_page_in_both_languages(seed, client, settings):
+    base = settings.REGISTRY_BASE_URL
     index = client.get("/sitemap.xml").content.decode()
-    sections = re.findall(r"<loc>http://testserver(/sitemap-[a-z]+\.xml[^<]*)</loc>", index)
+    sections = re.findall(rf"<loc>{re.escape(base)}(/sitemap-[a-z]+\.xml[^<]*)</loc>", index)
     assert "/sitemap-cooperations.xml" in sections
     xml = "".join(client.get(s.replace("&amp;", "&")).content.decode() for s in sections)
-    assert f"http://testserver{AGREEMENT}" in xml and f"http://testserver/en{AGREEMENT}" in xml
+    assert f"{base}{AGREEMENT}" in xml and f"{base}/en{AGREEMENT}" in xml
     assert 'hreflang="x-default"' in xml
 
 
-def test_robots_txt_points_to_the_sitemap(client):
+def test_robots_txt_points_to_the_sitemap(client, settings):
     body = client.get("/robots.txt").content.decode()
-    assert "Sitemap: http://testserver/sitemap.xml" in body
+    assert f"Sitemap: {settings.REGISTRY_BASE_URL}/sitemap.xml" in body
 
 
 def test_accessibility_statement_has_the_required_parts(db, client):

@@ -31,6 +31,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .. import facts
+from ..links import absolute_url
 
 OCDS_VERSION = "1.1"
 ORGANISATION_NUMBER_SCHEME = "SE-ON"
@@ -161,9 +162,9 @@ def release_package(procurements, request, next_url=None, previous_url=None):
     and the pages before and after; the licence is the configured licence's own address."""
     with translation.override("sv"):  # the release's `language`
         releases = [release(p) for p in procurements]
-        policy = request.build_absolute_uri(reverse("agreements:open-data"))
+        policy = absolute_url(reverse("agreements:open-data"))
     package = {
-        "uri": request.build_absolute_uri(),
+        "uri": absolute_url(request.get_full_path()),
         "version": OCDS_VERSION,
         "publishedDate": timezone.now().isoformat(),
         "publisher": {"name": settings.REGISTRY_PUBLISHER},

@@ -6,9 +6,13 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import routers
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.relations import HyperlinkedIdentityField
 from rest_framework.views import exception_handler
+
+from ..links import absolute_url
 
 CONTROL_PARAMETERS = {"page", "page_size", "format"}
 
@@ -17,6 +21,31 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_next_link(self):
+        link = super().get_next_link()
+        return link and absolute_url(link)
+
+    def get_previous_link(self):
+        link = super().get_previous_link()
+        return link and absolute_url(link)
+
+
+class CanonicalHyperlinkedIdentityField(HyperlinkedIdentityField):
+    """A record's API address at the registry's public address, not the request's host."""
+
+    def get_url(self, obj, view_name, request, format):
+        url = super().get_url(obj, view_name, request, format)
+        return url and absolute_url(url)
+
+
+class APIRootView(routers.APIRootView):
+    """The API's list of endpoints, at the registry's public address."""
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response.data = {name: absolute_url(url) for name, url in response.data.items()}
+        return response
 
 
 class StrictFilterBackend(filters.DjangoFilterBackend):

@@ -29,6 +29,7 @@ from ..models import (
     SourceDocument,
     StaffingCommitment,
 )
+from .rest import CanonicalHyperlinkedIdentityField
 
 UNKNOWN_HELP = " Null when the source does not say (unknown, not no)."
 
@@ -276,7 +277,7 @@ class ClaimSerializer(serializers.ModelSerializer):
 
 
 class MunicipalitySerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(
+    url = CanonicalHyperlinkedIdentityField(
         view_name="api:municipality-detail", lookup_field="slug"
     )
     county = serializers.SerializerMethodField()
@@ -561,9 +562,7 @@ class ObjectionSerializer(serializers.ModelSerializer):
 
 
 class CooperationSerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:cooperation-detail", lookup_field="slug"
-    )
+    url = CanonicalHyperlinkedIdentityField(view_name="api:cooperation-detail", lookup_field="slug")
     html_url = serializers.CharField(source="get_absolute_url")
     form_label = label_field()
     status_label = label_field()
@@ -702,9 +701,7 @@ class BuyerSerializer(serializers.ModelSerializer):
 
 
 class ProcurementSerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(
-        view_name="api:procurement-detail", lookup_field="slug"
-    )
+    url = CanonicalHyperlinkedIdentityField(view_name="api:procurement-detail", lookup_field="slug")
     html_url = serializers.CharField(source="get_absolute_url")
     status_label = label_field()
     buyers = BuyerSerializer(many=True)
@@ -817,7 +814,7 @@ class CitationSerializer(serializers.ModelSerializer):
 
 
 class SourceSerializer(serializers.HyperlinkedModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:source-detail", lookup_field="slug")
+    url = CanonicalHyperlinkedIdentityField(view_name="api:source-detail", lookup_field="slug")
     html_url = serializers.CharField(source="get_absolute_url")
     issuing_municipality = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True

@@ -3,10 +3,12 @@ from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.routers import DefaultRouter
 
 from . import views
+from .rest import APIRootView
 
 app_name = "api"
 
 router = DefaultRouter(trailing_slash=True)
+router.APIRootView = APIRootView
 router.register("municipalities", views.MunicipalityViewSet, basename="municipality")
 router.register("cooperations", views.CooperationViewSet, basename="cooperation")
 router.register("procurements", views.ProcurementViewSet, basename="procurement")

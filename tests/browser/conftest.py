@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 
 # Playwright's sync API runs an event loop in this thread; the ORM must still be usable here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -67,19 +68,21 @@ def seeded_live_server(live_server, django_db_setup, django_db_blocker):
     The database stays unblocked for the module because module-scoped fixtures (the crawl)
     make the server thread query outside any single test.
     """
-    with django_db_blocker.unblock():
+    # Absolute links (the sitemap the crawl follows) lead to this server.
+    with django_db_blocker.unblock(), override_settings(REGISTRY_BASE_URL=live_server.url):
         call_command("loaddata", str(ROOT / "fixtures" / "seed.json"), verbosity=0)
         yield live_server
         call_command("flush", interactive=False, verbosity=0)
 
 
 @pytest.fixture
-def live_site(live_server):
+def live_site(live_server, settings):
     """The live server with the seed, for one test.
 
     pytest-django gives every test that uses live_server a transactional database that is
     emptied afterwards, so each test loads the seed itself.
     """
+    settings.REGISTRY_BASE_URL = live_server.url
     call_command("loaddata", str(ROOT / "fixtures" / "seed.json"), verbosity=0)
     return live_server
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from agreements.cache import bump_generation
+from agreements.cache import bump
 from agreements.models import (
     Citation,
     Cooperation,
@@ -80,8 +80,8 @@ class Command(BaseCommand):
             self.cooperations(opts["cooperations"], municipalities, sources)
             self.procurements(opts["procurements"], municipalities, sources)
             self.source_texts(sources)
-        # Bulk inserts send no signals: invalidate cached pages explicitly.
-        bump_generation(Municipality)
+            # Bulk inserts send no signals: count the change, in the same transaction.
+            bump()
         self.stdout.write(
             self.style.SUCCESS(f"Synthetic data generated in {time.monotonic() - started:.1f} s")
         )
