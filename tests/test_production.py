@@ -196,7 +196,10 @@ def test_blank_search_returns_everything(seed):
 
 
 def test_very_long_search_is_answered(seed):
-    assert list(PlannedProcurement.objects.search("upphandling " * 500)) is not None
+    # Cut to its first words, the search still finds what those words find.
+    expected = set(PlannedProcurement.objects.search("upphandling"))
+    assert expected
+    assert set(PlannedProcurement.objects.search("upphandling " * 500)) == expected
 
 
 @on_postgresql
@@ -302,14 +305,14 @@ def test_public_page_is_served_from_cache_until_the_next_change(seed, client):
 
 
 def test_staff_and_searches_are_never_served_from_cache(seed, client, admin_user):
-    client.get("/samverkan/?q=träff")
+    assert client.get("/samverkan/?q=träff").status_code == 200
     with CaptureQueriesContext(connection) as ctx:
-        client.get("/samverkan/?q=träff")
+        assert client.get("/samverkan/?q=träff").status_code == 200
     assert len(ctx.captured_queries) > 0
     client.force_login(admin_user)
-    client.get("/samverkan/")
+    assert client.get("/samverkan/").status_code == 200
     with CaptureQueriesContext(connection) as ctx:
-        client.get("/samverkan/")
+        assert client.get("/samverkan/").status_code == 200
     assert len(ctx.captured_queries) > 0
 
 
