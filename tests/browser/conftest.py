@@ -9,7 +9,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+
+from ..conftest import commit_database
 
 # Playwright's sync API runs an event loop in this thread; the ORM must still be usable here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -68,19 +69,17 @@ def seeded_live_server(live_server, django_db_setup, django_db_blocker):
     make the server thread query outside any single test.
     """
     with django_db_blocker.unblock():
-        call_command("loaddata", str(ROOT / "fixtures" / "seed.json"), verbosity=0)
+        commit_database("seed")
         yield live_server
-        call_command("flush", interactive=False, verbosity=0)
 
 
 @pytest.fixture
-def live_site(live_server):
+def live_site(live_server, seed):
     """The live server with the seed, for one test.
 
     pytest-django gives every test that uses live_server a transactional database that is
-    emptied afterwards, so each test loads the seed itself.
+    emptied afterwards; the `seed` fixture commits the seed before each such test.
     """
-    call_command("loaddata", str(ROOT / "fixtures" / "seed.json"), verbosity=0)
     return live_server
 
 
