@@ -7,8 +7,9 @@ MANAGE := $(BIN)/python manage.py
 # Development server only: the test and production paths never set DEBUG.
 DEV_ENV := DJANGO_DEBUG=true
 # The test environment is in pyproject.toml ([tool.pytest.ini_options] env): `pytest` alone
-# runs the suite as `make test` does. Two workers unless PYTEST_ARGS says otherwise.
-PYTEST_ARGS ?= -n 2 --dist loadscope
+# runs the suite as `make test` does, in one process; make test uses a worker per core
+# (whole modules each, so module-scoped fixtures such as the browser crawl run once).
+PYTEST_ARGS ?= -n auto --dist loadscope
 
 .PHONY: run test lock lint format messages superuser seed serve-prod backup restore bench clean
 
