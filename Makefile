@@ -6,20 +6,28 @@ STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python manage.py
 # Development server only: the test and production paths never set DEBUG.
 DEV_ENV := DJANGO_DEBUG=true
-# Tests speak plain HTTP to the test client and the live server; tests/test_production.py
-# switches the HTTPS redirect on where it checks it.
-# Static files come from the app folders in tests; test_production.py checks collectstatic.
-TEST_ENV := DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-insecure-key-for-tests-only} \
-	DJANGO_SECURE_SSL_REDIRECT=false \
-	DJANGO_STATICFILES_STORAGE=django.contrib.staticfiles.storage.StaticFilesStorage
+# The test environment is in pyproject.toml ([tool.pytest.ini_options] env): `pytest` alone
+# runs the suite as `make test` does, in one process; make test uses a worker per core
+# (whole modules each, so module-scoped fixtures such as the browser crawl run once).
+PYTEST_ARGS ?= -n auto --dist loadscope
 
-.PHONY: run test lint format messages superuser seed serve-prod backup restore bench clean
+.PHONY: run test lock lint format messages superuser seed serve-prod backup restore bench clean
 
-$(STAMP): pyproject.toml
+# Exactly the versions in requirements.lock, each checked against its hash, so that a new
+# release (of ruff's rules, say) cannot turn a fresh clone red. `make lock` upgrades them.
+LOCK := requirements.lock
+$(STAMP): $(LOCK) pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Every dependency to its newest release that pyproject.toml and requirements-build.in allow.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra dev --generate-hashes \
+		--python-version 3.11 --custom-compile-command "make lock" --upgrade --quiet \
+		--output-file $(LOCK)
+	$(MAKE) $(STAMP)
 
 run: $(STAMP)
 	$(DEV_ENV) $(MANAGE) migrate --noinput
@@ -53,8 +61,7 @@ $(NODE_STAMP): package.json package-lock.json
 	fi
 
 test: lint $(NODE_STAMP)
-	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
-	$(TEST_ENV) $(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Production: needs DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL (see .env.example).
 # The page cache is the Redis on this machine unless DJANGO_CACHE_URL is set (empty: none).

@@ -67,7 +67,10 @@ class StoredSearchVector(models.Expression):
 
 class SearchableQuerySetMixin:
     def search(self, query):
-        query = " ".join((query or "").split())[:MAX_QUERY_LENGTH]
+        query = " ".join((query or "").split())
+        if len(query) > MAX_QUERY_LENGTH:
+            # Cut between words: half a word matches nothing, and the whole search with it.
+            query = query[: MAX_QUERY_LENGTH + 1].rsplit(" ", 1)[0]
         if not query:
             return self
         if connections[self.db].vendor == "postgresql":

@@ -39,9 +39,125 @@ def _media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+# --- the seed, loaded once ------------------------------------------------------------------
+#
+# Loading the seed costs more than most tests, so it is committed once per test database and
+# each test runs in a transaction that is rolled back. A test that does not ask for `seed`
+# still starts from an empty database: the seeded rows are deleted inside its transaction.
+# Transactional tests (live server, transaction=True) commit, and pytest-django flushes the
+# database after them; they start empty, as Django's TransactionTestCase expects, or with the
+# seed if they ask for it, and the seed is committed again before the next test that is
+# rolled back.
+
+# What the committed test database holds: "seed", "empty", "written" (anything else).
+_database = {"holds": None}
+_seeded_tables: list[str] = []
+
+
+def _row_counts():
+    from django.db import connection
+
+    counts = {}
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
+            counts[table] = cursor.fetchone()[0]
+    return counts
+
+
+def commit_database(holds):
+    """Commit an empty database, or one with the seed; the caller unblocks database access."""
+    if _database["holds"] == holds:
+        return
+    if _database["holds"] not in (None, "empty"):
+        call_command("flush", interactive=False, verbosity=0)
+    if holds == "seed":
+        before = _row_counts()
+        call_command("loaddata", str(SEED_FIXTURE), verbosity=0)
+        filled = [table for table, rows in _row_counts().items() if rows != before[table]]
+        # Emptying deletes whole tables: rows that migrations put there would go too.
+        assert not [t for t in filled if before[t]], "the seed adds to tables migrations fill"
+        _seeded_tables[:] = filled
+    _database["holds"] = holds
+
+
+def database_written():
+    """Say that a fixture committed rows of its own: the next test needs a fresh database."""
+    _database["holds"] = "written"
+
+
+def _delete_the_seed():
+    from django.db import connection
+
+    # Foreign keys are checked at commit (deferred on both backends), and this transaction is
+    # rolled back after the test, so the order of deletion does not matter.
+    with connection.cursor() as cursor:
+        for table in _seeded_tables:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+
+
+def _is_transactional(item):
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return any(
+        name in item.fixturenames
+        for name in ("transactional_db", "live_server", "django_db_reset_sequences")
+    )
+
+
+def _uses_database(item):
+    return bool(item.get_closest_marker("django_db")) or any(
+        name in item.fixturenames
+        for name in ("db", "transactional_db", "live_server", "_django_db_helper")
+    )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        commit_database("seed")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    # Before any fixture: pytest-django opens a test's transaction in an autouse fixture of its
+    # own, and the seed must be committed outside it. The first test's database does not exist
+    # yet here; django_db_setup seeds it.
+    if _database["holds"] in (None, "seed") or not _uses_database(item):
+        return
+    if not _is_transactional(item):
+        from pytest_django.plugin import blocking_manager_key
+
+        with item.config.stash[blocking_manager_key].unblock():
+            commit_database("seed")
+
+
+@pytest.fixture(autouse=True)
+def _database_state(request, django_db_blocker):
+    if not _uses_database(request.node):
+        yield
+    elif _is_transactional(request.node):
+        # No transaction is open in a transactional test: this commits.
+        with django_db_blocker.unblock():
+            commit_database("seed" if "seed" in request.fixturenames else "empty")
+        yield
+        # pytest-django flushes the database after a transactional test.
+        _database["holds"] = "empty"
+    else:
+        # The test's transaction starts here, before any fixture writes to the database.
+        request.getfixturevalue("_django_db_helper")
+        if "seed" not in request.fixturenames:
+            _delete_the_seed()
+        yield
+
+
 @pytest.fixture
 def seed(db):
-    call_command("loaddata", str(SEED_FIXTURE), verbosity=0)
+    """The seed's records (fixtures/seed.json), in the database when the test starts.
+
+    _database_state puts them there: committed for a transactional test, else left in place.
+    """
 
 
 @pytest.fixture

@@ -5,6 +5,8 @@ from decimal import Decimal
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.text import capfirst
 
 from agreements.models import Cooperation, Municipality, Post, StaffingCommitment
 
@@ -32,7 +34,17 @@ def test_every_domain_model_is_in_the_admin():
 
 @pytest.mark.parametrize(("model", "page"), PAGES, ids=[f"{m.__name__}-{p}" for m, p in PAGES])
 def test_admin_page_answers_staff(seed, staff_client, model, page):
-    assert staff_client.get(_url(model, page)).status_code == 200
+    response = staff_client.get(_url(model, page))
+    assert response.status_code == 200
+    html = response.content.decode()
+    # The model's own page, in Swedish: its name in the breadcrumbs, and its form or its rows.
+    assert escape(capfirst(str(model._meta.verbose_name_plural))) in html
+    if page == "changelist":
+        assert 'id="result_list"' in html
+    else:
+        assert f'id="{model._meta.model_name}_form"' in html
+    if page == "change":
+        assert escape(str(model.objects.order_by("pk").first())) in html
 
 
 @pytest.mark.parametrize(("model", "page"), PAGES, ids=[f"{m.__name__}-{p}" for m, p in PAGES])

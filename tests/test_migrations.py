@@ -8,14 +8,28 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-pytestmark = pytest.mark.django_db(transaction=True)
+from .conftest import commit_database, database_written
 
 BEFORE = ("agreements", "0009_source_text_and_files")
 AFTER = ("agreements", "0010_truth_model")
 
 
-@pytest.fixture
-def old_state():
+@pytest.fixture(scope="module")
+def migrated(django_db_setup, django_db_blocker):
+    """The old rows, migrated once for the module; the tests read what came out of it.
+
+    Migrating backwards and forwards is the slowest thing in the suite, and the tests only read.
+    """
+    with django_db_blocker.unblock():
+        commit_database("empty")
+        database_written()
+        try:
+            yield _migrate_the_old_rows()
+        finally:
+            commit_database("seed")
+
+
+def _migrate_the_old_rows():
     """The database at BEFORE, with the old seed's cooperations, parties and procurement."""
     executor = MigrationExecutor(connection)
     latest = executor.loader.graph.leaf_nodes("agreements")
@@ -59,21 +73,30 @@ def old_state():
     joint = Procurement.objects.create(title="Gemensam", slug="gemensam", status="in_procurement")
     Buyer.objects.create(procurement=joint, municipality=m["1861"], is_lead=True)
     Buyer.objects.create(procurement=joint, municipality=m["1814"])
-    yield executor
-    MigrationExecutor(connection).migrate(latest)
-
-
-def _migrated(executor):
     executor = MigrationExecutor(connection)
     executor.migrate([AFTER])
-    return executor.loader.project_state([AFTER]).apps
-
-
-def test_parties_of_a_binding_agreement_are_bound_by_it(old_state):
-    apps = _migrated(old_state)
+    apps = executor.loader.project_state([AFTER]).apps
     Party = apps.get_model("agreements", "Party")
-    rows = set(Party.objects.filter(cooperation__slug="avtalet").values_list(
-        "municipality__code", "level", "role"))  # fmt: skip
+    Cooperation = apps.get_model("agreements", "Cooperation")
+    facts = {
+        "parties": set(
+            Party.objects.values_list("cooperation__slug", "municipality__code", "level", "role")
+        ),
+        "cooperations": {
+            c.slug: (c.legally_binding, c.has_host, c.host_id is not None, c.status)
+            for c in Cooperation.objects.all()
+        },
+        "procurements": {
+            p.slug: (p.status, p.joint)
+            for p in apps.get_model("agreements", "PlannedProcurement").objects.all()
+        },
+    }
+    MigrationExecutor(connection).migrate(latest)
+    return facts
+
+
+def test_parties_of_a_binding_agreement_are_bound_by_it(migrated):
+    rows = {row[1:] for row in migrated["parties"] if row[0] == "avtalet"}
     assert rows == {
         ("1861", "agreement", "host"),
         ("1814", "agreement", "participant"),
@@ -81,11 +104,8 @@ def test_parties_of_a_binding_agreement_are_bound_by_it(old_state):
     }
 
 
-def test_elsewhere_a_municipality_is_only_known_to_be_mentioned(old_state):
-    apps = _migrated(old_state)
-    Party = apps.get_model("agreements", "Party")
-    rows = set(Party.objects.exclude(cooperation__slug="avtalet").values_list(
-        "cooperation__slug", "municipality__code", "level", "role"))  # fmt: skip
+def test_elsewhere_a_municipality_is_only_known_to_be_mentioned(migrated):
+    rows = {row for row in migrated["parties"] if row[0] != "avtalet"}
     # "Deltagare" in a study or a network said more than the sources: now the weakest level,
     # and no party role; an observer keeps its (non-party) role.
     assert rows == {
@@ -96,14 +116,8 @@ def test_elsewhere_a_municipality_is_only_known_to_be_mentioned(old_state):
     }
 
 
-def test_binding_and_host_keep_what_was_known_and_nothing_more(old_state):
-    apps = _migrated(old_state)
-    Cooperation = apps.get_model("agreements", "Cooperation")
-    facts = {
-        c.slug: (c.legally_binding, c.has_host, c.host_id is not None, c.status)
-        for c in Cooperation.objects.all()
-    }
-    assert facts == {
+def test_binding_and_host_keep_what_was_known_and_nothing_more(migrated):
+    assert migrated["cooperations"] == {
         "avtalet": (True, True, True, "active"),
         # Studies and networks bind no one by their nature.
         "utredningen": (False, None, False, "rejected"),
@@ -113,8 +127,5 @@ def test_binding_and_host_keep_what_was_known_and_nothing_more(old_state):
     }
 
 
-def test_procurement_statuses_and_joint_are_carried_over(old_state):
-    apps = _migrated(old_state)
-    Procurement = apps.get_model("agreements", "PlannedProcurement")
-    facts = {p.slug: (p.status, p.joint) for p in Procurement.objects.all()}
-    assert facts == {"ide": ("target", None), "gemensam": ("advertised", True)}
+def test_procurement_statuses_and_joint_are_carried_over(migrated):
+    assert migrated["procurements"] == {"ide": ("target", None), "gemensam": ("advertised", True)}

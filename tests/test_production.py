@@ -197,7 +197,10 @@ def test_blank_search_returns_everything(seed):
 
 
 def test_very_long_search_is_answered(seed):
-    assert list(PlannedProcurement.objects.search("upphandling " * 500)) is not None
+    # Cut to its first words, the search still finds what those words find.
+    expected = set(PlannedProcurement.objects.search("upphandling"))
+    assert expected
+    assert set(PlannedProcurement.objects.search("upphandling " * 500)) == expected
 
 
 @on_postgresql

@@ -9,8 +9,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.test import override_settings
+
+from ..conftest import commit_database
 
 # Playwright's sync API runs an event loop in this thread; the ORM must still be usable here.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -70,20 +71,18 @@ def seeded_live_server(live_server, django_db_setup, django_db_blocker):
     """
     # Absolute links (the sitemap the crawl follows) lead to this server.
     with django_db_blocker.unblock(), override_settings(REGISTRY_BASE_URL=live_server.url):
-        call_command("loaddata", str(ROOT / "fixtures" / "seed.json"), verbosity=0)
+        commit_database("seed")
         yield live_server
-        call_command("flush", interactive=False, verbosity=0)
 
 
 @pytest.fixture
-def live_site(live_server, settings):
+def live_site(live_server, seed, settings):
     """The live server with the seed, for one test.
 
     pytest-django gives every test that uses live_server a transactional database that is
-    emptied afterwards, so each test loads the seed itself.
+    emptied afterwards; the `seed` fixture commits the seed before each such test.
     """
     settings.REGISTRY_BASE_URL = live_server.url
-    call_command("loaddata", str(ROOT / "fixtures" / "seed.json"), verbosity=0)
     return live_server
 
 
