@@ -90,7 +90,7 @@ messages: $(STAMP)
 	$(DEV_ENV) $(MANAGE) thirdparty_messages
 	$(DEV_ENV) $(MANAGE) compilemessages --ignore=.venv --ignore=node_modules
 
-# National-scale benchmark on the local PostgreSQL (see bench/benchmark.py; about 5 minutes).
+# National-scale benchmark on the local PostgreSQL (see bench/benchmark.py; about ten minutes).
 bench: $(STAMP)
 	$(BIN)/python bench/benchmark.py $(BENCH_ARGS)
 

@@ -19,6 +19,7 @@ import hashlib
 import logging
 import threading
 import time
+import uuid
 
 from django.apps import apps as global_apps
 from django.conf import settings
@@ -35,6 +36,15 @@ from .pagecache.models import PageGeneration
 logger = logging.getLogger(__name__)
 
 UNCACHED_PARAMETERS = {"q", "format"}  # long-tail searches and streamed CSV
+# Added by newsletters, social media and ads to links people share: no page reads them, and a
+# shared link must still open, so they are neither refused nor part of the cache key.
+TRACKING_PARAMETERS = ("utm_", "fbclid", "gclid", "msclkid", "mc_cid", "mc_eid")
+
+
+def is_tracking(name):
+    return name.startswith(TRACKING_PARAMETERS)
+
+
 # Namespaces whose views check their own parameters: DRF answers unknown ones with 400 JSON.
 SELF_CHECKING_NAMESPACES = {"admin", "api"}
 
@@ -48,17 +58,24 @@ def generation(using=None):
     return value or 0
 
 
+def generation_mark(using=None):
+    """What cached pages are filed under: the random mark of the latest committed change."""
+    mark = PageGeneration.objects.using(using).values_list("mark", flat=True).first()
+    return mark or "none"
+
+
 def bump(using=None):
     """Count a change, in the caller's transaction: readers see it when, and only when, they see
     the change itself (PostgreSQL holds the row lock until the commit)."""
     rows = PageGeneration.objects.using(using)
-    if rows.filter(pk=1).update(value=F("value") + 1):
+    mark = uuid.uuid4().hex
+    if rows.filter(pk=1).update(value=F("value") + 1, mark=mark):
         return
     try:
         with transaction.atomic(using=using):
-            rows.create(pk=1, value=1)
+            rows.create(pk=1, value=1, mark=mark)
     except IntegrityError:  # another transaction created it first
-        rows.filter(pk=1).update(value=F("value") + 1)
+        rows.filter(pk=1).update(value=F("value") + 1, mark=mark)
 
 
 def _bump_on_change(sender, using=None, **kwargs):
@@ -87,6 +104,7 @@ def _never_backwards(sender, instance, raw=False, using=None, **kwargs):
     # in the cache: it counts as one more change instead.
     if raw:
         instance.value = generation(using) + 1
+        instance.mark = uuid.uuid4().hex
 
 
 post_save.connect(_bump_on_change, dispatch_uid="registry-cache-save")
@@ -143,6 +161,9 @@ def cache_status():
     """For /healthz: "ok", "unreachable", or "off" when no shared cache is configured."""
     if settings.PAGE_CACHE_SECONDS <= 0:
         return "off"
+    if breaker.is_open():
+        # Within the retry interval a hanging cache would cost every probe the full timeout.
+        return "unreachable"
     try:
         cache.get("registry:health")
     except Exception as error:
@@ -167,8 +188,10 @@ def _cacheable(request):
 
 def page_key(request):
     # Hashed: a query string may be long or hold characters a cache key should not.
-    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()
-    return f"page:{generation()}:{path}"
+    kept = [(k, v) for k, v in request.GET.lists() if not is_tracking(k)]
+    query = "&".join(f"{k}={v!r}" for k, v in sorted(kept))
+    path = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
+    return f"page:{generation_mark()}:{path}"
 
 
 def allowed_parameters(view_func):
@@ -207,7 +230,13 @@ class PublicPageCacheMiddleware:
         parameter would be a page of its own in the cache."""
         if SELF_CHECKING_NAMESPACES & set(request.resolver_match.namespaces):
             return None
-        unknown = sorted(set(request.GET) - allowed_parameters(view_func))
+        if getattr(view_func, "ignores_parameters", False):
+            return None
+        unknown = sorted(
+            name
+            for name in set(request.GET) - allowed_parameters(view_func)
+            if not is_tracking(name)
+        )
         if not unknown:
             return None
         valid = sorted(allowed_parameters(view_func))

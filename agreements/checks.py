@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.core.checks import Warning, register
+from django.core.checks import Error, Warning, register
 from django.http.request import split_domain_port, validate_host
 
 from .links import base_parts
@@ -11,6 +11,16 @@ def public_address(app_configs, **kwargs):
     redirects there: every published link starts with it."""
     scheme, host = base_parts()
     problems = []
+    if not settings.DEBUG and not settings.REGISTRY_BASE_URL_IS_SET:
+        problems.append(
+            Error(
+                "REGISTRY_BASE_URL är inte satt: alla länkar i sidor, API, flöden och "
+                "webbplatskarta skulle leda till http://127.0.0.1:8000.",
+                hint="Sätt REGISTRY_BASE_URL till registrets publika adress, t.ex. "
+                "https://samverkan.example.se.",
+                id="registry.E001",
+            )
+        )
     if not validate_host(split_domain_port(host)[0], settings.ALLOWED_HOSTS):
         problems.append(
             Warning(

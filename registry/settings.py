@@ -53,6 +53,9 @@ if not SECRET_KEY:
 # absolute link (language alternates, API `url` fields, sitemap, Atom, OCDS, CSV, robots.txt)
 # starts with it, never with the Host header a client sent.
 REGISTRY_BASE_URL = os.environ.get("REGISTRY_BASE_URL", "http://127.0.0.1:8000").strip().rstrip("/")
+# Production must say it: the default would send every published link to 127.0.0.1 (a deploy
+# check error, agreements/checks.py).
+REGISTRY_BASE_URL_IS_SET = bool(os.environ.get("REGISTRY_BASE_URL", "").strip())
 if not re.fullmatch(r"https?://[^/?#\s]+", REGISTRY_BASE_URL):
     raise ImproperlyConfigured(
         f"REGISTRY_BASE_URL ska vara en adress som https://samverkan.example.se, utan sökväg, "
@@ -303,7 +306,10 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Time, level and logger on every line, so that an operator can find and filter warnings
+    # such as the page cache's ("agreements.cache").
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     # axes logs every successful login at INFO; lockouts are WARNING and still show.
     "loggers": {"axes": {"level": "WARNING"}},

@@ -4,6 +4,7 @@ The fault tests run against the machine's Redis (127.0.0.1:6379, database 14) th
 proxy of their own (tests/tcp_proxy.py), which they cut, make hang and restore.
 """
 
+import json
 import logging
 import threading
 import time
@@ -12,10 +13,14 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+
+from agreements.pagecache.models import PageGeneration
 
 from .conftest import SEED_FIXTURE
 from .tcp_proxy import TcpProxy
+from .test_production import manage, production_env
 
 NETWORK = "natverk-upphandlare-sydnarke"
 DETAIL = f"/samverkan/{NETWORK}/"
@@ -199,7 +204,7 @@ def test_a_page_read_between_save_and_commit_is_not_kept_as_current(page_cache, 
 
 @pytest.mark.parametrize(
     "path",
-    ["/samverkan/?utm_source=x", f"{DETAIL}?page=2", "/?a=1", "/flode.atom?x=1", "/kallor/?q=x"],
+    ["/samverkan/?sortera=namn", f"{DETAIL}?page=2", "/?a=1", "/flode.atom?x=1", "/kallor/?q=x"],
 )
 def test_unknown_parameters_are_refused_and_never_cached(page_cache, seed, client, path):
     response = client.get(path)
@@ -316,3 +321,110 @@ def test_flushed_cache_loses_nothing(shared_cache, proxy, seed, client, admin_ap
     rename_in_admin(admin_app, personas["superuser"])
     assert NEW_NAME in page(client).decode()
     assert client.get("/healthz").json()["cache"] == "ok"
+
+
+# --- found by an operator trying it: shared Redis, restores, probes, shared links ---------
+
+
+def _rename_without_signals(name):
+    # What restoring the database does: rows change, and no save signal fires.
+    from agreements.models import Cooperation
+
+    Cooperation.objects.filter(slug=NETWORK).update(name=name)
+
+
+def test_a_database_restored_to_an_earlier_state_is_not_served_pages_cached_after_it(
+    shared_cache, seed, client
+):
+    from agreements.models import Cooperation
+
+    page(client)
+    before = PageGeneration.objects.values_list("value", "mark").get()
+    original = Cooperation.objects.get(slug=NETWORK).name
+    network = Cooperation.objects.get(slug=NETWORK)
+    network.name = "Namnet före återställningen"
+    network.save()
+    assert "Namnet före återställningen" in page(client).decode()  # now in the cache
+
+    # The database is restored from a backup taken before that change.
+    _rename_without_signals(original)
+    PageGeneration.objects.update(value=before[0], mark=before[1])
+
+    network = Cooperation.objects.get(slug=NETWORK)
+    network.name = "Namnet efter återställningen"
+    network.save()
+    html = page(client).decode()
+    assert "Namnet efter återställningen" in html
+    assert "Namnet före återställningen" not in html
+
+
+def test_two_registries_sharing_one_redis_never_get_each_others_pages(shared_cache, seed, client):
+    from agreements.models import Cooperation
+
+    # Another registry (staging, say) on the same Redis database has reached the same number
+    # and cached its version of the page.
+    network = Cooperation.objects.get(slug=NETWORK)
+    network.name = "Den andra registrets namn"
+    network.save()
+    page(client)
+    theirs = PageGeneration.objects.values_list("value", flat=True).get()
+
+    # This registry: its own data at the same number.
+    _rename_without_signals("Det här registrets namn")
+    PageGeneration.objects.update(value=theirs - 1)
+    network = Cooperation.objects.get(slug=NETWORK)
+    network.save()
+    assert PageGeneration.objects.values_list("value", flat=True).get() == theirs
+    assert "Det här registrets namn" in page(client).decode()
+
+
+def test_health_probe_does_not_wait_for_a_hanging_cache_again(
+    shared_cache, proxy, seed, client, settings
+):
+    page(client)
+    proxy.hang()
+    assert json.loads(client.get("/healthz").content)["cache"] == "unreachable"
+    started = time.monotonic()
+    for _ in range(5):
+        response = client.get("/healthz")
+        assert response.status_code == 200
+        assert json.loads(response.content) == {
+            "status": "degraded",
+            "database": "ok",
+            "cache": "unreachable",
+        }
+    # Within the retry interval no probe waits for the cache's timeout again.
+    assert time.monotonic() - started < settings.CACHE_TIMEOUT_MS / 1000
+
+
+def test_health_probe_with_a_cache_buster_gets_its_json(db, client):
+    response = client.get("/healthz", {"x": "1"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert json.loads(response.content)["database"] == "ok"
+
+
+def test_shared_links_with_tracking_parameters_open_the_page(page_cache, seed, client):
+    plain = page(client, "/kommuner/laxa/")
+    tagged = client.get("/kommuner/laxa/", {"utm_source": "nyhetsbrev", "fbclid": "abc"})
+    assert tagged.status_code == 200
+    assert tagged.content == plain
+    assert client.get("/en/", {"utm_campaign": "x", "gclid": "y"}).status_code == 200
+
+
+def test_tracking_parameters_do_not_make_pages_of_their_own_in_the_cache(
+    shared_cache, seed, client
+):
+    page(client, "/kommuner/laxa/")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/kommuner/laxa/", {"utm_source": "a"}).status_code == 200
+    assert len(queries.captured_queries) == 1  # the generation: the page came from the cache
+
+
+def test_production_refuses_to_start_without_its_public_address():
+    env = production_env()
+    del env["REGISTRY_BASE_URL"]
+    result = manage("check", "--deploy", env=env, check=False)
+    assert result.returncode != 0
+    assert "registry.E001" in result.stderr
+    assert "REGISTRY_BASE_URL är inte satt" in result.stderr

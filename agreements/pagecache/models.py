@@ -8,10 +8,14 @@ class PageGeneration(models.Model):
     It is bumped by an UPDATE inside the transaction that makes the change, so the new number
     becomes visible to readers in the same instant as the new data, and outlives a flushed or
     restarted cache. Cached pages are kept under the number they were built from
-    (agreements.cache).
+    (agreements.cache) and its random mark.
     """
 
     value = models.BigIntegerField(_("generation"), default=1)
+    # A new random mark with every bump, and the part of the cache key that matters: two
+    # registries sharing one Redis, or one database restored to an earlier state, can reach the
+    # same number but never the same mark, so neither is served the other's pages.
+    mark = models.CharField(_("märke"), max_length=32, default="", editable=False)
 
     class Meta:
         verbose_name = _("sidgeneration")
