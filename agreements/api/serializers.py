@@ -109,7 +109,11 @@ class AsOfMixin(serializers.Serializer):
     )
 
     def _as_of(self, obj):
-        return facts.as_of(obj.about)
+        # Three fields read it: derive it once per record, not once per field.
+        found = getattr(obj, "_serialized_as_of", None)
+        if found is None:
+            found = obj._serialized_as_of = facts.as_of(obj.about)
+        return found
 
     @extend_schema_field({"type": "string", "format": "date", "nullable": True})
     def get_as_of(self, obj):
