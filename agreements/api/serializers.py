@@ -144,7 +144,7 @@ def label_field(help_text="The code in words, in the request's language."):
 
 
 def _label(obj, name):
-    return str(getattr(obj, f"get_{name}_display")()) if getattr(obj, name) else None
+    return facts.label(obj, name) if getattr(obj, name) else None
 
 
 # --- municipalities -------------------------------------------------------------------------
