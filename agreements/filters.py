@@ -13,6 +13,20 @@ from .search import MAX_QUERY_LENGTH
 YES_NO = [("1", _("Ja")), ("0", _("Nej"))]
 
 
+class FilterFormRenderer(Jinja2):
+    """Django's Jinja2 form renderer, with the select's options written inline.
+
+    Even compiled, Django's select template includes a template per option (and that one
+    another for its attributes): 580 includes a cooperation list, still the largest part of
+    its uncached render after the move to Jinja2.
+    """
+
+    replaced = {"django/forms/widgets/select.html": "agreements/forms/select.html"}
+
+    def get_template(self, template_name):
+        return super().get_template(self.replaced.get(template_name, template_name))
+
+
 class FilterForm(forms.Form):
     """The filter forms of the public lists, rendered by Django's Jinja2 form renderer.
 
@@ -22,7 +36,7 @@ class FilterForm(forms.Form):
     from compiled templates. One renderer for all forms, so its environment is built once.
     """
 
-    default_renderer = Jinja2()
+    default_renderer = FilterFormRenderer()
 
 
 class SearchFilter(django_filters.CharFilter):
