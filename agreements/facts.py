@@ -34,6 +34,7 @@ from .models import (
     Post,
     Proposal,
     StaffingCommitment,
+    attach_citations,
 )
 
 
@@ -382,6 +383,25 @@ def cite_records(records):
         record.about = about[record.pk]
         record.cited = [c for c in record.about if getattr(c, own) == record.pk]
     return citations
+
+
+def cite_own(records):
+    """Give each of `records` (all of one kind) `cited`: its own citations, no more.
+
+    What a list's interpretation marks read (`is_interpretation`). `cite_records` also
+    fetches what the rows under each record cite, with the sources, for "as of": a list page
+    shows neither, and on a page of cooperations that was most of the citations it built.
+    """
+    records = list(records)
+    if not records:
+        return []
+    own = ABOUT_RECORD[type(records[0])][0]
+    citations = (
+        Citation.objects.filter(**{f"{own}__in": [r.pk for r in records]})
+        .order_by()
+        .only(own, "field_name", "interpretation")
+    )
+    return attach_citations(list(citations), **{own: records})
 
 
 # --- levels in words ------------------------------------------------------------------------
