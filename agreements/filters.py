@@ -1,6 +1,7 @@
 """Public list filters. Invalid values make the form invalid; views answer 400 with the errors."""
 
 import django_filters
+import django_filters.fields
 from django import forms
 from django.core.validators import RegexValidator
 from django.forms.renderers import Jinja2
@@ -13,6 +14,20 @@ from .search import MAX_QUERY_LENGTH
 YES_NO = [("1", _("Ja")), ("0", _("Nej"))]
 
 
+class FilterFormRenderer(Jinja2):
+    """Django's Jinja2 form renderer, with the select's options written inline.
+
+    Even compiled, Django's select template includes a template per option (and that one
+    another for its attributes): 580 includes a cooperation list, still the largest part of
+    its uncached render after the move to Jinja2.
+    """
+
+    replaced = {"django/forms/widgets/select.html": "agreements/forms/select.html"}
+
+    def get_template(self, template_name):
+        return super().get_template(self.replaced.get(template_name, template_name))
+
+
 class FilterForm(forms.Form):
     """The filter forms of the public lists, rendered by Django's Jinja2 form renderer.
 
@@ -22,7 +37,7 @@ class FilterForm(forms.Form):
     from compiled templates. One renderer for all forms, so its environment is built once.
     """
 
-    default_renderer = Jinja2()
+    default_renderer = FilterFormRenderer()
 
 
 class SearchFilter(django_filters.CharFilter):
@@ -44,11 +59,34 @@ class SearchFilter(django_filters.CharFilter):
         return queryset.search(value)
 
 
+class NameChoiceIterator(django_filters.fields.ModelChoiceIterator):
+    """A municipality select's options as (slug, name) rows, not model instances.
+
+    An option needs the slug and the name: building a Municipality for each of 290 options,
+    once per select, was the larger part of what the select still cost after its markup went
+    to Jinja2. Choosing still looks the slug up in the field's queryset.
+    """
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        if self.field.null_label is not None:
+            yield (self.field.null_value, self.field.null_label)
+        yield from self.queryset.values_list(self.field.to_field_name, "name").iterator()
+
+
+class MunicipalityChoiceField(django_filters.fields.ModelChoiceField):
+    iterator = NameChoiceIterator
+
+
+class MunicipalityChoiceFilter(django_filters.ModelChoiceFilter):
+    field_class = MunicipalityChoiceField
+
+
 def municipality_filter(label, field_name, distinct=True):
-    return django_filters.ModelChoiceFilter(
+    return MunicipalityChoiceFilter(
         label=label,
         field_name=field_name,
-        # An option needs the slug and the name: 290 of them on every uncached list page.
         queryset=Municipality.objects.only("pk", "slug", "name"),
         to_field_name="slug",
         distinct=distinct,

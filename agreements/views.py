@@ -109,7 +109,7 @@ class FilteredListView(ListView):
         )
         if self.cite_rows:
             # One query: what supports each row's values, so a list can mark interpretations.
-            facts.cite_records(context["object_list"])
+            facts.cite_own(context["object_list"])
         return context
 
 

@@ -320,17 +320,16 @@ PAGES = {
     "/kommuner/": 3,
     # +1 the interpellations about the municipality, +1 the posts it employs.
     "/kommuner/hallsberg/": 9,
-    # +2 each list: the ids of the rows' citations, then those citations (to mark
-    # interpretations); one query for both was slow at national scale (facts.cite_records).
-    "/samverkan/": 7,
+    # +1 each list: the rows' own citations, to mark interpretations (facts.cite_own).
+    "/samverkan/": 6,
     # Versions, proposals, and what a study prompted or proposed: one query each.
     AGREEMENT: 12,
-    "/upphandlingar/": 6,
+    "/upphandlingar/": 5,
     PROCUREMENT: 5,
     "/kallor/": 2,
     SOURCE: 4,
     "/tillganglighet/": 0,
-    "/samverkan/?q=upphandling&municipality=hallsberg&legally_binding=1": 8,
+    "/samverkan/?q=upphandling&municipality=hallsberg&legally_binding=1": 7,
     "/upphandlingar/?joint=1&procurement_year=2026": 2,  # no rows: nothing to cite
 }
 

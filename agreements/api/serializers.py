@@ -109,7 +109,11 @@ class AsOfMixin(serializers.Serializer):
     )
 
     def _as_of(self, obj):
-        return facts.as_of(obj.about)
+        # Three fields read it: derive it once per record, not once per field.
+        found = getattr(obj, "_serialized_as_of", None)
+        if found is None:
+            found = obj._serialized_as_of = facts.as_of(obj.about)
+        return found
 
     @extend_schema_field({"type": "string", "format": "date", "nullable": True})
     def get_as_of(self, obj):
@@ -140,7 +144,7 @@ def label_field(help_text="The code in words, in the request's language."):
 
 
 def _label(obj, name):
-    return str(getattr(obj, f"get_{name}_display")()) if getattr(obj, name) else None
+    return facts.label(obj, name) if getattr(obj, name) else None
 
 
 # --- municipalities -------------------------------------------------------------------------
