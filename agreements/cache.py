@@ -5,10 +5,11 @@ served from the cache when one is shared by every worker and server (Redis, thro
 DJANGO_CACHE_URL); without it, there is no page cache at all (PAGE_CACHE_SECONDS is 0).
 
 Which pages are current is decided by the database, not by the cache: every save or delete of a
-registry row bumps PageGeneration inside the same transaction, and each key carries the
-generation read at the start of the request. A page built from data before a commit can only be
-stored under the number from before that commit, and a cache that was down, restarted or
-flushed cannot bring an old page back.
+registry row bumps PageGeneration (its number and a new random mark) inside the same
+transaction, and each key carries the mark read at the start of the request. A page built from
+data before a commit can only be stored under the mark from before that commit, and a cache that
+was down, restarted or flushed, a restored database or another registry on the same Redis
+cannot bring a wrong page back.
 
 The cache is an optimisation: when it fails or hangs (bounded by the socket timeouts in
 settings), requests are answered from the database and the cache is left alone for
@@ -232,14 +233,11 @@ class PublicPageCacheMiddleware:
             return None
         if getattr(view_func, "ignores_parameters", False):
             return None
-        unknown = sorted(
-            name
-            for name in set(request.GET) - allowed_parameters(view_func)
-            if not is_tracking(name)
-        )
+        allowed = allowed_parameters(view_func)
+        unknown = sorted(name for name in set(request.GET) - allowed if not is_tracking(name))
         if not unknown:
             return None
-        valid = sorted(allowed_parameters(view_func))
+        valid = sorted(allowed)
         return render(
             request,
             "400.html",
