@@ -172,3 +172,17 @@ def grow(times: int) -> None:
                 interpretation="Registrets tolkning." if i % 2 else "",
                 **{key: target},
             )
+
+
+def queries_that_grow(count, paths) -> dict[str, tuple[int, int]]:
+    """The paths whose `count(path)` of queries changes when the data grows tenfold:
+    {path: (before, after)}.
+
+    Growing costs seconds; every path is counted on the same grown data, so a query per row
+    anywhere names each page it reaches in one failure.
+    """
+    grow(4)
+    before = {path: count(path) for path in paths}
+    grow(36)
+    after = {path: count(path) for path in paths}
+    return {path: (before[path], after[path]) for path in paths if before[path] != after[path]}
