@@ -30,6 +30,7 @@ from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_save
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .pagecache.models import PageGeneration
@@ -61,22 +62,34 @@ def generation(using=None):
 
 def generation_mark(using=None):
     """What cached pages are filed under: the random mark of the latest committed change."""
-    mark = PageGeneration.objects.using(using).values_list("mark", flat=True).first()
-    return mark or "none"
+    return current(using)[0]
+
+
+def current(using=None):
+    """(mark, changed_at) of the latest committed change; ("none", None) before the first."""
+    row = PageGeneration.objects.using(using).values_list("mark", "changed_at").first()
+    return (row[0] or "none", row[1]) if row else ("none", None)
+
+
+def request_generation(request):
+    """`current()` read once per request: its cache key, ETag and Last-Modified agree."""
+    if not hasattr(request, "_registry_generation"):
+        request._registry_generation = current()
+    return request._registry_generation
 
 
 def bump(using=None):
     """Count a change, in the caller's transaction: readers see it when, and only when, they see
     the change itself (PostgreSQL holds the row lock until the commit)."""
     rows = PageGeneration.objects.using(using)
-    mark = uuid.uuid4().hex
-    if rows.filter(pk=1).update(value=F("value") + 1, mark=mark):
+    mark, now = uuid.uuid4().hex, timezone.now()
+    if rows.filter(pk=1).update(value=F("value") + 1, mark=mark, changed_at=now):
         return
     try:
         with transaction.atomic(using=using):
-            rows.create(pk=1, value=1, mark=mark)
+            rows.create(pk=1, value=1, mark=mark, changed_at=now)
     except IntegrityError:  # another transaction created it first
-        rows.filter(pk=1).update(value=F("value") + 1, mark=mark)
+        rows.filter(pk=1).update(value=F("value") + 1, mark=mark, changed_at=now)
 
 
 def _bump_on_change(sender, using=None, **kwargs):
@@ -106,6 +119,7 @@ def _never_backwards(sender, instance, raw=False, using=None, **kwargs):
     if raw:
         instance.value = generation(using) + 1
         instance.mark = uuid.uuid4().hex
+        instance.changed_at = timezone.now()
 
 
 post_save.connect(_bump_on_change, dispatch_uid="registry-cache-save")
@@ -192,7 +206,7 @@ def page_key(request):
     kept = [(k, v) for k, v in request.GET.lists() if not is_tracking(k)]
     query = "&".join(f"{k}={v!r}" for k, v in sorted(kept))
     path = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
-    return f"page:{generation_mark()}:{path}"
+    return f"page:{request_generation(request)[0]}:{path}"
 
 
 def allowed_parameters(view_func):

@@ -89,6 +89,9 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # ETag, Last-Modified, 304s and Cache-Control (agreements/http_caching.py): outside the
+    # session and locale middleware, whose Vary headers it decides on.
+    "agreements.http_caching.HttpCachingMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -204,7 +207,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Where collectstatic puts the files; a proxy in front serves them from here (deploy/nginx).
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -417,3 +421,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Public pages: cached until the next change of the registry, at most this long.
 PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 300) if CACHE_URL else 0
+
+# What browsers and shared proxies may do with anonymous public responses (agreements/
+# http_caching.py): keep them this many seconds, then serve the kept copy for at most this many
+# more while they fetch a fresh one. A change reaches everyone within the sum.
+HTTP_MAX_AGE = env_int("DJANGO_HTTP_MAX_AGE", 60)
+HTTP_STALE_WHILE_REVALIDATE = env_int("DJANGO_HTTP_STALE_WHILE_REVALIDATE", 30)

@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,6 +17,8 @@ class PageGeneration(models.Model):
     # registries sharing one Redis, or one database restored to an earlier state, can reach the
     # same number but never the same mark, so neither is served the other's pages.
     mark = models.CharField(_("märke"), max_length=32, default="", editable=False)
+    # When the registry last changed: the Last-Modified of public responses (agreements.http).
+    changed_at = models.DateTimeField(_("ändrad"), default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("sidgeneration")
