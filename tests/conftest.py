@@ -4,6 +4,9 @@ import pytest
 from django.core.management import call_command
 
 PASSWORD = "Ett-långt-lösenord-för-test-2026"
+# Every public response reads the registry's latest change (one row) for its ETag and
+# Last-Modified, before the view runs (agreements/http_caching.py): on top of each page budget.
+VALIDATOR_QUERIES = 1
 SEED_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "seed.json"
 
 
