@@ -34,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .pagecache.models import PageGeneration
+from .release import release
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,20 @@ TRACKING_PARAMETERS = ("utm_", "fbclid", "gclid", "msclkid", "mc_cid", "mc_eid")
 
 def is_tracking(name):
     return name.startswith(TRACKING_PARAMETERS)
+
+
+def drop_tracking_parameters(request):
+    """Remove tracking parameters from the request before anything reads it: no page, API
+    answer, link or cache key then depends on them (a page that echoed one in its language
+    links would carry it to everyone it was cached for)."""
+    if not any(is_tracking(name) for name in request.GET):
+        return
+    kept = request.GET.copy()
+    for name in [name for name in kept if is_tracking(name)]:
+        del kept[name]
+    kept._mutable = False
+    request.GET = kept
+    request.META["QUERY_STRING"] = kept.urlencode()
 
 
 # Namespaces whose views check their own parameters: DRF answers unknown ones with 400 JSON.
@@ -206,7 +221,9 @@ def page_key(request):
     kept = [(k, v) for k, v in request.GET.lists() if not is_tracking(k)]
     query = "&".join(f"{k}={v!r}" for k, v in sorted(kept))
     path = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
-    return f"page:{request_generation(request)[0]}:{path}"
+    # The release too: a restart with new code or settings, without a migrate (which counts
+    # as a change), must not be served the pages the old one cached.
+    return f"page:{request_generation(request)[0]}:{release()[0]}:{path}"
 
 
 def allowed_parameters(view_func):

@@ -20,12 +20,14 @@ cache may keep it, and nothing personal reaches a stranger.
 """
 
 import hashlib
+import time
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 
-from .cache import is_tracking, request_generation
+from .cache import drop_tracking_parameters, is_tracking, request_generation
 from .release import release
 
 # Statuses a shared cache may keep: a page, a permanent redirect (APPEND_SLASH), a page that
@@ -53,6 +55,13 @@ def validators(request):
     digest = hashlib.sha256(f"{code}\0{mark}\0{request.path}\0{kept!r}".encode()).hexdigest()
     newest = max(moment for moment in (changed_at, released_at) if moment is not None)
     return quote_etag(digest[:32]), int(newest.timestamp())
+
+
+def settled(last_modified):
+    """Last-Modified counts whole seconds: a copy made in the second of the latest change may
+    predate it, and a client that sends only If-Modified-Since would be told it is current.
+    Until that second has passed, the ETag alone validates (RFC 9110, 8.8.2.2)."""
+    return time.time() - last_modified >= 2
 
 
 def public_policy():
@@ -93,11 +102,21 @@ class HttpCachingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        drop_tracking_parameters(request)
         if not is_public_request(request):
             response = self.get_response(request)
             response["Cache-Control"] = PRIVATE
             return response
-        etag, last_modified = validators(request)
+        try:
+            etag, last_modified = validators(request)
+        except DatabaseError:
+            # No database, no validators: whatever the view answers (a 500, most likely) is
+            # nobody's to keep.
+            response = self.get_response(request)
+            response["Cache-Control"] = PRIVATE
+            return response
+        if not settled(last_modified):
+            last_modified = None
         answered = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if answered is not None:  # 304 Not Modified, or 412 for a failed If-Match
             if answered.status_code == 304:
@@ -120,5 +139,6 @@ class HttpCachingMiddleware:
     @staticmethod
     def _validated(response, etag, last_modified):
         response["ETag"] = etag
-        response["Last-Modified"] = http_date(last_modified)
+        if last_modified is not None:
+            response["Last-Modified"] = http_date(last_modified)
         response["Cache-Control"] = public_policy()

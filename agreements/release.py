@@ -7,15 +7,21 @@ newest of them: no version number to remember to raise.
 """
 
 import hashlib
+import os
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
 from django.conf import settings
 
-# What shapes a response: code, templates, compiled translations and the locked libraries.
-PARTS = ("agreements", "registry", "templates", "locale", "requirements.lock")
+# What shapes a response: code, templates, static files (pages name them by content hash),
+# compiled translations and the locked libraries; and the settings, which come from the
+# environment (a new publisher, base address or max-age changes pages too).
+PARTS = ("agreements", "registry", "templates", "static", "locale", "requirements.lock")
 SKIPPED = {"__pycache__", "tests"}
+SETTINGS_PREFIXES = ("DJANGO_", "REGISTRY_", "OCDS_", "OPEN_DATA_")
+# Never part of a digest that leaves the server, however hashed.
+SECRET_WORDS = ("SECRET", "PASSWORD", "KEY")
 
 
 def _files(root: Path):
@@ -43,4 +49,7 @@ def release() -> tuple[str, datetime]:
         digest.update(b"\0")
         digest.update(file.read_bytes())
         newest = max(newest, file.stat().st_mtime)
+    for name in sorted(os.environ):
+        if name.startswith(SETTINGS_PREFIXES) and not any(w in name for w in SECRET_WORDS):
+            digest.update(f"{name}={os.environ[name]}\0".encode())
     return digest.hexdigest()[:16], datetime.fromtimestamp(int(newest), tz=UTC)

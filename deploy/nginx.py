@@ -100,6 +100,7 @@ http {{
     default_type application/octet-stream;
     access_log off;
     sendfile on;
+    gzip on;
 {temp}
     include {folder / "registry.conf"};
 }}

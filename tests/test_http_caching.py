@@ -1,13 +1,15 @@
 """Validators, 304s and the caching policy (agreements/http_caching.py), as a client meets them."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import http_date, parse_http_date
 
 from agreements import release as release_module
 from agreements.models import Cooperation
+from agreements.pagecache.models import PageGeneration
 
 AGREEMENT = "avtalssamverkan-hallsberg-laxa-lekeberg"
 
@@ -35,6 +37,13 @@ PUBLIC = [
     "/api/v1/ocds/releases/",
     "/api/v1/schema/",
 ]
+
+
+@pytest.fixture(autouse=True)
+def _settled(db):
+    """The registry's latest change an hour ago: Last-Modified is withheld in the second of a
+    change (see the test about it), and the seed was loaded moments before."""
+    PageGeneration.objects.update(changed_at=timezone.now() - timedelta(hours=1))
 
 
 def _get(client, path, **headers):
@@ -90,7 +99,11 @@ def test_a_change_to_the_data_changes_the_validators(seed, client):
     assert after.status_code == 200
     assert after["ETag"] != before["ETag"]
     assert "Ändrad." in after.content.decode()
-    assert parse_http_date(after["Last-Modified"]) >= parse_http_date(before["Last-Modified"])
+    # Two seconds on, the change's time is Last-Modified.
+    PageGeneration.objects.update(changed_at=timezone.now() - timedelta(seconds=2))
+    later = client.get(f"/samverkan/{AGREEMENT}/")
+    assert later["ETag"] == after["ETag"]
+    assert parse_http_date(later["Last-Modified"]) > parse_http_date(before["Last-Modified"])
 
 
 def test_each_language_and_each_address_has_its_own_etag(seed, client):
@@ -103,6 +116,23 @@ def test_each_language_and_each_address_has_its_own_etag(seed, client):
 def test_tracking_parameters_do_not_change_the_etag(seed, client):
     plain = client.get("/samverkan/")["ETag"]
     assert client.get("/samverkan/?utm_source=nyhetsbrev&fbclid=x")["ETag"] == plain
+
+
+@pytest.mark.parametrize("path", ["/oppna-data/", "/samverkan/", "/upphandlingar/?page=1"])
+def test_a_page_never_repeats_tracking_parameters(seed, client, path):
+    # The language links, CSV and API links must not carry them: a cached copy would hand
+    # one visitor's campaign tag, or anyone's planted text, to everyone.
+    sep = "&" if "?" in path else "?"
+    tagged = client.get(f"{path}{sep}utm_source=PLANTED&fbclid=PLANTED2")
+    assert tagged.status_code == 200
+    assert "PLANTED" not in tagged.content.decode()
+    assert tagged.content == client.get(path).content
+
+
+def test_the_api_ignores_tracking_parameters_as_pages_do(seed, client):
+    response = client.get("/api/v1/cooperations/?utm_campaign=x")
+    assert response.status_code == 200
+    assert "utm_campaign" not in response.content.decode()
 
 
 def test_a_new_release_changes_the_etag(seed, client, monkeypatch):
@@ -197,3 +227,44 @@ def test_validators_are_the_same_in_every_worker(seed, client):
     release_module.release.cache_clear()
     second = client.get("/kommuner/")
     assert (first["ETag"], first["Last-Modified"]) == (second["ETag"], second["Last-Modified"])
+
+
+def test_a_changed_setting_is_a_new_release(settings, monkeypatch, tmp_path):
+    settings.BASE_DIR = tmp_path
+    release_module.release.cache_clear()
+    try:
+        monkeypatch.setenv("REGISTRY_PUBLISHER", "Utgivare ett")
+        first, _ = release_module.release()
+        release_module.release.cache_clear()
+        monkeypatch.setenv("REGISTRY_PUBLISHER", "Utgivare två")
+        second, _ = release_module.release()
+        release_module.release.cache_clear()
+        monkeypatch.setenv("DJANGO_SECRET_KEY", "another secret")
+        third, _ = release_module.release()
+    finally:
+        release_module.release.cache_clear()
+    assert first != second
+    assert third == second  # secrets never enter the digest
+
+
+def test_in_the_second_of_a_change_only_the_etag_validates(seed, client):
+    before = client.get("/samverkan/")
+    cooperation = Cooperation.objects.get(slug=AGREEMENT)
+    cooperation.description += " Ändrad."
+    cooperation.save()
+    # A copy from earlier in this very second would carry the same whole-second time.
+    response = client.get("/samverkan/", headers={"If-Modified-Since": before["Last-Modified"]})
+    assert response.status_code == 200
+    assert "Last-Modified" not in response and response["ETag"]
+
+
+def test_without_the_database_nothing_is_marked_public(seed, client, monkeypatch):
+    from django.db import DatabaseError
+
+    def unreachable(request):
+        raise DatabaseError("connection refused")
+
+    monkeypatch.setattr("agreements.http_caching.validators", unreachable)
+    response = client.get("/kallor/")
+    assert response["Cache-Control"] == "private, no-store"
+    assert "ETag" not in response
