@@ -26,13 +26,17 @@ on_postgresql = pytest.mark.skipif(
 )
 
 
+def _exactly(env):
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    return {**base, **(env or {})}
+
+
 def manage(*args, env=None, check=True):
     """Run manage.py in a fresh interpreter with exactly the given environment."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**base, **(env or {})},
+        env=_exactly(env),
         capture_output=True,
         text=True,
         timeout=120,
@@ -260,9 +264,24 @@ def test_dump_and_restore_round_trip_sqlite_postgresql_sqlite(tmp_path):
         sqlite_a = f"sqlite:///{tmp_path / 'a.sqlite3'}"
         sqlite_b = f"sqlite:///{tmp_path / 'b.sqlite3'}"
         dumps = []
-        for i, url in enumerate([sqlite_a, pg, sqlite_b]):
+        urls = [sqlite_a, pg, sqlite_b]
+        # The three migrations side by side: each costs seconds, and none depends on another.
+        migrations = [
+            subprocess.Popen(
+                [sys.executable, "manage.py", "migrate", "--noinput"],
+                cwd=ROOT,
+                env=_exactly(production_env(DATABASE_URL=url)),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for url in urls
+        ]
+        for migration in migrations:
+            _, errors = migration.communicate(timeout=180)
+            assert migration.returncode == 0, errors
+        for i, url in enumerate(urls):
             env = production_env(DATABASE_URL=url)
-            manage("migrate", "--noinput", env=env)
             if i == 0:
                 manage("loaddata", "fixtures/seed.json", env=env)
             else:
