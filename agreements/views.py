@@ -67,7 +67,21 @@ class FilteredListView(ListView):
 
     def get(self, request, *args, **kwargs):
         params = request.GET.copy()
-        wants_csv = params.pop("format", [""])[-1] == "csv"
+        wanted = params.pop("format", [""])[-1]
+        if wanted not in ("", "csv"):
+            # Not the page in another dress: an address that asks for a format there is none of.
+            return render(
+                request,
+                "400.html",
+                {
+                    "message": _("Adressen innehåller något som sidan inte känner till: %(names)s.")
+                    % {"names": f"format={wanted}"},
+                    "valid": "format=csv",
+                    "about_parameters": True,
+                },
+                status=400,
+            )
+        wants_csv = wanted == "csv"
         self.filterset = self.filterset_class(
             params or None, queryset=self.get_base_queryset(), request=request
         )

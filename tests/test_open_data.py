@@ -586,3 +586,13 @@ def test_api_query_budget(seed, client, django_assert_max_num_queries, path, bud
 def test_api_queries_stay_constant_when_data_grows_tenfold(seed, client):
     paths = [*API_PAGES, "/flode.atom", "/kommuner/askersund/flode.atom"]
     assert queries_that_grow(lambda path: count_queries(client, path), paths) == {}
+
+
+@pytest.mark.parametrize("path", ["/kommuner/", "/samverkan/", "/upphandlingar/"])
+def test_a_format_there_is_none_of_is_refused(seed, client, path):
+    response = client.get(path, {"format": "<b>xml</b>"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "format=&lt;b&gt;xml&lt;/b&gt;" in body and "<b>xml" not in body
+    assert "format=csv" in body
+    assert response["Content-Type"].startswith("text/html")
