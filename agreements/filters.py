@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.forms.renderers import Jinja2
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 
 from .models import Cooperation, County, Municipality, PlannedProcurement
 from .search import MAX_QUERY_LENGTH
@@ -104,7 +105,19 @@ def choice_filter(label, choices, empty_label):
     )
 
 
+# What each filter accepts, told to the API's OpenAPI document (drf-spectacular reads these
+# from the filter itself), so that the description and the validation cannot drift apart.
+YEARS = (1900, 2200)
+CPV_PATTERN = r"^[0-9]{2,8}(-[0-9])?$"
+
+
 def yes_no_filter(label, **kwargs):
+    return extend_schema_field({"type": "string", "enum": [value for value, _label in YES_NO]})(
+        _yes_no_filter(label, **kwargs)
+    )
+
+
+def _yes_no_filter(label, **kwargs):
     return django_filters.ChoiceFilter(
         label=label,
         choices=YES_NO,
@@ -115,11 +128,16 @@ def yes_no_filter(label, **kwargs):
 
 
 def year_filter(label, field_name):
+    schema = {"type": "integer", "minimum": YEARS[0], "maximum": YEARS[1]}
+    return extend_schema_field(schema)(_year_filter(label, field_name))
+
+
+def _year_filter(label, field_name):
     return django_filters.NumberFilter(
         label=label,
         field_name=field_name,
-        min_value=1900,
-        max_value=2200,
+        min_value=YEARS[0],
+        max_value=YEARS[1],
         # A text box: a number input cannot redisplay what the user typed if it was not a number.
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         error_messages={
@@ -183,14 +201,14 @@ class ProcurementFilter(django_filters.FilterSet):
     contract_year = year_filter(_("Avtalsstart (år)"), "contract_start_year")
     status = choice_filter(_("Status"), PlannedProcurement.Status.choices, _("Alla"))
     joint = yes_no_filter(_("Gemensam upphandling"), method="filter_joint")
-    cpv = django_filters.CharFilter(
-        label=_("CPV-kod"),
-        field_name="cpv_code",
-        lookup_expr="startswith",
-        max_length=10,
-        validators=[
-            RegexValidator(r"^[0-9]{2,8}(-[0-9])?$", _("Ange början av en CPV-kod, t.ex. 7731."))
-        ],
+    cpv = extend_schema_field({"type": "string", "pattern": CPV_PATTERN, "maxLength": 10})(
+        django_filters.CharFilter(
+            label=_("CPV-kod"),
+            field_name="cpv_code",
+            lookup_expr="startswith",
+            max_length=10,
+            validators=[RegexValidator(CPV_PATTERN, _("Ange början av en CPV-kod, t.ex. 7731."))],
+        )
     )
     o = ordering_filter(
         [

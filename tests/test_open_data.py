@@ -147,7 +147,7 @@ BAD_API_REQUESTS = [
     ("/api/v1/procurements/", {"procurement_year": "tjugo"}, 400, "procurement_year"),
     ("/api/v1/procurements/", {"q": "x" * 5000}, 400, "q"),
     ("/api/v1/cooperations/", {"page": "99"}, 404, None),
-    ("/api/v1/cooperations/", {"page": "-1"}, 404, None),
+    ("/api/v1/cooperations/", {"page": "-1"}, 400, "page"),
     ("/api/v1/cooperations/finns-inte/", {}, 404, None),
     ("/api/v1/finns-inte/", {}, 404, None),
     ("/api/v1/cooperations/", {"lang": "de"}, 400, "lang"),

@@ -18,9 +18,43 @@ CONTROL_PARAMETERS = {"page", "page_size", "format"}
 
 
 class Pagination(PageNumberPagination):
+    """Pages by number. A page or page size given twice, or not as a whole number within its
+    bounds, is an error (400), not quietly the first page or the default size."""
+
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    bounds = {"page": (1, None), "page_size": (1, max_page_size)}
+
+    def paginate_queryset(self, queryset, request, view=None):
+        errors = {}
+        for name, (low, high) in self.bounds.items():
+            values = request.query_params.getlist(name)
+            if not values:
+                continue
+            if len(values) > 1:
+                errors[name] = [_("Ange parametern en gång.")]
+            elif not values[0].isascii() or not values[0].isdigit():
+                errors[name] = [_("Ange ett heltal.")]
+            elif int(values[0]) < low or (high is not None and int(values[0]) > high):
+                errors[name] = [
+                    _("Ange ett heltal från %(low)s till %(high)s.") % {"low": low, "high": high}
+                    if high is not None
+                    else _("Ange ett heltal från %(low)s.") % {"low": low}
+                ]
+        if errors:
+            raise ValidationError(errors)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            low, high = self.bounds.get(parameter["name"], (None, None))
+            if low is not None:
+                parameter["schema"]["minimum"] = low
+            if high is not None:
+                parameter["schema"]["maximum"] = high
+        return parameters
 
     def get_next_link(self):
         link = super().get_next_link()
@@ -139,3 +173,44 @@ def json_exception_handler(exc, context):
         "error": {"status": response.status_code, "message": message, "details": details}
     }
     return response
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["status", "message", "details"],
+            "properties": {
+                "status": {"type": "integer", "description": "The HTTP status, repeated."},
+                "message": {"type": "string", "description": "One readable sentence."},
+                "details": {
+                    "type": "object",
+                    "additionalProperties": True,
+                    "description": "Per parameter, what was wrong with it (may be empty).",
+                },
+            },
+        }
+    },
+}
+ERROR_RESPONSES = {
+    "400": "A parameter is unknown, given twice, or not a value the operation accepts.",
+    "404": "No such record, or a page number past the last page.",
+    "405": "Only GET and HEAD are answered (and OPTIONS).",
+    "406": "The Accept header asks for something other than JSON.",
+}
+
+
+def document_errors(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation documents the errors every API
+    view can answer, in the one error format (json_exception_handler, json_error)."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for status, description in ERROR_RESPONSES.items():
+                operation["responses"].setdefault(
+                    status, {"description": description, "content": error}
+                )
+    return result

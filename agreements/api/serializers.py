@@ -817,14 +817,21 @@ class CitationSerializer(serializers.ModelSerializer):
         return blank_to_none(obj.interpretation)
 
 
+class UnknownAsNullURLField(serializers.URLField):
+    """The model keeps an unknown address as "", which is no URI: the API says null."""
+
+    def to_representation(self, value):
+        return super().to_representation(value) if value else None
+
+
 class SourceSerializer(serializers.HyperlinkedModelSerializer):
     url = CanonicalHyperlinkedIdentityField(view_name="api:source-detail", lookup_field="slug")
     html_url = serializers.CharField(source="get_absolute_url")
     issuing_municipality = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
     )
-    published_at = serializers.URLField(
-        source="url", help_text="Where the document is published, if known."
+    published_at = UnknownAsNullURLField(
+        source="url", allow_null=True, help_text="Where the document is published; null if unknown."
     )
     original = serializers.SerializerMethodField()
 

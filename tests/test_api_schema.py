@@ -1,0 +1,108 @@
+"""The OpenAPI document says what the API accepts and answers: the filters' own bounds and
+choices, the pagination rules and the error format, checked against what the API does."""
+
+import pytest
+from jsonschema import Draft4Validator
+
+AGREEMENT = "avtalssamverkan-hallsberg-laxa-lekeberg"
+LISTS = ["/api/v1/cooperations/", "/api/v1/procurements/", "/api/v1/municipalities/",
+         "/api/v1/sources/", "/api/v1/citations/"]  # fmt: skip
+
+
+@pytest.fixture
+def document(db, client):
+    return client.get("/api/v1/schema/").json()
+
+
+def parameter(document, path, name):
+    return next(p for p in document["paths"][path]["get"]["parameters"] if p["name"] == name)
+
+
+def error_validator(document):
+    return Draft4Validator(document["components"]["schemas"]["Error"])
+
+
+def test_every_operation_documents_its_errors_in_the_error_format(document):
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            for status in ("400", "404", "405", "406"):
+                content = operation["responses"][status]["content"]["application/json"]
+                assert content["schema"] == {"$ref": "#/components/schemas/Error"}, (path, status)
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/api/v1/cooperations/?legally_binding=2", 400),
+        ("/api/v1/procurements/?procurement_year=1899", 400),
+        ("/api/v1/cooperations/finns-inte/", 404),
+        ("/api/v1/procurements/?page=999", 404),
+    ],
+)
+def test_errors_answered_are_the_documented_format(seed, client, document, path, status):
+    response = client.get(path)
+    assert response.status_code == status
+    assert not list(error_validator(document).iter_errors(response.json()))
+
+
+def test_yes_no_filters_are_documented_as_the_values_they_accept(seed, client, document):
+    schema = parameter(document, "/api/v1/cooperations/", "legally_binding")["schema"]
+    assert schema["type"] == "string" and sorted(schema["enum"]) == ["0", "1"]
+    for value in schema["enum"]:
+        assert client.get(f"/api/v1/cooperations/?legally_binding={value}").status_code == 200
+    assert client.get("/api/v1/cooperations/?legally_binding=true").status_code == 400
+
+
+def test_year_filters_are_documented_with_their_bounds(seed, client, document):
+    schema = parameter(document, "/api/v1/procurements/", "procurement_year")["schema"]
+    assert schema["type"] == "integer"
+    low, high = schema["minimum"], schema["maximum"]
+    for year, status in [(low, 200), (high, 200), (low - 1, 400), (high + 1, 400)]:
+        response = client.get(f"/api/v1/procurements/?procurement_year={year}")
+        assert response.status_code == status, year
+
+
+def test_cpv_filter_is_documented_with_its_pattern(seed, client, document):
+    schema = parameter(document, "/api/v1/procurements/", "cpv")["schema"]
+    assert schema["pattern"] == r"^[0-9]{2,8}(-[0-9])?$"
+    assert client.get("/api/v1/procurements/?cpv=7731").status_code == 200
+    assert client.get("/api/v1/procurements/?cpv=77x").status_code == 400
+
+
+@pytest.mark.parametrize("path", LISTS)
+def test_pagination_parameters_are_documented_with_their_bounds(document, path):
+    assert parameter(document, path, "page")["schema"] == {"type": "integer", "minimum": 1}
+    assert parameter(document, path, "page_size")["schema"] == {
+        "type": "integer", "minimum": 1, "maximum": 500,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=1&page=2",
+        "page_size=10&page_size=20",
+        "page=abc",
+        "page=0",
+        "page_size=0",
+        "page_size=501",
+        "page_size=1.5",
+        "page=%D9%A3",
+    ],
+)
+def test_malformed_or_repeated_pagination_is_refused(seed, client, document, query):
+    response = client.get(f"/api/v1/cooperations/?{query}")
+    assert response.status_code == 400
+    assert not list(error_validator(document).iter_errors(response.json()))
+
+
+def test_pagination_within_bounds_is_answered(seed, client):
+    for query in ["page=1", "page_size=1", "page_size=500", "page=1&page_size=2"]:
+        assert client.get(f"/api/v1/cooperations/?{query}").status_code == 200, query
+
+
+def test_an_unknown_publication_address_is_null_not_an_empty_string(seed, client, document):
+    schema = document["components"]["schemas"]["Source"]["properties"]["published_at"]
+    assert schema.get("nullable") is True and schema["format"] == "uri"
+    for source in client.get("/api/v1/sources/").json()["results"]:
+        assert source["published_at"] is None or source["published_at"].startswith("http")
