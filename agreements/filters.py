@@ -85,6 +85,10 @@ class MunicipalityChoiceFilter(django_filters.ModelChoiceFilter):
 
 
 def municipality_filter(label, field_name, distinct=True):
+    return database_choices(_municipality_filter(label, field_name, distinct), Municipality, "slug")
+
+
+def _municipality_filter(label, field_name, distinct):
     return MunicipalityChoiceFilter(
         label=label,
         field_name=field_name,
@@ -108,6 +112,17 @@ def choice_filter(label, choices, empty_label):
 # What each filter accepts, told to the API's OpenAPI document (drf-spectacular reads these
 # from the filter itself), so that the description and the validation cannot drift apart.
 YEARS = (1900, 2200)
+# A filter that accepts the values of a column: the document lists them as they are in the
+# database when it is generated (agreements.api.rest.fill_database_choices).
+CHOICES_FROM = "x-registry-choices-from"
+
+
+def database_choices(filter_, model, field):
+    """`filter_`, documented as accepting exactly `model.field`'s stored values."""
+    label = f"{model._meta.label}.{field}"
+    return extend_schema_field({"type": "string", CHOICES_FROM: label})(filter_)
+
+
 CPV_PATTERN = r"^[0-9]{2,8}(-[0-9])?$"
 
 
@@ -164,12 +179,16 @@ def ordering_filter(fields):
 
 
 class MunicipalityFilter(django_filters.FilterSet):
-    county = django_filters.ModelChoiceFilter(
-        label=_("Län"),
-        queryset=County.objects.all(),
-        to_field_name="code",
-        empty_label=_("Alla län"),
-        error_messages={"invalid_choice": _("Det finns inget sådant län i registret.")},
+    county = database_choices(
+        django_filters.ModelChoiceFilter(
+            label=_("Län"),
+            queryset=County.objects.all(),
+            to_field_name="code",
+            empty_label=_("Alla län"),
+            error_messages={"invalid_choice": _("Det finns inget sådant län i registret.")},
+        ),
+        County,
+        "code",
     )
     o = ordering_filter([("name", _("Namn")), ("code", _("Kommunkod"))])
 

@@ -114,6 +114,9 @@ class FilteredListView(ListView):
         query["format"] = "csv"
         api_query = self.request.GET.copy()
         api_query.pop("format", None)
+        # A form sends its empty fields; the API wants them left out.
+        for name in [name for name, values in api_query.lists() if not any(values)]:
+            del api_query[name]
         context = super().get_context_data(
             filter=self.filterset,
             title=self.title,

@@ -376,6 +376,8 @@ SPECTACULAR_SETTINGS = {
     # Every operation documents its errors (400, 404, 405, 406) in the one error format.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "agreements.api.rest.fill_database_choices",
+        "agreements.api.rest.document_empty_values",
         "agreements.api.rest.document_errors",
     ],
     "COMPONENT_SPLIT_REQUEST": True,

@@ -106,3 +106,56 @@ def test_an_unknown_publication_address_is_null_not_an_empty_string(seed, client
     assert schema.get("nullable") is True and schema["format"] == "uri"
     for source in client.get("/api/v1/sources/").json()["results"]:
         assert source["published_at"] is None or source["published_at"].startswith("http")
+
+
+def test_municipality_and_county_filters_list_what_the_database_holds(seed, client, document):
+    from agreements.models import County, Municipality
+
+    slugs = sorted(Municipality.objects.values_list("slug", flat=True))
+    for name in ("municipality", "host"):
+        assert parameter(document, "/api/v1/cooperations/", name)["schema"]["enum"] == slugs
+    codes = sorted(County.objects.values_list("code", flat=True))
+    assert parameter(document, "/api/v1/municipalities/", "county")["schema"]["enum"] == codes
+    for slug in slugs:
+        assert client.get(f"/api/v1/cooperations/?municipality={slug}").status_code == 200
+    assert client.get("/api/v1/cooperations/?municipality=finns-inte").status_code == 400
+
+
+def test_a_new_municipality_is_in_the_document_at_once(seed, client):
+    from agreements.models import County, Municipality
+
+    Municipality.objects.create(
+        name="Testkommun", slug="testkommun", code="9999", county=County.objects.first()
+    )
+    document = client.get("/api/v1/schema/").json()
+    assert (
+        "testkommun"
+        in parameter(document, "/api/v1/procurements/", "municipality")["schema"]["enum"]
+    )
+
+
+@pytest.mark.parametrize(
+    "query", ["q=", "municipality=", "lang=", "page=", "source=", "o=", "o=name,", "o=,"]
+)
+def test_an_empty_value_is_refused_and_the_document_says_so(seed, client, document, query):
+    path = "/api/v1/citations/" if query.startswith("source") else "/api/v1/municipalities/"
+    if query.startswith(("q=", "municipality=")):
+        path = "/api/v1/cooperations/"
+    response = client.get(f"{path}?{query}")
+    assert response.status_code == 400, query
+    name = query.split("=")[0]
+    assert name in response.json()["error"]["details"]
+    schema = parameter(document, path, name)["schema"]
+    assert (
+        schema.get("minLength") == 1
+        or "enum" in schema
+        or schema.get("minItems") == 1
+        or (schema.get("type") == "integer")
+    )
+
+
+def test_the_api_link_on_a_filtered_page_leaves_empty_fields_out(seed, client):
+    page = client.get("/samverkan/?q=&municipality=hallsberg&status=")
+    api_url = page.context["api_url"]
+    assert api_url == "/api/v1/cooperations/?municipality=hallsberg"
+    assert client.get(api_url).status_code == 200

@@ -1,10 +1,12 @@
 """Framework plumbing named in REST_FRAMEWORK settings; kept apart to avoid import cycles."""
 
 from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.http import JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django_filters import rest_framework as filters
+from django_filters.filters import BaseCSVFilter
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import routers
 from rest_framework.exceptions import ValidationError
@@ -92,17 +94,22 @@ class StrictFilterBackend(filters.DjangoFilterBackend):
         filterset_class = self.get_filterset_class(view, queryset)
         known = set(filterset_class.base_filters) if filterset_class else set()
         known |= CONTROL_PARAMETERS | set(getattr(view, "control_parameters", ()))
-        unknown = sorted(set(request.query_params) - known)
-        if unknown:
-            raise ValidationError(
-                {
-                    name: [
-                        _("Okänd parameter. Giltiga: %(valid)s.")
-                        % {"valid": ", ".join(sorted(known))}
-                    ]
-                    for name in unknown
-                }
-            )
+        errors = {
+            name: [_("Okänd parameter. Giltiga: %(valid)s.") % {"valid": ", ".join(sorted(known))}]
+            for name in sorted(set(request.query_params) - known)
+        }
+        # An empty value is no value the document allows: leave the parameter out instead.
+        lists = {
+            name
+            for name, filter_ in (filterset_class.base_filters if filterset_class else {}).items()
+            if isinstance(filter_, BaseCSVFilter)
+        }
+        for name, values in request.query_params.lists():
+            items = [item for value in values for item in value.split(",")] if name in lists else []
+            if name not in errors and ("" in values or "" in items):
+                errors[name] = [_("Ange ett värde, eller utelämna parametern.")]
+        if errors:
+            raise ValidationError(errors)
         return super().filter_queryset(request, queryset, view)
 
 
@@ -200,6 +207,52 @@ ERROR_RESPONSES = {
     "405": "Only GET and HEAD are answered (and OPTIONS).",
     "406": "The Accept header asks for something other than JSON.",
 }
+
+
+def fill_database_choices(result, generator, request, public):
+    """drf-spectacular postprocessing hook: a parameter marked with `filters.CHOICES_FROM`
+    lists the values the database holds now (municipality slugs, county codes), which are
+    exactly the values its filter accepts."""
+    from django.apps import apps
+
+    from ..filters import CHOICES_FROM
+
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                source = parameter.get("schema", {}).pop(CHOICES_FROM, None)
+                if source:
+                    label, field = source.rsplit(".", 1)
+                    values = _stored_values(apps.get_model(label), field)
+                    if values is not None:
+                        parameter["schema"]["enum"] = values
+    return result
+
+
+def _stored_values(model, field):
+    # `check --deploy` generates the document too, before any database may exist: without
+    # one, the parameter stays a plain string.
+    try:
+        with transaction.atomic():
+            return list(model.objects.order_by(field).values_list(field, flat=True))
+    except DatabaseError:
+        return None
+
+
+def document_empty_values(result, generator, request, public):
+    """drf-spectacular postprocessing hook: StrictFilterBackend refuses an empty value, so
+    every text parameter says it needs a character and every list an item."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") != "query":
+                    continue
+                if schema.get("type") == "string" and "enum" not in schema:
+                    schema.setdefault("minLength", 1)
+                elif schema.get("type") == "array":
+                    schema.setdefault("minItems", 1)
+    return result
 
 
 def document_errors(result, generator, request, public):
