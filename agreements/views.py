@@ -15,7 +15,13 @@ from django.views.generic import DetailView, ListView, TemplateView
 from . import charts, exports, facts
 from .api.rest import is_api, json_error
 from .changelog import change_log
-from .filters import CooperationFilter, MunicipalityFilter, ProcurementFilter, describe_errors
+from .filters import (
+    CHOICES_FROM,
+    CooperationFilter,
+    MunicipalityFilter,
+    ProcurementFilter,
+    describe_errors,
+)
 from .models import (
     Citation,
     Claim,
@@ -419,7 +425,11 @@ class OpenData(TemplateView):
                                 "where": p["in"],
                                 "description": p.get("description", ""),
                                 "type": p.get("schema", {}).get("type", ""),
-                                "choices": p.get("schema", {}).get("enum", []),
+                                # Values from the database (municipalities, counties) are
+                                # listed in the document, not on this page.
+                                "choices": []
+                                if CHOICES_FROM in p.get("schema", {})
+                                else p.get("schema", {}).get("enum", []),
                             }
                             for p in get.get("parameters", [])
                         ],

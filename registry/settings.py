@@ -379,6 +379,7 @@ SPECTACULAR_SETTINGS = {
         "agreements.api.rest.fill_database_choices",
         "agreements.api.rest.document_empty_values",
         "agreements.api.rest.document_errors",
+        "agreements.api.rest.link_lists_to_records",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {

@@ -220,7 +220,9 @@ def fill_database_choices(result, generator, request, public):
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
-                source = parameter.get("schema", {}).pop(CHOICES_FROM, None)
+                # The marker stays (an OpenAPI extension): /oppna-data/ names the kind of value
+                # rather than listing 290 municipalities.
+                source = parameter.get("schema", {}).get(CHOICES_FROM)
                 if source:
                     label, field = source.rsplit(".", 1)
                     values = _stored_values(apps.get_model(label), field)
@@ -267,3 +269,44 @@ def document_errors(result, generator, request, public):
                     status, {"description": description, "content": error}
                 )
     return result
+
+
+def link_lists_to_records(result, generator, request, public):
+    """drf-spectacular postprocessing hook: each list links to the record of its first row
+    (OpenAPI links), so clients and tools such as schemathesis can follow one to the other.
+    Records addressed by one field of the row only (citations take two)."""
+    operations = {
+        operation.get("operationId"): (path, operation)
+        for path, methods in result.get("paths", {}).items()
+        for operation in methods.values()
+    }
+    for operation_id, (_path, operation) in operations.items():
+        if not (operation_id or "").endswith("_list"):
+            continue
+        detail_id = operation_id.removesuffix("_list") + "_retrieve"
+        if detail_id not in operations:
+            continue
+        _detail_path, detail = operations[detail_id]
+        names = [p["name"] for p in detail.get("parameters", []) if p.get("in") == "path"]
+        row = (
+            result["components"]["schemas"]
+            .get(_list_item(operation["responses"]["200"]), {})
+            .get("properties", {})
+        )
+        if len(names) != 1 or names[0] not in row:
+            continue
+        operation["responses"]["200"]["links"] = {
+            detail_id: {
+                "operationId": detail_id,
+                "parameters": {names[0]: f"$response.body#/results/0/{names[0]}"},
+                "description": "The record of the list's first row.",
+            }
+        }
+    return result
+
+
+def _list_item(response):
+    """The component name of one row of a paginated list response."""
+    schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+    page = schema.get("$ref", "").rsplit("/", 1)[-1]
+    return page.removeprefix("Paginated").removesuffix("List")
