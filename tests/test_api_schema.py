@@ -159,3 +159,30 @@ def test_the_api_link_on_a_filtered_page_leaves_empty_fields_out(seed, client):
     api_url = page.context["api_url"]
     assert api_url == "/api/v1/cooperations/?municipality=hallsberg"
     assert client.get(api_url).status_code == 200
+
+
+@pytest.mark.parametrize("query", ["status=ended&status=active", "lang=en&lang=sv", "q=a&q=b"])
+def test_a_parameter_given_twice_is_refused(seed, client, query):
+    response = client.get(f"/api/v1/cooperations/?{query}")
+    assert response.status_code == 400
+    assert query.split("=")[0] in response.json()["error"]["details"]
+
+
+def test_the_ocds_package_documents_the_filters_it_takes(seed, client, document):
+    operation = document["paths"]["/api/v1/ocds/releases/"]["get"]
+    names = {p["name"] for p in operation["parameters"]}
+    assert {"municipality", "status", "procurement_year", "page", "page_size"} <= names
+    assert client.get("/api/v1/ocds/releases/?status=planned").status_code == 200
+    assert client.get("/api/v1/ocds/releases/?status=nope").status_code == 400
+
+
+def test_links_lead_from_lists_to_records_only_where_one_field_addresses_them(document):
+    linked = {
+        path
+        for path, operations in document["paths"].items()
+        if operations["get"]["responses"]["200"].get("links")
+    }
+    assert linked == {
+        "/api/v1/municipalities/", "/api/v1/cooperations/", "/api/v1/procurements/",
+        "/api/v1/sources/",
+    }  # fmt: skip

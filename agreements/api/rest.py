@@ -106,7 +106,11 @@ class StrictFilterBackend(filters.DjangoFilterBackend):
         }
         for name, values in request.query_params.lists():
             items = [item for value in values for item in value.split(",")] if name in lists else []
-            if name not in errors and ("" in values or "" in items):
+            if name in errors:
+                continue
+            if len(values) > 1:
+                errors[name] = [_("Ange parametern en gång.")]
+            elif "" in values or "" in items:
                 errors[name] = [_("Ange ett värde, eller utelämna parametern.")]
         if errors:
             raise ValidationError(errors)
@@ -252,8 +256,15 @@ def document_empty_values(result, generator, request, public):
                     continue
                 if schema.get("type") == "string" and "enum" not in schema:
                     schema.setdefault("minLength", 1)
+                    # NUL is refused everywhere (agreements.middleware.RefuseNulMiddleware).
+                    schema.setdefault("pattern", "^[^\\u0000]*$")
                 elif schema.get("type") == "array":
                     schema.setdefault("minItems", 1)
+                if parameter["name"] in Pagination.bounds and schema.get("type") == "integer":
+                    low, high = Pagination.bounds[parameter["name"]]
+                    schema.setdefault("minimum", low)
+                    if high is not None:
+                        schema.setdefault("maximum", high)
     return result
 
 
@@ -287,7 +298,12 @@ def link_lists_to_records(result, generator, request, public):
         if detail_id not in operations:
             continue
         _detail_path, detail = operations[detail_id]
-        names = [p["name"] for p in detail.get("parameters", []) if p.get("in") == "path"]
+        names = [
+            p["name"]
+            for p in detail.get("parameters", [])
+            # A patterned address (a citation's "<source>.<key>") is no single field of a row.
+            if p.get("in") == "path" and "pattern" not in p.get("schema", {})
+        ]
         row = (
             result["components"]["schemas"]
             .get(_list_item(operation["responses"]["200"]), {})

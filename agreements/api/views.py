@@ -2,7 +2,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
@@ -229,7 +229,19 @@ class OcdsReleasePackageView(ListAPIView):
     filterset_class = ProcurementFilter
     pagination_class = OcdsPagination
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="ocds_releases_list",
+        responses={200: OpenApiTypes.OBJECT},
+        # The release package is a list: the procurement filters and the pages apply.
+        filters=True,
+        parameters=[
+            OpenApiParameter(name, int, description=description)
+            for name, description in [
+                ("page", "A page number."),
+                ("page_size", "Releases per page (100 unless given)."),
+            ]
+        ],
+    )
     def get(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
