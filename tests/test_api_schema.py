@@ -186,3 +186,9 @@ def test_links_lead_from_lists_to_records_only_where_one_field_addresses_them(do
         "/api/v1/municipalities/", "/api/v1/cooperations/", "/api/v1/procurements/",
         "/api/v1/sources/",
     }  # fmt: skip
+
+
+def test_an_unknown_record_is_not_found_in_the_asked_language(seed, client):
+    swedish = client.get("/api/v1/municipalities/finns-inte/").json()["error"]["message"]
+    english = client.get("/api/v1/municipalities/finns-inte/?lang=en").json()["error"]["message"]
+    assert (swedish, english) == ("Hittades inte.", "Not found.")

@@ -176,7 +176,11 @@ def json_exception_handler(exc, context):
     if response is None:
         return None
     data = response.data
-    if isinstance(data, dict) and set(data) == {"detail"}:
+    if response.status_code == 404:
+        # Django's own text names the model ("No Municipality matches the given query.") and is
+        # English whatever ?lang says.
+        message, details = _("Hittades inte."), {}
+    elif isinstance(data, dict) and set(data) == {"detail"}:
         message, details = str(data["detail"]), {}
     else:
         message, details = _("Ogiltiga parametrar."), data
