@@ -20,8 +20,8 @@ CONTROL_PARAMETERS = {"page", "page_size", "format"}
 
 
 class Pagination(PageNumberPagination):
-    """Pages by number. A page or page size given twice, or not as a whole number within its
-    bounds, is an error (400), not quietly the first page or the default size."""
+    """Pages by number. A page or page size that is not a whole number within its bounds is an
+    error (400), not quietly the first page or the default size."""
 
     page_size = 50
     page_size_query_param = "page_size"
@@ -32,11 +32,10 @@ class Pagination(PageNumberPagination):
         errors = {}
         for name, (low, high) in self.bounds.items():
             values = request.query_params.getlist(name)
-            if not values:
+            # Given twice or empty: StrictFilterBackend has refused it already.
+            if len(values) != 1 or not values[0]:
                 continue
-            if len(values) > 1:
-                errors[name] = [_("Ange parametern en gång.")]
-            elif not values[0].isascii() or not values[0].isdigit():
+            if not values[0].isascii() or not values[0].isdigit():
                 errors[name] = [_("Ange ett heltal.")]
             elif int(values[0]) < low or (high is not None and int(values[0]) > high):
                 errors[name] = [
@@ -85,10 +84,9 @@ class APIRootView(routers.APIRootView):
 
 
 class StrictFilterBackend(filters.DjangoFilterBackend):
-    """Like DjangoFilterBackend, but a parameter nobody understands is an error, not ignored.
-
-    A misspelt filter that silently returns everything is the worst answer an API can give.
-    """
+    """Like DjangoFilterBackend, but a parameter nobody understands, one given twice, or one
+    given empty is an error, not ignored or quietly the last value: a misspelt filter that
+    silently returns everything is the worst answer an API can give."""
 
     def filter_queryset(self, request, queryset, view):
         filterset_class = self.get_filterset_class(view, queryset)
