@@ -218,8 +218,8 @@ def _cacheable(request):
 
 def page_key(request):
     # Hashed: a query string may be long or hold characters a cache key should not.
-    kept = [(k, v) for k, v in request.GET.lists() if not is_tracking(k)]
-    query = "&".join(f"{k}={v!r}" for k, v in sorted(kept))
+    # Tracking parameters are gone already (drop_tracking_parameters, in HttpCachingMiddleware).
+    query = "&".join(f"{k}={v!r}" for k, v in sorted(request.GET.lists()))
     path = hashlib.sha256(f"{request.path}?{query}".encode()).hexdigest()
     # The release too: a restart with new code or settings, without a migrate (which counts
     # as a change), must not be served the pages the old one cached.
@@ -265,7 +265,7 @@ class PublicPageCacheMiddleware:
         if getattr(view_func, "ignores_parameters", False):
             return None
         allowed = allowed_parameters(view_func)
-        unknown = sorted(name for name in set(request.GET) - allowed if not is_tracking(name))
+        unknown = sorted(set(request.GET) - allowed)
         if not unknown:
             return None
         valid = sorted(allowed)

@@ -27,7 +27,7 @@ from django.db import DatabaseError
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 
-from .cache import drop_tracking_parameters, is_tracking, request_generation
+from .cache import drop_tracking_parameters, request_generation
 from .release import release
 
 # Statuses a shared cache may keep: a page, a permanent redirect (APPEND_SLASH), a page that
@@ -51,8 +51,8 @@ def validators(request):
     """(ETag, Last-Modified as a timestamp) of the public response to `request`."""
     mark, changed_at = request_generation(request)
     code, released_at = release()
-    kept = sorted((name, values) for name, values in request.GET.lists() if not is_tracking(name))
-    digest = hashlib.sha256(f"{code}\0{mark}\0{request.path}\0{kept!r}".encode()).hexdigest()
+    query = sorted(request.GET.lists())  # without tracking parameters (dropped on the way in)
+    digest = hashlib.sha256(f"{code}\0{mark}\0{request.path}\0{query!r}".encode()).hexdigest()
     newest = max(moment for moment in (changed_at, released_at) if moment is not None)
     return quote_etag(digest[:32]), int(newest.timestamp())
 

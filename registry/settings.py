@@ -377,7 +377,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "agreements.api.rest.fill_database_choices",
-        "agreements.api.rest.document_empty_values",
+        "agreements.api.rest.document_query_rules",
         "agreements.api.rest.document_errors",
         "agreements.api.rest.link_lists_to_records",
     ],

@@ -47,16 +47,6 @@ class Pagination(PageNumberPagination):
             raise ValidationError(errors)
         return super().paginate_queryset(queryset, request, view)
 
-    def get_schema_operation_parameters(self, view):
-        parameters = super().get_schema_operation_parameters(view)
-        for parameter in parameters:
-            low, high = self.bounds.get(parameter["name"], (None, None))
-            if low is not None:
-                parameter["schema"]["minimum"] = low
-            if high is not None:
-                parameter["schema"]["maximum"] = high
-        return parameters
-
     def get_next_link(self):
         link = super().get_next_link()
         return link and absolute_url(link)
@@ -103,9 +93,9 @@ class StrictFilterBackend(filters.DjangoFilterBackend):
             if isinstance(filter_, BaseCSVFilter)
         }
         for name, values in request.query_params.lists():
-            items = [item for value in values for item in value.split(",")] if name in lists else []
             if name in errors:
                 continue
+            items = [item for value in values for item in value.split(",")] if name in lists else []
             if len(values) > 1:
                 errors[name] = [_("Ange parametern en gång.")]
             elif "" in values or "" in items:
@@ -247,9 +237,10 @@ def _stored_values(model, field):
         return None
 
 
-def document_empty_values(result, generator, request, public):
-    """drf-spectacular postprocessing hook: StrictFilterBackend refuses an empty value, so
-    every text parameter says it needs a character and every list an item."""
+def document_query_rules(result, generator, request, public):
+    """drf-spectacular postprocessing hook: what StrictFilterBackend and Pagination refuse, on
+    every operation's parameters (the OCDS package's pages included): every text parameter
+    needs a character and no NUL, every list an item, page and page_size their bounds."""
     for operations in result.get("paths", {}).values():
         for operation in operations.values():
             for parameter in operation.get("parameters", []):
