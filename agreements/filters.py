@@ -84,19 +84,32 @@ class MunicipalityChoiceFilter(django_filters.ModelChoiceFilter):
     field_class = MunicipalityChoiceField
 
 
+# What each filter accepts, told to the API's OpenAPI document (drf-spectacular reads these
+# from the filter itself), so that the description and the validation cannot drift apart.
+YEARS = (1900, 2200)
+CPV_PATTERN = r"^[0-9]{2,8}(-[0-9])?$"
+# A filter that accepts the values of a column: the document lists them as they are in the
+# database when it is generated (agreements.api.rest.fill_database_choices).
+CHOICES_FROM = "x-registry-choices-from"
+
+
+def database_choices(filter_):
+    """A model choice filter, documented as accepting exactly the values it looks up."""
+    label = f"{filter_.queryset.model._meta.label}.{filter_.extra['to_field_name']}"
+    return extend_schema_field({"type": "string", CHOICES_FROM: label})(filter_)
+
+
 def municipality_filter(label, field_name, distinct=True):
-    return database_choices(_municipality_filter(label, field_name, distinct), Municipality, "slug")
-
-
-def _municipality_filter(label, field_name, distinct):
-    return MunicipalityChoiceFilter(
-        label=label,
-        field_name=field_name,
-        queryset=Municipality.objects.only("pk", "slug", "name"),
-        to_field_name="slug",
-        distinct=distinct,
-        empty_label=_("Alla kommuner"),
-        error_messages={"invalid_choice": _("Det finns ingen sådan kommun i registret.")},
+    return database_choices(
+        MunicipalityChoiceFilter(
+            label=label,
+            field_name=field_name,
+            queryset=Municipality.objects.only("pk", "slug", "name"),
+            to_field_name="slug",
+            distinct=distinct,
+            empty_label=_("Alla kommuner"),
+            error_messages={"invalid_choice": _("Det finns ingen sådan kommun i registret.")},
+        )
     )
 
 
@@ -109,57 +122,35 @@ def choice_filter(label, choices, empty_label):
     )
 
 
-# What each filter accepts, told to the API's OpenAPI document (drf-spectacular reads these
-# from the filter itself), so that the description and the validation cannot drift apart.
-YEARS = (1900, 2200)
-# A filter that accepts the values of a column: the document lists them as they are in the
-# database when it is generated (agreements.api.rest.fill_database_choices).
-CHOICES_FROM = "x-registry-choices-from"
-
-
-def database_choices(filter_, model, field):
-    """`filter_`, documented as accepting exactly `model.field`'s stored values."""
-    label = f"{model._meta.label}.{field}"
-    return extend_schema_field({"type": "string", CHOICES_FROM: label})(filter_)
-
-
-CPV_PATTERN = r"^[0-9]{2,8}(-[0-9])?$"
-
-
 def yes_no_filter(label, **kwargs):
-    return extend_schema_field({"type": "string", "enum": [value for value, _label in YES_NO]})(
-        _yes_no_filter(label, **kwargs)
-    )
-
-
-def _yes_no_filter(label, **kwargs):
-    return django_filters.ChoiceFilter(
-        label=label,
-        choices=YES_NO,
-        empty_label=_("Alla"),
-        error_messages={"invalid_choice": _("Välj ja eller nej.")},
-        **kwargs,
+    schema = {"type": "string", "enum": [value for value, _label in YES_NO]}
+    return extend_schema_field(schema)(
+        django_filters.ChoiceFilter(
+            label=label,
+            choices=YES_NO,
+            empty_label=_("Alla"),
+            error_messages={"invalid_choice": _("Välj ja eller nej.")},
+            **kwargs,
+        )
     )
 
 
 def year_filter(label, field_name):
     schema = {"type": "integer", "minimum": YEARS[0], "maximum": YEARS[1]}
-    return extend_schema_field(schema)(_year_filter(label, field_name))
-
-
-def _year_filter(label, field_name):
-    return django_filters.NumberFilter(
-        label=label,
-        field_name=field_name,
-        min_value=YEARS[0],
-        max_value=YEARS[1],
-        # A text box: a number input cannot redisplay what the user typed if it was not a number.
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
-        error_messages={
-            "invalid": _("Ange ett årtal med fyra siffror, t.ex. 2026."),
-            "min_value": _("Ange ett årtal med fyra siffror, t.ex. 2026."),
-            "max_value": _("Ange ett årtal med fyra siffror, t.ex. 2026."),
-        },
+    return extend_schema_field(schema)(
+        django_filters.NumberFilter(
+            label=label,
+            field_name=field_name,
+            min_value=YEARS[0],
+            max_value=YEARS[1],
+            # A text box: a number input cannot redisplay what was typed if it was no number.
+            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+            error_messages={
+                "invalid": _("Ange ett årtal med fyra siffror, t.ex. 2026."),
+                "min_value": _("Ange ett årtal med fyra siffror, t.ex. 2026."),
+                "max_value": _("Ange ett årtal med fyra siffror, t.ex. 2026."),
+            },
+        )
     )
 
 
@@ -186,9 +177,7 @@ class MunicipalityFilter(django_filters.FilterSet):
             to_field_name="code",
             empty_label=_("Alla län"),
             error_messages={"invalid_choice": _("Det finns inget sådant län i registret.")},
-        ),
-        County,
-        "code",
+        )
     )
     o = ordering_filter([("name", _("Namn")), ("code", _("Kommunkod"))])
 
