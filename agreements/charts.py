@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from .formats import format_fte
+from .formats import format_fte, format_fte_posts
 
 
 @dataclass
@@ -88,7 +88,7 @@ def financing_diagram(cooperation, current_commitments):
                 box.y + box.height,
                 host.cx + (box.cx - host.cx) // 4,
                 host.y - 4,
-                _("%(fte)s heltidstjänst") % {"fte": format_fte(commitment.fte)}
+                format_fte_posts(commitment.fte)
                 if commitment.fte is not None
                 else _("okänd andel"),
             )

@@ -11,6 +11,7 @@ from itertools import islice
 from django.http import StreamingHttpResponse
 from django.utils import translation
 from django.utils.formats import number_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -91,7 +92,9 @@ def csv_response(rows, columns, filename, request):
         # The body is written after the view has returned: in the request's language still.
         with translation.override(language):
             yield "\ufeff"
-            yield writer.writerow([str(header) for header, _ in columns])
+            # Headers share their words with the models' lower-case field names ("valuta"):
+            # a spreadsheet's header row starts each with a capital, like the pages' columns.
+            yield writer.writerow([capfirst(str(header)) for header, _ in columns])
             for batch in _batches(rows, BATCH_SIZE):
                 if prepare is not None:
                     prepare(batch)

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from .formats import format_fte
+from .formats import format_fte, format_fte_posts
 from .models import (
     AgreementVersion,
     Citation,
@@ -221,8 +221,8 @@ def financing_text(municipality):
     known = municipality.current_financed_fte or 0
     if municipality.own_share_unknown:
         if known:
-            return _("%(fte)s heltidstjänst, och en okänd egen andel av tjänster hos kommunen") % {
-                "fte": format_fte(known)
+            return _("%(posts)s, och en okänd egen andel av tjänster hos kommunen") % {
+                "posts": format_fte_posts(known)
             }
         return _(
             "Okänt – källan anger inte kommunens egen andel av de tjänster som andra medfinansierar"

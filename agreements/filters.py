@@ -93,10 +93,23 @@ CPV_PATTERN = r"^[0-9]{2,8}(-[0-9])?$"
 CHOICES_FROM = "x-registry-choices-from"
 
 
+def documented(schema, filter_, choices=()):
+    """`filter_`, described in the API's OpenAPI document by `schema`: what it accepts, its
+    label as the description (a schema given by hand would otherwise have none), and the
+    meaning of each value in drf-spectacular's own list format, as its choice filters have."""
+    description = filter_.label
+    if choices:
+        lines = "".join("\n* `{}` - {}" for _choice in choices)
+        description = format_lazy(
+            "{}\n" + lines, filter_.label, *[part for choice in choices for part in choice]
+        )
+    return extend_schema_field({**schema, "description": description})(filter_)
+
+
 def database_choices(filter_):
     """A model choice filter, documented as accepting exactly the values it looks up."""
     label = f"{filter_.queryset.model._meta.label}.{filter_.extra['to_field_name']}"
-    return extend_schema_field({"type": "string", CHOICES_FROM: label})(filter_)
+    return documented({"type": "string", CHOICES_FROM: label}, filter_)
 
 
 def municipality_filter(label, field_name, distinct=True):
@@ -124,20 +137,23 @@ def choice_filter(label, choices, empty_label):
 
 def yes_no_filter(label, **kwargs):
     schema = {"type": "string", "enum": [value for value, _label in YES_NO]}
-    return extend_schema_field(schema)(
+    return documented(
+        schema,
         django_filters.ChoiceFilter(
             label=label,
             choices=YES_NO,
             empty_label=_("Alla"),
             error_messages={"invalid_choice": _("Välj ja eller nej.")},
             **kwargs,
-        )
+        ),
+        choices=YES_NO,
     )
 
 
 def year_filter(label, field_name):
     schema = {"type": "integer", "minimum": YEARS[0], "maximum": YEARS[1]}
-    return extend_schema_field(schema)(
+    return documented(
+        schema,
         django_filters.NumberFilter(
             label=label,
             field_name=field_name,
@@ -150,14 +166,17 @@ def year_filter(label, field_name):
                 "min_value": _("Ange ett årtal med fyra siffror, t.ex. 2026."),
                 "max_value": _("Ange ett årtal med fyra siffror, t.ex. 2026."),
             },
-        )
+        ),
     )
 
 
 REVERSED = _("{label}, omvänd ordning")
+BY_NAME = _("Standard (namn, A–Ö)")
 
 
-def ordering_filter(fields):
+def ordering_filter(fields, default):
+    """`default` names the order a list has when no sort is chosen (the model's
+    Meta.ordering): the empty choice says it, rather than django-filter's "---------"."""
     # Both directions named here: django-filter's own "(descending)" has no Swedish.
     labels = dict(fields)
     labels |= {f"-{field}": format_lazy(REVERSED, label=label) for field, label in fields}
@@ -165,6 +184,7 @@ def ordering_filter(fields):
         label=_("Sortera"),
         fields=[(field, field) for field, _label in fields],
         field_labels=labels,
+        empty_label=default,
         error_messages={"invalid_choice": _("Välj en sortering i listan.")},
     )
 
@@ -179,7 +199,7 @@ class MunicipalityFilter(django_filters.FilterSet):
             error_messages={"invalid_choice": _("Det finns inget sådant län i registret.")},
         )
     )
-    o = ordering_filter([("name", _("Namn")), ("code", _("Kommunkod"))])
+    o = ordering_filter([("name", _("Namn")), ("code", _("Kommunkod"))], BY_NAME)
 
     class Meta:
         model = Municipality
@@ -194,7 +214,9 @@ class CooperationFilter(django_filters.FilterSet):
     legally_binding = yes_no_filter(_("Juridiskt bindande"))
     status = choice_filter(_("Status"), Cooperation.Status.choices, _("Alla"))
     host = municipality_filter(_("Värdkommun"), "host", distinct=False)
-    o = ordering_filter([("name", _("Namn")), ("status", _("Status")), ("form", _("Form"))])
+    o = ordering_filter(
+        [("name", _("Namn")), ("status", _("Status")), ("form", _("Form"))], BY_NAME
+    )
 
     class Meta:
         model = Cooperation
@@ -209,21 +231,23 @@ class ProcurementFilter(django_filters.FilterSet):
     contract_year = year_filter(_("Avtalsstart (år)"), "contract_start_year")
     status = choice_filter(_("Status"), PlannedProcurement.Status.choices, _("Alla"))
     joint = yes_no_filter(_("Gemensam upphandling"), method="filter_joint")
-    cpv = extend_schema_field({"type": "string", "pattern": CPV_PATTERN, "maxLength": 10})(
+    cpv = documented(
+        {"type": "string", "pattern": CPV_PATTERN, "maxLength": 10},
         django_filters.CharFilter(
             label=_("CPV-kod"),
             field_name="cpv_code",
             lookup_expr="startswith",
             max_length=10,
             validators=[RegexValidator(CPV_PATTERN, _("Ange början av en CPV-kod, t.ex. 7731."))],
-        )
+        ),
     )
     o = ordering_filter(
         [
             ("procurement_year", _("Upphandlingsår")),
             ("contract_start_year", _("Avtalsstart")),
             ("title", _("Rubrik")),
-        ]
+        ],
+        _("Standard (upphandlingsår, sedan rubrik)"),
     )
 
     class Meta:

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from django.utils.formats import number_format
+from django.utils.translation import ngettext
 
 
 def format_fte(value, min_decimals=0) -> str:
@@ -17,3 +18,14 @@ def format_fte(value, min_decimals=0) -> str:
         value = value.quantize(Decimal("1"))
     decimals = max(-value.as_tuple().exponent, min_decimals)
     return number_format(value, decimal_pos=decimals, use_l10n=True)
+
+
+def format_fte_posts(value) -> str:
+    """A share with its unit: "0,5 heltidstjänst", "1,5 heltidstjänster", "0 heltidstjänster"
+    ("0.5 full-time post", "1.5 full-time posts", "0 full-time posts" in English)."""
+    # A share up to 1.0 is (part of) one post, so singular; none, or more than one, is plural.
+    # ngettext picks by a whole count, and Swedish and English have just these two forms.
+    count = 1 if 0 < Decimal(value) <= 1 else 2
+    return ngettext("%(fte)s heltidstjänst", "%(fte)s heltidstjänster", count) % {
+        "fte": format_fte(value)
+    }

@@ -1,6 +1,6 @@
 from django import template
 
-from ..formats import format_fte
+from ..formats import format_fte, format_fte_posts
 
 register = template.Library()
 
@@ -9,6 +9,12 @@ register = template.Library()
 def fte(value):
     """A share of a full-time post in the reader's notation: 0,5 in Swedish, 0.5 in English."""
     return format_fte(value)
+
+
+@register.filter
+def fte_posts(value):
+    """A share with its unit, in the right plural form: "0,5 heltidstjänst", "0 heltidstjänster"."""
+    return format_fte_posts(value)
 
 
 @register.inclusion_tag("includes/fact.html")
