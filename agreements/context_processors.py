@@ -34,3 +34,16 @@ def languages(request):
 def _same_site_path(url):
     # A path of this site only: no scheme, no host, nothing a browser reads as one (`//`, `/\`).
     return url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=None)
+
+
+def publisher(request):
+    """Who publishes the registry and how to reach them, and the open data's licence: set by
+    the operator (settings), shown in every page's footer, on the about page, the
+    accessibility statement and the open data page."""
+    return {
+        "registry_publisher": settings.REGISTRY_PUBLISHER,
+        "registry_publisher_url": settings.REGISTRY_PUBLISHER_URL,
+        "registry_contact_email": settings.REGISTRY_CONTACT_EMAIL,
+        "open_data_license_name": settings.OPEN_DATA_LICENSE_NAME,
+        "open_data_license_url": settings.OPEN_DATA_LICENSE_URL,
+    }

@@ -33,6 +33,7 @@ class StaticSitemap(I18nSitemap):
             "agreements:procurement-list",
             "agreements:source-list",
             "agreements:accessibility-statement",
+            "agreements:about",
             "agreements:open-data",
         ]
 

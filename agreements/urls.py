@@ -38,4 +38,5 @@ urlpatterns = [
     path("kallor/<slug:slug>/", views.source_detail, name="source-detail"),
     path("kallor/<slug:slug>/original/", views.source_original, name="source-original"),
     path("tillganglighet/", views.AccessibilityStatement.as_view(), name="accessibility-statement"),
+    path("om-registret/", views.About.as_view(), name="about"),
 ]

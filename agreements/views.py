@@ -1,12 +1,17 @@
 """Public pages. Queries live in the models' QuerySets; views only choose and paginate."""
 
+import re
+from datetime import timedelta
 from functools import cache
 
 from django.conf import settings
+from django.contrib.staticfiles import finders
 from django.db.models import Q, Sum
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, render
+from django.template import loader
 from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.functional import classproperty
 from django.utils.translation import gettext_lazy as _
 from django.views.defaults import page_not_found
@@ -376,12 +381,47 @@ def source_original(request, slug):
 class AccessibilityStatement(TemplateView):
     template_name = "pages/accessibility.html"
 
+
+class About(TemplateView):
+    """Who publishes the registry, how its facts are gathered and checked, the licence, how
+    to correct a fact, and what is kept about visitors."""
+
+    template_name = "pages/about.html"
+
     def get_context_data(self, **kwargs):
+        # The page explains the words the facts carry, so it shows them as facts.AsOf writes
+        # them: a fact from a source past the window, from an undated one, from a recent one.
+        today = timezone.localdate()
+        window = settings.REGISTRY_CONFIRMED_WITHIN_DAYS
+        some_source = [None]  # only whether there is a source, and its date, shape the text
         return super().get_context_data(
-            registry_publisher=settings.REGISTRY_PUBLISHER,
-            registry_contact_email=settings.REGISTRY_CONTACT_EMAIL,
+            as_of_dated=facts.AsOf(today - timedelta(days=window + 200), some_source),
+            as_of_undated=facts.AsOf(None, some_source),
+            as_of_now=facts.AsOf(today - timedelta(days=min(30, window)), some_source),
+            confirmed_within_days=window,
+            staff_session_hours=settings.SESSION_COOKIE_AGE // 3600,
             **kwargs,
         )
+
+
+@cache
+def _favicon():
+    with open(finders.find("favicon.ico"), "rb") as icon:
+        return icon.read()
+
+
+def favicon(request):
+    """/favicon.ico, which browsers and crawlers ask for whatever the page's <link> says."""
+    return HttpResponse(_favicon(), content_type="image/x-icon")
+
+
+def server_error(request):
+    """The 500 page, with the contact address from the settings: no database, no request
+    context (whatever failed may fail again while the page is drawn)."""
+    html = loader.get_template("500.html").render(
+        {"registry_contact_email": settings.REGISTRY_CONTACT_EMAIL}
+    )
+    return HttpResponseServerError(html)
 
 
 def _unique_sources(citations):
@@ -399,10 +439,62 @@ def not_found(request, exception=None):
 
 
 @cache
-def _api_schema():
+def _api_schema(language):
+    """The OpenAPI document in `language`: its descriptions are the registry's own texts
+    (labels, endpoint descriptions), translated like the pages'."""
     from drf_spectacular.generators import SchemaGenerator
 
-    return SchemaGenerator().get_schema(request=None, public=True)
+    with translation.override(language):
+        return SchemaGenerator().get_schema(request=None, public=True)
+
+
+# How drf-spectacular lists what each value of a parameter means, after its description:
+# "Status\n\n* `active` - Verksam\n* `ended` - Avslutad" (plumbing.build_choice_description_list).
+CHOICE_LINE = re.compile(r"^\* `(?P<value>[^`]*)` - (?P<label>.*)$")
+# OpenAPI's words for where a parameter goes and what it holds, for people.
+PARAMETER_PLACES = {"query": _("i frågesträngen"), "path": _("i adressens sökväg")}
+PATH_PARAMETERS = {
+    "slug": _("Postens kortnamn, som i adressen till dess sida."),
+    "key": _("Källans kortnamn, en punkt och citatets kortnamn."),
+}
+PARAMETER_TYPES = {
+    "string": _("text"),
+    "integer": _("heltal"),
+    "number": _("tal"),
+    "boolean": _("sant eller falskt"),
+    "array": _("lista, skild med kommatecken"),
+}
+
+
+def describe_parameter(parameter):
+    """A parameter of the OpenAPI document, for people: its description as plain text, and
+    its values as (value, meaning) pairs, not as the Markdown list the document carries."""
+    schema = parameter.get("schema", {})
+    text, choices = [], []
+    for line in str(parameter.get("description", "")).splitlines():
+        match = CHOICE_LINE.match(line.strip())
+        if match:
+            choices.append((match["value"], match["label"]))
+        elif line.strip():
+            text.append(line.strip())
+    if not choices and CHOICES_FROM not in schema:
+        # Values from the database (municipalities, counties) are listed in the document,
+        # not on this page.
+        choices = [(value, "") for value in schema.get("enum", [])]
+    # The document gives a record's address no words of its own: say what goes there.
+    description = " ".join(text)
+    if not description and parameter["in"] == "path":
+        description = str(PATH_PARAMETERS.get(parameter["name"], ""))
+    if description and description[-1] not in ".!?":
+        description += "."
+    return {
+        "name": parameter["name"],
+        "where_text": PARAMETER_PLACES.get(parameter["in"], parameter["in"]),
+        "type_text": PARAMETER_TYPES.get(schema.get("type", ""), schema.get("type", "")),
+        "description": description,
+        "choices": choices,
+        "from_database": CHOICES_FROM in schema,
+    }
 
 
 class OpenData(TemplateView):
@@ -412,32 +504,18 @@ class OpenData(TemplateView):
 
     def get_context_data(self, **kwargs):
         endpoints = []
-        for path, operations in _api_schema()["paths"].items():
+        for path, operations in _api_schema(translation.get_language())["paths"].items():
             get = operations.get("get")
             if get:
                 endpoints.append(
                     {
                         "path": path,
-                        "summary": get.get("description", "").strip(),
-                        "parameters": [
-                            {
-                                "name": p["name"],
-                                "where": p["in"],
-                                "description": p.get("description", ""),
-                                "type": p.get("schema", {}).get("type", ""),
-                                # Values from the database (municipalities, counties) are
-                                # listed in the document, not on this page.
-                                "choices": []
-                                if CHOICES_FROM in p.get("schema", {})
-                                else p.get("schema", {}).get("enum", []),
-                            }
-                            for p in get.get("parameters", [])
-                        ],
+                        "summary": str(get.get("description", "")).strip(),
+                        "parameters": [describe_parameter(p) for p in get.get("parameters", [])],
                     }
                 )
         return super().get_context_data(
             endpoints=endpoints,
-            license_url=settings.OPEN_DATA_LICENSE_URL,
             ocid_prefix=settings.OCDS_OCID_PREFIX,
             **kwargs,
         )

@@ -163,6 +163,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "agreements.context_processors.languages",
+                "agreements.context_processors.publisher",
             ],
         },
     },
@@ -259,12 +260,15 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 
 ADMIN_URL = os.environ.get("DJANGO_ADMIN_URL", "admin/")
 
-# Who publishes this registry and where to report accessibility problems; shown in the
-# accessibility statement. Operators must set both for their own organisation.
+# Who publishes this registry and how to reach them; shown in every page's footer, on the
+# about page and in the accessibility statement (agreements.context_processors.publisher).
+# Operators must set the name and address for their own organisation; the web address (the
+# publisher's own site) is optional.
 REGISTRY_PUBLISHER = os.environ.get("REGISTRY_PUBLISHER", "Samverkansregistret")
 REGISTRY_CONTACT_EMAIL = os.environ.get(
     "REGISTRY_CONTACT_EMAIL", "tillganglighet@samverkansregistret.example"
 )
+REGISTRY_PUBLISHER_URL = os.environ.get("REGISTRY_PUBLISHER_URL", "").strip()
 
 # "Now" is said only of facts that a dated source confirmed within this many days; older or
 # undated facts are shown "as of" their source.
@@ -396,6 +400,8 @@ OCDS_OCID_PREFIX = os.environ.get("OCDS_OCID_PREFIX", "ocds-samver")
 OPEN_DATA_LICENSE_URL = os.environ.get(
     "OPEN_DATA_LICENSE_URL", "https://creativecommons.org/publicdomain/zero/1.0/"
 )
+# The licence's name, the text of every link to it (set it with the address).
+OPEN_DATA_LICENSE_NAME = os.environ.get("OPEN_DATA_LICENSE_NAME", "CC0 1.0 Universal")
 
 # --- Cache ---------------------------------------------------------------------------------
 # Public pages are cached only in a cache every worker and server shares: Redis, e.g.

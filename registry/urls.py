@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 
 from agreements import sitemaps
+from agreements.views import favicon
 
 from .health import healthz
 
@@ -15,6 +16,7 @@ urlpatterns = [
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
         name="robots",
     ),
+    path("favicon.ico", favicon, name="favicon"),
     # An index of paged sections: a national registry has far more than 50,000 addresses.
     path("sitemap.xml", sitemaps.index, name="sitemap"),
     path("sitemap-<section>.xml", sitemaps.section, name="sitemap-section"),
@@ -26,3 +28,4 @@ urlpatterns = [
 urlpatterns += i18n_patterns(path("", include("agreements.urls")), prefix_default_language=False)
 
 handler404 = "agreements.views.not_found"
+handler500 = "agreements.views.server_error"
