@@ -447,7 +447,7 @@ def test_publication_policy_documents_the_status_mapping(seed, client):
     html = " ".join(client.get(package["publicationPolicy"]).content.decode().split())
     for words in [
         "advertised -&gt; active",
-        "target (a target or ambition) -&gt; planning",
+        "target (ett mål eller en ambition) -&gt; planning",
         "SE-ON",
     ]:
         assert words in html

@@ -5,6 +5,7 @@ from django.db import DatabaseError, transaction
 from django.http import JsonResponse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_filters import rest_framework as filters
 from django_filters.filters import BaseCSVFilter
 from drf_spectacular.utils import OpenApiParameter
@@ -26,6 +27,11 @@ class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    # DRF's own descriptions have no Swedish; the document is written in the asked language.
+    page_query_description = gettext_lazy("Sidnummer, från 1.")
+    page_size_query_description = gettext_lazy(
+        "Antal rader per sida (50 om inget anges, högst 500)."
+    )
     bounds = {"page": (1, None), "page_size": (1, max_page_size)}
 
     def paginate_queryset(self, queryset, request, view=None):
@@ -109,9 +115,9 @@ LANGUAGE_PARAMETER = OpenApiParameter(
     "lang",
     str,
     enum=[code for code, _name in settings.LANGUAGES],
-    description=(
-        "The language of labels and texts the registry writes (sv by default, or en). Codes, "
-        "names and quotes from the sources are never translated."
+    description=gettext_lazy(
+        "Språket för de etiketter och texter som registret skriver (sv om inget anges, eller "
+        "en). Koder, namn och citat ur källorna översätts aldrig."
     ),
 )
 

@@ -1,5 +1,6 @@
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -26,10 +27,15 @@ from ..models import (
 from . import ocds, serializers
 from .rest import LANGUAGE_PARAMETER, LanguageMixin, Pagination
 
-IN_ANY_LANGUAGE = extend_schema_view(
-    list=extend_schema(parameters=[LANGUAGE_PARAMETER]),
-    retrieve=extend_schema(parameters=[LANGUAGE_PARAMETER]),
-)
+
+def in_any_language(description):
+    """An endpoint's description, and the `lang` parameter, for the OpenAPI document. The
+    description is in Swedish and translated like the pages' text: the document comes in the
+    language asked for (`/api/v1/schema/?lang=en`), and /oppna-data/ shows it in the page's."""
+    return extend_schema_view(
+        list=extend_schema(parameters=[LANGUAGE_PARAMETER], description=description),
+        retrieve=extend_schema(parameters=[LANGUAGE_PARAMETER], description=description),
+    )
 
 
 class CitedViewSet(LanguageMixin, viewsets.ReadOnlyModelViewSet):
@@ -55,12 +61,14 @@ class CitedViewSet(LanguageMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(record).data)
 
 
-@IN_ANY_LANGUAGE
+@in_any_language(
+    _(
+        "Kommuner: hur många samverkan var och en är bunden av (genom beslut eller avtal), hur "
+        "många den bara nämns i och vad den betalar för tjänster enligt källorna. Den enskilda "
+        "kommunen har också sin relation till varje samverkan, med nivå, och sina påståenden."
+    )
+)
 class MunicipalityViewSet(CitedViewSet):
-    """Municipalities: how many cooperations each is bound to (a decision or an agreement),
-    how many it is only named in, and what it pays for posts as far as the sources say. The
-    detail adds its relation to every cooperation, with the level, and its claims."""
-
     # A unique tie-breaker keeps pages stable.
     queryset = Municipality.objects.public().order_by("name", "pk")
     filterset_class = MunicipalityFilter
@@ -89,12 +97,15 @@ class MunicipalityViewSet(CitedViewSet):
         )
 
 
-@IN_ANY_LANGUAGE
+@in_any_language(
+    _(
+        "Samverkan: parterna (bundna genom beslut eller avtal) skilda från de andra kommuner som "
+        "källorna nämner, var och en med sin nivå. Den enskilda samverkan har också avtalets "
+        "versioner i ordning, förslag, bemanningens historik och invändningar med vem som "
+        "framför dem."
+    )
+)
 class CooperationViewSet(CitedViewSet):
-    """Cooperations: the parties (bound by a decision or an agreement) apart from the other
-    municipalities the sources name, each with its level. The detail adds the agreement's
-    versions in order, proposals, the staffing history and objections with who reports them."""
-
     filterset_class = CooperationFilter
     lookup_field = "slug"
 
@@ -150,12 +161,14 @@ class CooperationViewSet(CitedViewSet):
         attach_citations(citations, **rows)
 
 
-@IN_ANY_LANGUAGE
+@in_any_language(
+    _(
+        "Planerade upphandlingar, hur långt var och en har kommit (ett mål, en plan, ett beslut, "
+        "en annonserad upphandling) och deras köpare. Flera köpare gör upphandlingen gemensam; "
+        "en enda köpare säger inget om saken (joint är då null om ingen källa säger något)."
+    )
+)
 class ProcurementViewSet(CitedViewSet):
-    """Planned procurements with how far each has come (a target, a plan, a decision, an
-    advertised tender) and their buyers; several buyers make a joint procurement, one buyer
-    alone says nothing about it (joint is then null unless a source says)."""
-
     queryset = PlannedProcurement.objects.public().order_by("procurement_year", "title", "pk")
     serializer_class = serializers.ProcurementSerializer
     filterset_class = ProcurementFilter
@@ -165,10 +178,8 @@ class ProcurementViewSet(CitedViewSet):
         facts.cite_records(records)
 
 
-@IN_ANY_LANGUAGE
+@in_any_language(_("Källdokument; det enskilda dokumentet har också hela texten."))
 class SourceViewSet(LanguageMixin, viewsets.ReadOnlyModelViewSet):
-    """Source documents; the detail includes the full text."""
-
     queryset = SourceDocument.objects.select_related("issuing_municipality").order_by("title")
     lookup_field = "slug"
 
@@ -184,17 +195,15 @@ class SourceViewSet(LanguageMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class CitationFilter(filters.FilterSet):
-    source = filters.CharFilter(field_name="source__slug", label="Source slug")
+    source = filters.CharFilter(field_name="source__slug", label=_("Källans kortnamn"))
 
     class Meta:
         model = Citation
         fields = []
 
 
-@IN_ANY_LANGUAGE
+@in_any_language(_("Ordagranna citat ur källorna och den post som vart och ett stöder."))
 class CitationViewSet(LanguageMixin, viewsets.ReadOnlyModelViewSet):
-    """Verbatim passages and the record each supports."""
-
     queryset = Citation.objects.with_targets().order_by("source__slug", "key")
     serializer_class = serializers.CitationSerializer
     filterset_class = CitationFilter
@@ -211,19 +220,23 @@ class OcdsPagination(Pagination):
     page_size = 100
 
 
-class OcdsReleasePackageView(ListAPIView):
-    """Planned procurements as an OCDS 1.1 release package, filterable like the list.
+OCDS_DESCRIPTION = _(
+    "Planerade upphandlingar som ett releasepaket enligt OCDS 1.1, med samma filter som "
+    "listan.\n\n"
+    "tender.status och releasens tagg följer hur långt avsikten har kommit: target (ett mål "
+    "eller en ambition) -> planning; planned och decided -> planned; advertised -> active "
+    "(taggen tender); awarded -> complete (taggen tenderUpdate); cancelled -> cancelled "
+    "(taggen tenderCancellation). Flera köpare gör upphandlingen gemensam: var och en är en "
+    "part med rollen buyer, och den samordnande är också procuringEntity. En part har en "
+    "identifierare bara när registret har dess organisationsnummer (schemat SE-ON från "
+    "org-id.guide); annars ingen, och dess id ”kommun-<kommunkod>” gäller bara inom paketet. "
+    "planning.rationale anger status, åren så som källan anger dem (med registrets läsning när "
+    "ett år är tolkat) och när uppgifterna gäller. Texterna är på svenska."
+)
 
-    tender.status and the release tag follow how far the intent has come: target (a target or
-    ambition) -> planning; planned and decided -> planned; advertised -> active (tag tender);
-    awarded -> complete (tag tenderUpdate); cancelled -> cancelled (tag tenderCancellation).
-    Several buyers make a joint procurement: each is a party with the buyer role and the
-    coordinating one is also the procuringEntity. A party has an identifier only when the
-    registry holds its organisationsnummer (scheme SE-ON from org-id.guide); otherwise none,
-    and its id "kommun-<municipality code>" is local to the package. planning.rationale says
-    the status, the years as the source gives them (with the registry's reading when a year is
-    interpreted) and as of when the facts hold. Texts are in Swedish.
-    """
+
+class OcdsReleasePackageView(ListAPIView):
+    """Planned procurements as an OCDS 1.1 release package (OCDS_DESCRIPTION tells how)."""
 
     queryset = PlannedProcurement.objects.public().order_by("procurement_year", "title", "pk")
     filterset_class = ProcurementFilter
@@ -231,14 +244,15 @@ class OcdsReleasePackageView(ListAPIView):
 
     @extend_schema(
         operation_id="ocds_releases_list",
+        description=OCDS_DESCRIPTION,
         responses={200: OpenApiTypes.OBJECT},
         # The release package is a list: the procurement filters and the pages apply.
         filters=True,
         parameters=[
             OpenApiParameter(name, int, description=description)
             for name, description in [
-                ("page", "A page number."),
-                ("page_size", "Releases per page (100 unless given)."),
+                ("page", _("Sidnummer, från 1.")),
+                ("page_size", _("Releaser per sida (100 om inget anges).")),
             ]
         ],
     )
