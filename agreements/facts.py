@@ -416,3 +416,68 @@ def split_parties(parties):
     """(bound parties, other municipalities the sources name), each in the given order."""
     parties = list(parties)
     return [p for p in parties if p.is_bound], [p for p in parties if not p.is_bound]
+
+
+# --- citations on a page --------------------------------------------------------------------
+
+
+def passage_name(citation):
+    """ "”Hallsberg har genom avtalet … åt de bägge grannkommunerna”": which words a link cites.
+
+    Short enough to hear in a list of links, yet two passages of one page differ in it: a long
+    quote keeps its first and its last words, since passages often begin alike.
+    """
+    words = citation.display_quote.split()
+    if len(words) > 12:
+        words = [*words[:6], "…", *words[-4:]]
+    return f"”{' '.join(words)}”"
+
+
+def _passage(citation):
+    """What identifies the words a citation cites: two citations of the same words share it."""
+    if citation.start is None:
+        return (citation.source_id, citation.pk)
+    return (citation.source_id, citation.start, citation.end)
+
+
+def distinct_passages(citations):
+    """The citations, one per passage: several facts citing the same words need one link."""
+    seen = {}
+    for citation in citations:
+        seen.setdefault(_passage(citation), citation)
+    return list(seen.values())
+
+
+@dataclass
+class QuotedPassage:
+    """A quote shown once on a page, with the citations whose words lie within it."""
+
+    citation: Citation
+    within: list = field(default_factory=list)
+
+
+def quoted_passages(citations):
+    """The page's quotes, each once: a quote that lies within another (or repeats it) is shown
+    as part of it. In the order of the sources, and of the text within each source.
+
+    Quotes that only overlap are both shown: nothing a fact cites is left out.
+    """
+    by_source = defaultdict(list)
+    for citation in citations:
+        by_source[citation.source_id].append(citation)
+    shown = []
+    for cited in by_source.values():
+        placed = [c for c in cited if c.start is not None]
+        shown += [QuotedPassage(c, [c]) for c in cited if c.start is None]
+        widest = None
+        for citation in sorted(placed, key=lambda c: (c.start, -c.end, c.key)):
+            # Sorted by start, widest first: a quote lies within an earlier one exactly when it
+            # ends before the furthest-reaching quote so far does.
+            if widest is not None and citation.end <= widest.citation.end:
+                widest.within.append(citation)
+                continue
+            passage = QuotedPassage(citation, [citation])
+            shown.append(passage)
+            if widest is None or citation.end > widest.citation.end:
+                widest = passage
+    return shown

@@ -356,29 +356,60 @@ class SourceDocument(TimestampedModel):
         return self.original.name
 
     def passages(self, citations):
-        """The text cut at citation boundaries: [{text, marked, anchors starting here}].
+        """The text cut at citation boundaries, for the source page to mark and anchor.
 
-        Positions are those stored when each citation was checked. Citations may overlap, so
-        the text is split at every start and end; a piece is marked when any citation covers
-        it, and each citation's anchor wraps the first piece of its passage.
+        Returns [{text, lanes, starts, anchors, classes}]: `lanes` are the lanes of the passages
+        covering the piece (empty: not cited), `starts` the lanes of those beginning here, and
+        `anchors` [(anchor, lane)] of the citations beginning here, nested in that order.
+
+        Passages overlap and cross, so no element can hold a whole passage. Each distinct
+        passage gets a lane instead: a number that no passage overlapping it has. The pieces of
+        one lane's passages never touch, so the style sheet can highlight a landed passage as
+        "the pieces of its lane from its anchor up to the lane's next start" (site.css).
+        Citations of the same words share a lane and a piece, one anchor inside the other.
         """
         text = self.text
-        spans = [
-            (c.start, c.end, c.anchor)
-            for c in citations
-            if c.start is not None and c.end is not None and c.end <= len(text)
+        cited = [
+            c for c in citations if c.start is not None and c.end is not None and c.end <= len(text)
         ]
-        cuts = sorted({0, len(text), *(a for a, _, _ in spans), *(b for _, b, _ in spans)})
+        lane_of = passage_lanes((c.start, c.end) for c in cited)
+        cuts = sorted({0, len(text), *(c.start for c in cited), *(c.end for c in cited)})
         pieces = []
         for start, end in itertools.pairwise(cuts):
+            beginning = sorted(
+                (c for c in cited if c.start == start), key=lambda c: (-c.end, c.key)
+            )
+            lanes = sorted({lane_of[c.start, c.end] for c in cited if c.start <= start < c.end})
+            starts = sorted({lane_of[c.start, c.end] for c in beginning})
             pieces.append(
                 {
                     "text": text[start:end],
-                    "marked": any(a <= start and end <= b for a, b, _ in spans),
-                    "anchors": [anchor for a, _, anchor in spans if a == start],
+                    "lanes": lanes,
+                    "starts": starts,
+                    "anchors": [(c.anchor, lane_of[c.start, c.end]) for c in beginning],
+                    # The style sheet's names for them: "c1" covered by lane 1, "s1" starts it.
+                    "classes": " ".join([*(f"c{n}" for n in lanes), *(f"s{n}" for n in starts)]),
                 }
             )
         return pieces
+
+
+def passage_lanes(spans):
+    """{(start, end): lane} so that overlapping passages never share a lane, in few lanes.
+
+    Greedy by start (longest first), each passage takes the lowest lane free where it begins:
+    for intervals that uses as many lanes as passages overlap at the deepest point.
+    """
+    lanes, free_from = {}, []
+    for span in sorted(set(spans), key=lambda s: (s[0], -s[1])):
+        start, end = span
+        lane = next((i for i, f in enumerate(free_from) if f <= start), len(free_from))
+        if lane == len(free_from):
+            free_from.append(end)
+        else:
+            free_from[lane] = end
+        lanes[span] = lane
+    return lanes
 
 
 def _shorten(text, limit=80):

@@ -102,3 +102,27 @@ def financing(municipality):
     from .. import facts
 
     return facts.financing_text(municipality)
+
+
+@register.filter
+def distinct_passages(citations):
+    """One citation per passage cited: "[källa][källa]" to the same words is one link."""
+    from .. import facts
+
+    return facts.distinct_passages(citations or [])
+
+
+@register.filter
+def passage_name(citation):
+    """ "”ett avtal som har ingåtts …”": the words a link leads to, for its accessible name."""
+    from .. import facts
+
+    return facts.passage_name(citation)
+
+
+@register.filter
+def quoted_passages(citations):
+    """The page's quotes once each, those within another shown as part of it."""
+    from .. import facts
+
+    return facts.quoted_passages(citations or [])
