@@ -158,6 +158,8 @@ def test_filter_form_works_with_the_keyboard_and_without_javascript(browser, liv
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(live_site.url + "/samverkan/")
+    assert not page.locator("#id_legally_binding").is_visible()
+    page.get_by_text("Filtrera och sortera").press("Enter")
     page.select_option("#id_legally_binding", "1")
     page.get_by_role("button", name="Visa").press("Enter")
     page.wait_for_url("**legally_binding=1**")
