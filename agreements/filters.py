@@ -270,4 +270,19 @@ def describe_errors(form: forms.Form):
     ]
 
 
+def count_active_filters(filterset):
+    """How many of a list's filters narrow it, for the summary of its filter form.
+
+    Sorting is left out: it reorders the list but hides nothing. A value the form refused is
+    not applied, so it is not counted either; an unbound form has none.
+    """
+    applied = getattr(filterset.form, "cleaned_data", {})
+    return sum(
+        1
+        for name, filter_ in filterset.filters.items()
+        if not isinstance(filter_, django_filters.OrderingFilter)
+        and applied.get(name) not in (None, "", [], ())
+    )
+
+
 __all__ = ["CooperationFilter", "MunicipalityFilter", "ProcurementFilter", "describe_errors"]

@@ -25,6 +25,7 @@ from .filters import (
     CooperationFilter,
     MunicipalityFilter,
     ProcurementFilter,
+    count_active_filters,
     describe_errors,
 )
 from .models import (
@@ -133,8 +134,12 @@ class FilteredListView(ListView):
             title=self.title,
             csv_url=f"?{query.urlencode()}",
             api_url=reverse(self.api_list) + (f"?{api_query.urlencode()}" if api_query else ""),
+            active_filter_count=count_active_filters(self.filterset),
             **kwargs,
         )
+        # Closed, the form leaves the first screen to the results; open where the reader has
+        # something to change: a value it refused, or filters that left nothing to show.
+        context["filters_open"] = bool(context.get("filter_errors")) or not context["object_list"]
         if self.cite_rows:
             # One query: what supports each row's values, so a list can mark interpretations.
             facts.cite_own(context["object_list"])
