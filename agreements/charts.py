@@ -1,157 +1,343 @@
-"""Geometry for the server-rendered SVG pictures; templates only draw what this computes."""
+"""Geometry for the server-rendered SVG pictures; templates only draw what this computes.
 
+Each picture is sized from its own text (widths estimated by `textwidth`), so no label is cut
+off whatever the language or the names, and it grows downwards, not sideways, with more
+financers: a row each, so that twelve fit a phone's width as well as one. Each picture's text
+equivalent is written here from the same facts as the drawing, so the two cannot disagree.
+"""
+
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
 from .formats import format_fte, format_fte_posts
+from .textwidth import ASCENT, DESCENT, text_width
+
+MARGIN = 8
+# Pictures are laid out to fit a phone (375 px less the page's padding); longer names wrap.
+PHONE_WIDTH = 340
 
 
 @dataclass
-class Box:
-    x: int
-    y: int
-    width: int
-    height: int
-    label: str
-    sublabel: str = ""
+class Text:
+    """One text element: its lines, placed by the top of its first line's box."""
+
+    x: float
+    top: float
+    lines: list[str]
+    size: int
+    bold: bool = False
+    anchor: str = "start"
+    light: bool = False  # white, on a dark box
 
     @property
-    def cx(self):
-        return self.x + self.width // 2
+    def line_height(self):
+        return round(self.size * 1.25)
 
     @property
-    def cy(self):
-        return self.y + self.height // 2
+    def left(self):
+        return _n(self.x)
+
+    @property
+    def baseline(self):
+        return _n(self.top + self.size * ASCENT)
+
+    @property
+    def height(self):
+        return self.size * (ASCENT + DESCENT) + (len(self.lines) - 1) * self.line_height
+
+    @property
+    def bottom(self):
+        return self.top + self.height
+
+    @property
+    def width(self):
+        return max(text_width(line, self.size, self.bold) for line in self.lines)
+
+
+def _n(value):
+    """A coordinate as SVG writes it: a point, not a decimal comma, and no float noise."""
+    return f"{round(value, 1):g}"
+
+
+def wrap(text, size, max_width, bold=False):
+    """Lines no wider than `max_width` where the text allows: broken at spaces and after
+    hyphens ("Upplands-" / "Bro"), never inside a word, so a long word keeps its own line."""
+    lines, line = [], ""
+    for word in text.split():
+        for i, piece in enumerate(re.split(r"(?<=-)(?=.)", word)):
+            joined = line + ("" if i else " ") + piece if line else piece
+            if line and text_width(joined, size, bold) > max_width:
+                lines.append(line)
+                line = piece
+            else:
+                line = joined
+    return [*lines, line] if line else [""]
 
 
 @dataclass
-class Arrow:
-    x1: int
-    y1: int
-    x2: int
-    y2: int
-    label: str
+class Rect:
+    x: float
+    y: float
+    width: float
+    height: float
+    dark: bool = False
 
-    @property
-    def label_anchor(self):
-        # Labels sit on the outer side of converging arrows so that neighbours never overlap.
-        return "end" if self.x1 < self.x2 else "start"
-
-    @property
-    def label_x(self):
-        middle = (self.x1 + self.x2) // 2
-        return middle - 8 if self.label_anchor == "end" else middle + 8
-
-    @property
-    def label_y(self):
-        return (self.y1 + self.y2) // 2 + 5
+    def __post_init__(self):
+        for name in ("x", "y", "width", "height"):
+            setattr(self, name, round(getattr(self, name), 1))
 
 
 @dataclass
-class FinancingDiagram:
-    width: int
-    height: int
-    financers: list[Box] = field(default_factory=list)
-    host: Box | None = None
-    arrows: list[Arrow] = field(default_factory=list)
+class Picture:
+    """What a template draws: boxes, lines, arrowheads and texts, in a sized viewBox."""
+
+    width: float = 0
+    height: float = 0
+    rects: list[Rect] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # path data, stroked
+    heads: list[str] = field(default_factory=list)  # path data, filled
+    texts: list[Text] = field(default_factory=list)
+
+    def fit(self):
+        """Size the picture to hold everything in it, with a margin."""
+        right = [t.x + (t.width / 2 if t.anchor == "middle" else t.width) for t in self.texts]
+        right += [r.x + r.width for r in self.rects]
+        bottom = [t.bottom for t in self.texts] + [r.y + r.height for r in self.rects]
+        self.width = round(max(right, default=0) + MARGIN)
+        self.height = round(max(bottom, default=0) + MARGIN)
+        return self
 
 
-def financing_diagram(cooperation, current_commitments):
-    """Who finances what share of which post: financers above, the employer below.
-
-    Vertical, so that two or three financers fit a phone's width without shrinking the text.
-    """
-    if not current_commitments:
-        return None
-    col, box_w, box_h, margin, drop = 170, 150, 50, 10, 110
-    width = max(len(current_commitments) * col, col) + 2 * margin
-    employer = current_commitments[0].post.employer
-    host_sub = _("värdkommun") if cooperation.host_id == employer.pk else _("arbetsgivare")
-    host_y = margin + box_h + drop
-    host = Box(width // 2 - box_w // 2, host_y, box_w, box_h, employer.name, host_sub)
-    diagram = FinancingDiagram(width=width, height=host.y + box_h + margin, host=host)
-    for i, commitment in enumerate(current_commitments):
-        box = Box(
-            margin + i * col + (col - box_w) // 2,
-            margin,
-            box_w,
-            box_h,
-            commitment.financer.name,
-            _("finansierar"),
-        )
-        diagram.financers.append(box)
-        diagram.arrows.append(
-            Arrow(
-                box.cx,
-                box.y + box.height,
-                host.cx + (box.cx - host.cx) // 4,
-                host.y - 4,
-                format_fte_posts(commitment.fte)
-                if commitment.fte is not None
-                else _("okänd andel"),
-            )
-        )
-    return diagram
+# --- who finances which post, now -----------------------------------------------------------
 
 
 @dataclass
-class Bar:
-    x: int
-    y: int
-    width: int
-    height: int
-    value: str
+class Financing:
+    """One current commitment, as the diagram and its text equivalent say it."""
+
+    financer: str
+    fte: Decimal | None
+
+    @property
+    def share(self):
+        if self.fte is None:
+            return _("okänd andel")
+        return format_fte_posts(self.fte)
+
+
+@dataclass
+class PostDiagram(Picture):
+    """The financers of one post, each an arrow into the municipality that employs it."""
+
+    post: str = ""
+    employer: str = ""
+    sentences: list[str] = field(default_factory=list)
+
+    @property
+    def title(self):
+        return _("Vem finansierar ”%(post)s”") % {"post": self.post}
+
+
+NAME, SMALL = 15, 13  # font sizes
+PAD_X, PAD_Y = 10, 7
+NAME_WRAP = 150
+ROW_GAP = 8
+
+
+def financing_diagrams(cooperation, current_commitments):
+    """One diagram per post that is financed now, in the order of the commitments (the
+    history's): posts of several employers are never merged, and the municipality that
+    employs a post is its own, not the host's."""
+    posts = {}
+    for commitment in current_commitments:
+        posts.setdefault(commitment.post, []).append(commitment)
+    return [_post_diagram(cooperation, post, rows) for post, rows in posts.items()]
+
+
+def _post_diagram(cooperation, post, commitments):
+    """Financers in a column, each box naming its share (a share beside its arrow would need
+    the width a phone lacks), their arrows joined into one that points at the employer."""
+    employer = post.employer
+    rows = [Financing(c.financer.name, c.fte) for c in commitments]
+    diagram = PostDiagram(post=post.name, employer=employer.name)
+    diagram.sentences = [_financing_sentence(row, employer.name) for row in rows]
+    diagram.sentences.append(_own_share_sentence(employer.name, post.employer_share))
+
+    contents = [
+        [
+            Text(0, 0, wrap(row.financer, NAME, NAME_WRAP, bold=True), NAME, bold=True),
+            Text(0, 0, [row.share], SMALL),
+        ]
+        for row in rows
+    ]
+    box_w = round(max(t.width for texts in contents for t in texts) + 2 * PAD_X)
+    trunk_x = MARGIN + box_w + 24
+    y, first = MARGIN, None
+    for texts in contents:
+        box = _boxed(texts, MARGIN, y, box_w)
+        middle = round(box.y + box.height / 2)
+        first = first or middle
+        diagram.rects.append(box)
+        diagram.texts += texts
+        diagram.lines.append(f"M{_n(box.x + box.width)},{middle} H{trunk_x}")
+        y = box.y + box.height + ROW_GAP
+
+    role = (
+        _("arbetsgivare, värdkommun") if cooperation.host_id == employer.pk else _("arbetsgivare")
+    )
+    own = (
+        _("egen andel: okänd")
+        if post.employer_share is None
+        else _("egen andel: %(fte)s") % {"fte": format_fte(post.employer_share)}
+    )
+    texts = [
+        Text(0, 0, wrap(employer.name, NAME, NAME_WRAP + 60, bold=True), NAME, bold=True),
+        Text(0, 0, [role], SMALL),
+        Text(0, 0, [own], SMALL),
+    ]
+    width = round(max(t.width for t in texts) + 2 * PAD_X)
+    # Below the trunk, its middle under it where the phone's width leaves room.
+    x = max(MARGIN, min(trunk_x - width / 2, PHONE_WIDTH - MARGIN - width))
+    top = y - ROW_GAP + 26
+    diagram.rects.append(_boxed(texts, round(x), top, width, centred=True, dark=True))
+    diagram.texts += texts
+    diagram.lines.append(f"M{trunk_x},{first} V{_n(top - 9)}")
+    diagram.heads.append(
+        f"M{trunk_x - 6},{_n(top - 10)} L{trunk_x + 6},{_n(top - 10)} L{trunk_x},{_n(top)} z"
+    )
+    return diagram.fit()
+
+
+def _boxed(texts, x, top, width, centred=False, dark=False):
+    """Place `texts` one below the other inside a box; the box, sized to hold them."""
+    y = top + PAD_Y
+    for text in texts:
+        text.x = x + width / 2 if centred else x + PAD_X
+        text.anchor = "middle" if centred else "start"
+        text.light = dark
+        text.top = y
+        y = text.bottom + 2
+    return Rect(x, top, width, y - 2 + PAD_Y - top, dark=dark)
+
+
+def _financing_sentence(row, employer):
+    if row.fte is None:
+        return _(
+            "%(financer)s finansierar en andel som källan inte anger av en tjänst hos %(employer)s."
+        ) % {"financer": row.financer, "employer": employer}
+    return _("%(financer)s finansierar %(posts)s hos %(employer)s.") % {
+        "financer": row.financer,
+        "posts": format_fte_posts(row.fte),
+        "employer": employer,
+    }
+
+
+def _own_share_sentence(employer, share):
+    if share is None:
+        return _("Hur mycket %(employer)s själv betalar är okänt.") % {"employer": employer}
+    return _("%(employer)s betalar själv %(posts)s.") % {
+        "employer": employer,
+        "posts": format_fte_posts(share),
+    }
+
+
+# --- each financer's shares over time --------------------------------------------------------
+
+
+@dataclass
+class FteChart(Picture):
+    sentences: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Share:
+    """One commitment in the chart: its bar, and its words for the label and the text."""
+
+    fte: Decimal | None
+    state: str
     current: bool
+    employer: str
+
+    def words(self, with_employer):
+        value = format_fte(self.fte) if self.fte is not None else _("okänd andel")
+        if with_employer:
+            value = _("%(fte)s hos %(employer)s") % {"fte": value, "employer": self.employer}
+        return value
+
+    def label(self, with_employer):
+        """Beside its bar, where the colour alone must not carry the state."""
+        return f"{self.words(with_employer)} · {self.state}"
+
+    def said(self, with_employer):
+        """In the text equivalent."""
+        return f"{self.words(with_employer)} ({self.state})"
 
 
-@dataclass
-class BarGroup:
-    label: str
-    label_x: int
-    bars: list[Bar]
-
-
-@dataclass
-class FteChart:
-    width: int
-    height: int
-    baseline: int
-    top: int
-    groups: list[BarGroup]
-    gridlines: list[tuple[int, str]]
+PLOT_X = MARGIN + 12
+PLOT_W = 200  # one full-time post
+BAR_H = 16
+TICK, GROUP_NAME, VALUE = 12, 14, 13
 
 
 def fte_chart(history):
-    """Each financer's shares in the order they replaced each other (dates are often unknown)."""
+    """Each financer's shares, a bar each, a replaced share directly above its replacement.
+
+    Bars are horizontal so that any number of financers grow the chart downwards. Only
+    commitments that supersede each other are joined ("→"): a financer paying for two posts
+    at once has two shares, not a change from one to the other.
+    """
     if not history:
         return None
-    chains: dict[str, list] = {}
+    with_employer = len({c.post.employer_id for c in history}) > 1
+    chart = FteChart()
+    ticks = [(Decimal(share), PLOT_X + round(PLOT_W * share)) for share in (0, 0.5, 1)]
+    for share, x in ticks:
+        chart.texts.append(Text(x, MARGIN, [format_fte(share)], TICK, anchor="middle"))
+    y = MARGIN + TICK * (ASCENT + DESCENT) + 6
+    for financer, chains in _chains(history).items():
+        lines = wrap(financer, GROUP_NAME, PHONE_WIDTH - 2 * MARGIN, bold=True)
+        name = Text(MARGIN, y, lines, GROUP_NAME, bold=True)
+        chart.texts.append(name)
+        y = name.bottom + 4
+        first_bar = y
+        said = []
+        for chain in chains:
+            said.append(" → ".join(share.said(with_employer) for share in chain))
+            for share in chain:
+                bar_w = round(PLOT_W * float(share.fte)) if share.fte is not None else 0
+                if bar_w:
+                    chart.rects.append(Rect(PLOT_X, y, bar_w, BAR_H, dark=share.current))
+                label_x = PLOT_X + bar_w + 6
+                lines = wrap(share.label(with_employer), VALUE, PHONE_WIDTH - label_x)
+                label = Text(label_x, y + BAR_H / 2 - VALUE * (ASCENT + DESCENT) / 2, lines, VALUE)
+                chart.texts.append(label)
+                y = max(y + BAR_H, label.bottom) + 6
+        for _share, x in ticks:
+            chart.lines.append(f"M{x},{_n(first_bar - 3)} V{_n(y - 3)}")
+        chart.sentences.append(
+            _("%(financer)s: %(shares)s.") % {"financer": financer, "shares": "; ".join(said)}
+        )
+        y += 6
+    return chart.fit()
+
+
+def _chains(history):
+    """Per financer, in the order they first appear, the chains of commitments that replaced
+    one another, each oldest first."""
+    successor = {c.supersedes_id: c for c in history if c.supersedes_id is not None}
+    in_history = {c.pk for c in history}
+    chains = {}
     for commitment in history:
-        chains.setdefault(commitment.financer.name, []).append(commitment)
-    bar_w, bar_gap, group_gap, left = 44, 10, 40, 50
-    top, plot_h = 20, 160
-    baseline = top + plot_h
-    groups, x = [], left
-    for name, chain in chains.items():
-        bars, start = [], x
-        for commitment in chain:
-            # An unknown share has no height to draw; its label says so.
-            h = int(plot_h * float(commitment.fte or 0))
-            label = format_fte(commitment.fte) if commitment.fte is not None else "?"
-            bars.append(Bar(x, baseline - h, bar_w, h, label, commitment.is_current))
-            x += bar_w + bar_gap
-        groups.append(BarGroup(name, (start + x - bar_gap) // 2, bars))
-        x += group_gap
-    gridlines = [
-        (baseline - int(plot_h * share), format_fte(Decimal(str(share)))) for share in (0, 0.5, 1)
-    ]
-    return FteChart(
-        width=max(x, 320),
-        height=baseline + 50,
-        baseline=baseline,
-        top=top,
-        groups=groups,
-        gridlines=gridlines,
-    )
+        if commitment.supersedes_id in in_history:
+            continue  # drawn after the share it replaced
+        chain, link = [], commitment
+        while link is not None:
+            chain.append(
+                Share(link.fte, link.state_display, link.is_current, link.post.employer.name)
+            )
+            link = successor.get(link.pk)
+        chains.setdefault(commitment.financer.name, []).append(chain)
+    return chains

@@ -279,7 +279,7 @@ class CooperationDetail(DetailView):
                 {c.post: None for c in current if c.post.employer_share is None}
             ),
             unknown_shares=[c for c in current if c.fte is None],
-            diagram=charts.financing_diagram(cooperation, current),
+            diagrams=charts.financing_diagrams(cooperation, current),
             chart=charts.fte_chart(history),
             **kwargs,
         )
