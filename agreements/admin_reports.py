@@ -34,6 +34,7 @@ class ErrorReportAdmin(admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["text"]
     actions = ["mark_selected_handled"]
+    view_on_site = False  # a report has no public page; its record is linked instead
     fieldsets = [
         (
             _("Rapporten"),

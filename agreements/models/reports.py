@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .base import HttpsURLField
@@ -164,7 +165,11 @@ class ErrorReport(models.Model):
 
     def __str__(self):
         # Never the reporter's words or address: this is what the admin's log keeps.
-        when = self.created_at.strftime("%Y-%m-%d %H.%M") if self.created_at else ""
+        when = (
+            timezone.localtime(self.created_at).strftime("%Y-%m-%d %H.%M")
+            if self.created_at
+            else ""
+        )
         return _("Felrapport om %(record)s %(when)s") % {"record": self.record, "when": when}
 
     def natural_key(self):
