@@ -910,3 +910,6 @@ class RegistryUserAdmin(EditorCreationMixin, UserAdmin):
     def editor_municipality(self, obj):
         profile = getattr(obj, "editor_profile", None)
         return profile.municipality if profile else "–"
+
+
+from . import admin_reports  # noqa: E402, F401  (the error report queue registers itself)

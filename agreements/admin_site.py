@@ -30,6 +30,15 @@ class Task:
 # Order matters: the index lists the tasks, and the models within each, in this order.
 TASKS = (
     Task(
+        "felrapporter",
+        _("Felrapporter från allmänheten"),
+        _(
+            "Rapporter om fel i uppgifterna om din kommuns poster: läs, svara per e-post och "
+            "markera som hanterade."
+        ),
+        ("agreements.errorreport",),
+    ),
+    Task(
         "samverkan",
         _("Samverkan och parter"),
         _(

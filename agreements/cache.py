@@ -115,6 +115,8 @@ def _bump_on_change(sender, using=None, **kwargs):
         or meta.apps is not global_apps
         # Each history row comes with a save of its record, which already counts.
         or meta.model_name.startswith("historical")
+        # Staff-only rows (error reports from the public) change no public page.
+        or not getattr(sender, "affects_public_pages", True)
     ):
         return
     bump(using or router.db_for_write(sender))

@@ -13,6 +13,7 @@ from .models import (
     Claim,
     Cooperation,
     EditorProfile,
+    ErrorReport,
     Municipality,
     Objection,
     Party,
@@ -67,10 +68,19 @@ SCOPED_MODELS = {
         | Q(claim__made_by=m)
         | Q(municipality=m)
     ),
+    # A report about a record reaches the editors who may change that record.
+    ErrorReport: lambda m: (
+        Q(municipality=m)
+        | Q(cooperation__in=_bound_cooperations(m))
+        | Q(procurement__in=_bought_procurements(m))
+        | Q(source__issuing_municipality=m)
+    ),
 }
 
 # Models a municipality editor may add and change (within scope) or only view.
 EDITABLE = [m._meta.model_name for m in SCOPED_MODELS]
+# Rows only the public adds (through the site); staff answer and close them.
+FROM_THE_PUBLIC = [ErrorReport._meta.model_name]
 VIEW_ONLY = [
     "municipality",
     "county",
@@ -188,6 +198,9 @@ def ensure_groups(**kwargs):
     registry.permissions.set(agreements.exclude(content_type__model="editorprofile"))
     municipal, _ = Group.objects.get_or_create(name=MUNICIPALITY_EDITORS)
     codenames = [
-        f"{action}_{model}" for model in EDITABLE for action in ("add", "change", "delete", "view")
+        f"{action}_{model}"
+        for model in EDITABLE
+        for action in ("add", "change", "delete", "view")
+        if not (action == "add" and model in FROM_THE_PUBLIC)
     ] + [f"view_{model}" for model in VIEW_ONLY]
     municipal.permissions.set(agreements.filter(codename__in=codenames))

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from . import feeds, views
-from .models import Cooperation, PlannedProcurement
+from . import feeds, report_views, views
+from .models import Cooperation, Municipality, PlannedProcurement, SourceDocument
 
 app_name = "agreements"
 
@@ -39,4 +39,9 @@ urlpatterns = [
     path("kallor/<slug:slug>/original/", views.source_original, name="source-original"),
     path("tillganglighet/", views.AccessibilityStatement.as_view(), name="accessibility-statement"),
     path("om-registret/", views.About.as_view(), name="about"),
+    # "Rapportera fel i uppgiften" on every record page (agreements/report_views.py).
+    *report_views.urlpatterns_for("kommuner", Municipality),
+    *report_views.urlpatterns_for("samverkan", Cooperation),
+    *report_views.urlpatterns_for("upphandlingar", PlannedProcurement),
+    *report_views.urlpatterns_for("kallor", SourceDocument),
 ]

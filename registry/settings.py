@@ -270,6 +270,11 @@ REGISTRY_CONTACT_EMAIL = os.environ.get(
 )
 REGISTRY_PUBLISHER_URL = os.environ.get("REGISTRY_PUBLISHER_URL", "").strip()
 
+# --- Error reports from the public ----------------------------------------------------------
+# At most this many reports per client address and hour (agreements/error_reports.py); more
+# are refused with 429. Counted in the database, so every worker and server shares the count.
+REGISTRY_REPORTS_PER_HOUR = env_int("REGISTRY_REPORTS_PER_HOUR", 5)
+
 # "Now" is said only of facts that a dated source confirmed within this many days; older or
 # undated facts are shown "as of" their source.
 REGISTRY_CONFIRMED_WITHIN_DAYS = env_int("REGISTRY_CONFIRMED_WITHIN_DAYS", 365)

@@ -3,6 +3,8 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from .mail import smtp_server  # noqa: F401  (a fixture: a real SMTP server in the test process)
+
 PASSWORD = "Ett-långt-lösenord-för-test-2026"
 # Every public response reads the registry's latest change (one row) for its ETag and
 # Last-Modified, before the view runs (agreements/http_caching.py): on top of each page budget.

@@ -7,6 +7,7 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 TASK_SECTIONS = [
+    "Felrapporter från allmänheten",
     "Samverkan och parter",
     "Finansiering",
     "Upphandlingar",
@@ -34,6 +35,7 @@ def test_index_lists_the_tasks_in_order_each_with_a_line_of_help(admin_app, pers
     assert [name for name, _, _ in sections] == [*TASK_SECTIONS, "Referensdata och teknik"]
     assert all(help_line for _, help_line, _ in sections)
     models = {name: names for name, _, names in sections}
+    assert models["Felrapporter från allmänheten"] == ["Felrapporter"]
     assert models["Samverkan och parter"] == [
         "Samverkan",
         "Medverkande kommuner",

@@ -4,10 +4,7 @@ aiosmtpd listens on 127.0.0.1 inside the test process; Django's SMTP backend del
 exactly as it would to the registry's mail server.
 """
 
-import email
 import re
-import socket
-from email import policy
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,43 +13,11 @@ from django.urls import reverse
 from agreements.models import EditorProfile, Municipality
 
 from .conftest import PASSWORD
+from .mail import free_port
 
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "Sjö-och-skog-i-Laxå-2026"
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.original_content, policy=policy.default)
-        self.messages.append((envelope.rcpt_tos, message))
-        return "250 Message accepted for delivery"
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server(settings):
-    from aiosmtpd.controller import Controller
-
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.DEFAULT_FROM_EMAIL = "Samverkansregistret <noreply@samverkan.example.se>"
-    yield inbox
-    controller.stop()
 
 
 def _editor_form(admin_app, user):
@@ -182,7 +147,7 @@ def test_when_the_mail_server_is_down_nobody_is_created(
     admin_app, personas, settings, django_user_model
 ):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", _free_port()  # nothing listens
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens
     response = _fill(_editor_form(admin_app, personas["superuser"])).submit("_save")
     assert response.status_code == 200
     assert "E-postmeddelandet kunde inte skickas" in response.html.select_one(".errorlist").text

@@ -23,6 +23,8 @@ EXTRA_PATHS = [
     "/kommuner/?o=-code",
     "/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/andringar/",
     "/upphandlingar/askersund-verksamheter-pa-entreprenad/andringar/",
+    "/kommuner/laxa/rapportera-fel/",
+    "/kommuner/laxa/rapportera-fel/tack/",
 ]
 
 

@@ -1,0 +1,97 @@
+"""The public form for reporting an error in a record, and staff's form for answering it."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import ErrorReport
+from .models.reports import TEXT_MAX_LENGTH
+
+HONEYPOT = "webbplats"
+
+
+class HoneypotInput(forms.TextInput):
+    """A field people never see or reach; a bot that fills every field fills it too."""
+
+    def __init__(self):
+        super().__init__(attrs={"tabindex": "-1", "autocomplete": "off"})
+
+
+class ErrorReportForm(forms.Form):
+    """What a reader may tell the registry: no account, no name, the e-mail only to be answered."""
+
+    text = forms.CharField(
+        label=_("Vad är fel?"),
+        max_length=TEXT_MAX_LENGTH,
+        help_text=_(
+            "Skriv vilken uppgift som är fel och, om du vet det, vad som är rätt. Högst "
+            "%(max)s tecken."
+        )
+        % {"max": TEXT_MAX_LENGTH},
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={
+            "required": _("Skriv vad som är fel."),
+            "max_length": _("Skriv högst %(limit_value)d tecken (nu är det %(show_value)d)."),
+        },
+    )
+    source_url = forms.URLField(
+        label=_("Länk till en källa (frivilligt)"),
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text=_(
+            "Till exempel ett beslut, ett protokoll eller ett avtal som visar vad som är rätt."
+        ),
+        error_messages={
+            "invalid": _("Skriv en hel webbadress, till exempel https://kommun.se/beslut.")
+        },
+    )
+    email = forms.EmailField(
+        label=_("Din e-postadress (frivilligt)"),
+        required=False,
+        help_text=_(
+            "Bara om du vill ha svar. Vi använder adressen enbart för att svara dig och raderar "
+            "den när rapporten är färdigbehandlad. Den visas aldrig på webbplatsen."
+        ),
+        error_messages={"invalid": _("Skriv en e-postadress som namn@exempel.se.")},
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    webbplats = forms.CharField(
+        label=_("Lämna fältet tomt"), required=False, widget=HoneypotInput()
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")  # the labels are questions or say "(frivilligt)"
+        super().__init__(*args, **kwargs)
+
+    def is_spam(self):
+        """Did a bot fill the field people never see? Read before validating anything else."""
+        return bool(self.data.get(HONEYPOT, "").strip())
+
+    def visible_fields(self):
+        return [field for field in super().visible_fields() if field.name != HONEYPOT]
+
+    @property
+    def honeypot(self):
+        return self[HONEYPOT]
+
+
+class ErrorReportAdminForm(forms.ModelForm):
+    """Staff write an answer; the buttons pressed say whether to send it or close the report."""
+
+    SEND = "_send_answer"
+    HANDLE = "_mark_handled"
+
+    class Meta:
+        model = ErrorReport
+        fields = ["answer"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.SEND in self.data:
+            if not (cleaned.get("answer") or "").strip():
+                self.add_error("answer", _("Skriv ett svar innan du skickar det."))
+            if not self.instance.email:
+                raise forms.ValidationError(
+                    _("Rapporten har ingen e-postadress att skicka svaret till.")
+                )
+        return cleaned
