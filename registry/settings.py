@@ -292,6 +292,9 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The error report form is the one public page that sets a cookie (its CSRF token): gone when
+# the browser closes, not kept for a year, as the about page says.
+CSRF_COOKIE_AGE = None
 SESSION_COOKIE_HTTPONLY = True
 # Staff sessions end after eight hours, and when the browser closes.
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 60 * 60)

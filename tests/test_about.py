@@ -94,10 +94,24 @@ def test_about_page_links_the_licence_by_its_name(seed, client, settings):
     ],
 )
 def test_an_anonymous_visitor_gets_no_cookie_as_the_about_page_says(seed, client, path):
-    assert "webbplatsen sätter inga kakor" in text_of(client.get("/om-registret/")).lower()
+    assert (
+        "webbplatsen sätter inga kakor när du läser den"
+        in text_of(client.get("/om-registret/")).lower()
+    )
     response = client.get(path)
     assert response.status_code in (200, 404)
     assert not response.cookies
+
+
+def test_the_report_form_sets_only_a_csrf_cookie_that_ends_with_the_browser_session(seed, client):
+    about = text_of(client.get("/om-registret/"))
+    assert "formuläret för att rapportera ett fel får du en kaka" in about
+    assert "försvinner när du stänger webbläsaren" in about
+    response = client.get(AGREEMENT + "rapportera-fel/")
+    assert response.status_code == 200
+    assert list(response.cookies) == ["csrftoken"]
+    assert not response.cookies["csrftoken"]["expires"]
+    assert not response.cookies["csrftoken"]["max-age"]
 
 
 def test_staff_login_sets_the_cookies_the_about_page_names(seed, client):

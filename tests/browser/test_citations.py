@@ -70,8 +70,9 @@ def _source_words(citation):
 def landings(browser, seeded_live_server):
     """{href: (citation, what the page showed)} for every citation link on the pages, followed.
 
-    Each is opened afresh, as from the page that links it (a click within the source page
-    would only scroll, and hide a landing that works only by chance).
+    Each source page is loaded once; each link's passage is then reached from the top of the
+    page by its address's fragment, as a reader's browser does on arriving from the link (the
+    page is scrolled back to the top first, so a passage already in view cannot pass by chance).
     """
     context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
     page = context.new_page()
@@ -82,16 +83,23 @@ def landings(browser, seeded_live_server):
             "main a[href*='#citat-']", "links => links.map(a => a.getAttribute('href'))"
         ):
             found.setdefault(href, path)
-    results = {}
+    by_source = {}
     for href in found:
-        page.goto("about:blank")
-        page.goto(seeded_live_server.url + href)
         source_path, anchor = href.split("#")
-        citation = Citation.objects.select_related("source").get(
-            source__slug=source_path.strip("/").split("/")[-1],
-            key=unquote(anchor).removeprefix("citat-"),
-        )
-        results[href] = (citation, page.evaluate(LANDING))
+        by_source.setdefault(source_path, []).append((href, anchor))
+    results = {}
+    for source_path, links in by_source.items():
+        page.goto(seeded_live_server.url + source_path)
+        for href, anchor in links:
+            page.evaluate(
+                "(hash) => { location.hash = ''; window.scrollTo(0, 0); location.hash = hash; }",
+                anchor,
+            )
+            citation = Citation.objects.select_related("source").get(
+                source__slug=source_path.strip("/").split("/")[-1],
+                key=unquote(anchor).removeprefix("citat-"),
+            )
+            results[href] = (citation, page.evaluate(LANDING))
     context.close()
     return results
 
