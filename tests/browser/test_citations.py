@@ -12,6 +12,8 @@ from agreements.documents import find_quote
 from agreements.models import Citation, Cooperation, Municipality, PlannedProcurement
 from agreements.models.sources import normalize_space, seed_path
 
+from ..conftest import commit_database
+
 pytestmark = pytest.mark.browser
 
 # What a reader sees after landing, measured in the page: the target element, whether it is in
@@ -47,6 +49,13 @@ LANDING = """() => {
 }"""
 
 
+def _commit_the_seed(django_db_blocker):
+    # A module fixture may first be asked for after an earlier test of this module has emptied
+    # the database (tests run in random order): the seed must be there when the pages are read.
+    with django_db_blocker.unblock():
+        commit_database("seed")
+
+
 def _pages():
     """The Swedish pages of every cooperation, municipality and procurement in the seed."""
     records = [
@@ -67,13 +76,14 @@ def _source_words(citation):
 
 
 @pytest.fixture(scope="module")
-def landings(browser, seeded_live_server):
+def landings(browser, seeded_live_server, django_db_blocker):
     """{href: (citation, what the page showed)} for every citation link on the pages, followed.
 
     Each source page is loaded once; each link's passage is then reached from the top of the
     page by its address's fragment, as a reader's browser does on arriving from the link (the
     page is scrolled back to the top first, so a passage already in view cannot pass by chance).
     """
+    _commit_the_seed(django_db_blocker)
     context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     found = {}
@@ -156,11 +166,12 @@ def _passage_of(href):
 
 
 @pytest.fixture(scope="module")
-def source_links(browser, seeded_live_server):
+def source_links(browser, seeded_live_server, django_db_blocker):
     """{page: [[(accessible name, passage) of each link] of each fact's links]}.
 
     The names are the browser's own (its accessibility tree), not the markup's text.
     """
+    _commit_the_seed(django_db_blocker)
     context = browser.new_context(locale="sv-SE")
     page = context.new_page()
     found = {}
