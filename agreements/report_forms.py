@@ -1,6 +1,8 @@
 """The public form for reporting an error in a record, and staff's form for answering it."""
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import ErrorReport
@@ -22,11 +24,16 @@ class ErrorReportForm(forms.Form):
     text = forms.CharField(
         label=_("Vad är fel?"),
         max_length=TEXT_MAX_LENGTH,
-        help_text=_(
-            "Skriv vilken uppgift som är fel och, om du vet det, vad som är rätt. Högst "
-            "%(max)s tecken."
-        )
-        % {"max": TEXT_MAX_LENGTH},
+        # Formatted when shown, in the page's language (formatting a lazy text at import
+        # would fix it in Swedish).
+        help_text=lazy(
+            lambda: gettext(
+                "Skriv vilken uppgift som är fel och, om du vet det, vad som är rätt. Högst "
+                "%(max)s tecken."
+            )
+            % {"max": TEXT_MAX_LENGTH},
+            str,
+        )(),
         widget=forms.Textarea(attrs={"rows": 6}),
         error_messages={
             "required": _("Skriv vad som är fel."),

@@ -239,6 +239,19 @@ def test_bad_input_shows_the_form_again_with_a_message_and_stores_nothing(
     assert not ErrorReport.objects.exists()
 
 
+def test_the_english_form_is_english_throughout(seed, django_app):
+    form_page = django_app.get("/en/kommuner/laxa/rapportera-fel/")
+    texts = [
+        element.get_text(" ", strip=True)
+        for element in form_page.html.select("main form label, main form .help")
+    ]
+    assert "Say which information is wrong and, if you know, what is right. At most 2000" in (
+        " ".join(texts)
+    )
+    swedish = re.compile(r"\b(och|är|fel|tecken|Skriv|frivilligt)\b")
+    assert [text for text in texts if swedish.search(text)] == []
+
+
 def test_bad_input_is_explained_in_english_on_english_pages(seed, django_app):
     form = _report_form(django_app, "/en/kommuner/laxa/")
     refused = _submit(form, status=400, text="")
