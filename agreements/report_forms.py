@@ -27,11 +27,13 @@ class ErrorReportForm(forms.Form):
         # Formatted when shown, in the page's language (formatting a lazy text at import
         # would fix it in Swedish).
         help_text=lazy(
-            lambda: gettext(
-                "Skriv vilken uppgift som är fel och, om du vet det, vad som är rätt. Högst "
-                "%(max)s tecken."
-            )
-            % {"max": TEXT_MAX_LENGTH},
+            lambda: (
+                gettext(
+                    "Skriv vilken uppgift som är fel och, om du vet det, vad som är rätt. Högst "
+                    "%(max)s tecken."
+                )
+                % {"max": TEXT_MAX_LENGTH}
+            ),
             str,
         )(),
         widget=forms.Textarea(attrs={"rows": 6}),

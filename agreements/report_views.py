@@ -78,15 +78,39 @@ class ReportError(View):
         error_reports.file_report(request, record, form.cleaned_data)
         return redirect(_thanks_url(record))
 
-    def _form_page(self, request, record, form, status=200, over_limit=False):
+    def refused_token(self, request, slug):
+        """The form again, with what was typed, when its CSRF check failed (cookies blocked, or
+        the cookie gone with a closed browser): a new token comes with the page."""
+        record = _record(self.model, slug)
+        return self._form_page(
+            request, record, ErrorReportForm(request.POST), status=403, token_refused=True
+        )
+
+    def _form_page(self, request, record, form, status=200, over_limit=False, **flags):
         context = _context(
             record,
             form=form,
             over_limit=over_limit,
+            **flags,
             limit=settings.REGISTRY_REPORTS_PER_HOUR,
             contact_email=settings.REGISTRY_CONTACT_EMAIL,
         )
         return render(request, self.template_name, context, status=status)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: the report form keeps what was typed; elsewhere the site's own 403."""
+    from django.urls import Resolver404, resolve
+
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        match = None
+    view_class = getattr(match and match.func, "view_class", None)
+    if request.method == "POST" and view_class is ReportError:
+        view = ReportError(model=match.func.view_initkwargs["model"])
+        return view.refused_token(request, **match.kwargs)
+    return render(request, "403_csrf.html", status=403)
 
 
 class ReportThanks(View):

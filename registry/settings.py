@@ -295,6 +295,9 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # The error report form is the one public page that sets a cookie (its CSRF token): gone when
 # the browser closes, not kept for a year, as the about page says.
 CSRF_COOKIE_AGE = None
+# A refused CSRF token (blocked cookies, a form left open too long) shows the site's own page
+# in the reader's language, and the report form keeps what was typed.
+CSRF_FAILURE_VIEW = "agreements.report_views.csrf_failure"
 SESSION_COOKIE_HTTPONLY = True
 # Staff sessions end after eight hours, and when the browser closes.
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 60 * 60)

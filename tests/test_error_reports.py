@@ -239,6 +239,25 @@ def test_bad_input_shows_the_form_again_with_a_message_and_stores_nothing(
     assert not ErrorReport.objects.exists()
 
 
+def test_a_refused_csrf_token_keeps_the_text_and_the_report_can_be_sent_again(seed, django_app):
+    form = _report_form(django_app, "/en/kommuner/laxa/")
+    form["text"] = "Laxå pays 0.4, not 0.5."
+    django_app.cookiejar.clear()  # the cookie gone: blocked, or the browser closed meanwhile
+    refused = form.submit(extra_environ={"REMOTE_ADDR": CLIENT}, status=403)
+    assert "The report could not be sent" in refused.html.select_one("#fel").get_text()
+    assert refused.forms[0]["text"].value.strip() == "Laxå pays 0.4, not 0.5."
+    assert not ErrorReport.objects.exists()
+    _submit(refused.forms[0]).follow()
+    assert ErrorReport.objects.get().text == "Laxå pays 0.4, not 0.5."
+
+
+def test_another_refused_csrf_token_gets_the_sites_own_page(seed, django_app):
+    login = django_app.get("/admin/login/")
+    django_app.cookiejar.clear()
+    refused = login.forms["login-form"].submit(status=403)
+    assert refused.html.h1.get_text(strip=True) == "Formuläret kunde inte skickas"
+
+
 def test_the_english_form_is_english_throughout(seed, django_app):
     form_page = django_app.get("/en/kommuner/laxa/rapportera-fel/")
     texts = [
