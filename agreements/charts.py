@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from .facts import citations_for
 from .formats import format_fte, format_fte_posts
 from .textwidth import ASCENT, DESCENT, text_width
 
@@ -114,18 +115,37 @@ class Picture:
 # --- who finances which post, now -----------------------------------------------------------
 
 
+# What a drawn share says: its size, the post it is part of, and the share it replaced.
+DRAWN_FIELDS = ("fte", "post", "supersedes")
+
+
+def _interpreted(commitment):
+    """Whether what the pictures draw of a share is the registry's reading of its source, not
+    the source's words: the table marks it "Registrets tolkning", and so must the pictures."""
+    return any(
+        citation.interpretation
+        for name in DRAWN_FIELDS
+        for citation in citations_for(commitment, name)
+    )
+
+
+def _marked(words, interpreted):
+    return _("%(share)s (tolkning)") % {"share": words} if interpreted else words
+
+
 @dataclass
 class Financing:
     """One current commitment, as the diagram and its text equivalent say it."""
 
     financer: str
     fte: Decimal | None
+    interpreted: bool = False
 
     @property
     def share(self):
         if self.fte is None:
             return _("okänd andel")
-        return format_fte_posts(self.fte)
+        return _marked(format_fte_posts(self.fte), self.interpreted)
 
 
 @dataclass
@@ -161,7 +181,7 @@ def _post_diagram(cooperation, post, commitments):
     """Financers in a column, each box naming its share (a share beside its arrow would need
     the width a phone lacks), their arrows joined into one that points at the employer."""
     employer = post.employer
-    rows = [Financing(c.financer.name, c.fte) for c in commitments]
+    rows = [Financing(c.financer.name, c.fte, _interpreted(c)) for c in commitments]
     diagram = PostDiagram(post=post.name, employer=employer.name)
     diagram.sentences = [_financing_sentence(row, employer.name) for row in rows]
     diagram.sentences.append(_own_share_sentence(employer.name, post.employer_share))
@@ -228,11 +248,14 @@ def _financing_sentence(row, employer):
         return _(
             "%(financer)s finansierar en andel som källan inte anger av en tjänst hos %(employer)s."
         ) % {"financer": row.financer, "employer": employer}
-    return _("%(financer)s finansierar %(posts)s hos %(employer)s.") % {
+    sentence = _("%(financer)s finansierar %(posts)s hos %(employer)s.") % {
         "financer": row.financer,
         "posts": format_fte_posts(row.fte),
         "employer": employer,
     }
+    if row.interpreted:
+        sentence += " " + _("Det är registrets tolkning av källan.")
+    return sentence
 
 
 def _own_share_sentence(employer, share):
@@ -260,6 +283,7 @@ class Share:
     state: str
     current: bool
     employer: str
+    interpreted: bool = False
 
     def words(self, with_employer):
         value = format_fte(self.fte) if self.fte is not None else _("okänd andel")
@@ -267,13 +291,19 @@ class Share:
             value = _("%(fte)s hos %(employer)s") % {"fte": value, "employer": self.employer}
         return value
 
+    def marks(self):
+        marks = [str(self.state)]
+        if self.interpreted and self.fte is not None:
+            marks.append(_("tolkning"))
+        return marks
+
     def label(self, with_employer):
         """Beside its bar, where the colour alone must not carry the state."""
-        return f"{self.words(with_employer)} · {self.state}"
+        return " · ".join([self.words(with_employer), *self.marks()])
 
     def said(self, with_employer):
         """In the text equivalent."""
-        return f"{self.words(with_employer)} ({self.state})"
+        return f"{self.words(with_employer)} ({', '.join(self.marks())})"
 
 
 PLOT_X = MARGIN + 12
@@ -336,7 +366,13 @@ def _chains(history):
         chain, link = [], commitment
         while link is not None:
             chain.append(
-                Share(link.fte, link.state_display, link.is_current, link.post.employer.name)
+                Share(
+                    link.fte,
+                    link.state_display,
+                    link.is_current,
+                    link.post.employer.name,
+                    _interpreted(link),
+                )
             )
             link = successor.get(link.pk)
         chains.setdefault(commitment.financer.name, []).append(chain)

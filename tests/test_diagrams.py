@@ -126,13 +126,16 @@ def test_shares_of_two_posts_at_once_are_not_drawn_as_a_change(two_posts):
 def test_the_seed_agreement_shows_lekeberg_going_from_0_3_to_0_5(seed, client):
     html = client.get(AGREEMENT).content.decode()
     chart = _history_svg(html)
-    assert chart.desc.get_text() == "Lekeberg: 0,3 (ersatt) → 0,5 (gäller). Laxå: 0,5 (gäller)."
+    # The new post's shares are the registry's reading of the source (see test_truth.py).
+    assert chart.desc.get_text() == (
+        "Lekeberg: 0,3 (ersatt) → 0,5 (gäller, tolkning). Laxå: 0,5 (gäller, tolkning)."
+    )
     assert _texts(chart)[3:] == [
         "Lekeberg",
         "0,3 · ersatt",
-        "0,5 · gäller",
+        "0,5 · gäller · tolkning",
         "Laxå",
-        "0,5 · gäller",
+        "0,5 · gäller · tolkning",
     ]
 
 
@@ -142,11 +145,11 @@ def test_english_diagrams_write_shares_with_a_decimal_point(seed, client):
     (diagram,) = _financing_svgs(html)
     assert _texts(diagram) == [
         "Laxå",
-        "0.5 full-time post",
+        "0.5 full-time post (interpretation)",
         "Lekeberg",
-        "0.5 full-time post",
+        "0.5 full-time post (interpretation)",
         "Hallsberg",
         "employer, host municipality",
         "own share: unknown",
     ]
-    assert "Lekeberg: 0.3 (superseded) → 0.5 (current)." in _history_svg(html).desc.get_text()
+    assert "Lekeberg: 0.3 (superseded) → 0.5 (current, interpretation)." in _history_svg(html).desc.get_text()

@@ -114,7 +114,7 @@ def test_diagram_and_chart_have_text_equivalents(seed, client):
     html = client.get(AGREEMENT).content.decode()
     assert html.count('role="img"') == 2
     assert "Lekeberg finansierar 0,5 heltidstjänst hos Hallsberg." in html
-    assert "Lekeberg: 0,3 (ersatt) → 0,5 (gäller)." in html
+    assert "Lekeberg: 0,3 (ersatt) → 0,5 (gäller, tolkning)." in html
 
 
 # --- filters -------------------------------------------------------------------------------

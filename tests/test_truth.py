@@ -261,3 +261,25 @@ def test_parties_are_only_those_that_are_bound(seed):
         ("Laxå", "avtalssamverkan-hallsberg-laxa-lekeberg"),
         ("Lekeberg", "avtalssamverkan-hallsberg-laxa-lekeberg"),
     }
+
+
+# The diagrams draw what the table says, no more: a share whose post is the registry's reading
+# ("tolkas som en del av den nya upphandlaren") is marked so in the picture and its text.
+def test_the_diagrams_mark_shares_of_the_new_post_as_interpretations(seed, client):
+    assert says("genom att finansiera 0,5 upphandlartjänst")
+    assert says("Därmed kunde Hallsberg rekrytera en helt ny upphandlare")
+    html = client.get(AGREEMENT).content.decode()
+    section = html.split('id="finansiering-avsnitt"', 1)[1].split("</section>", 1)[0]
+    diagram, chart = re.findall(r"<svg.*?</svg>", section, flags=re.S)[:2]
+    texts = [" ".join(t.split()) for t in re.findall(r"<tspan[^>]*>([^<]*)<", diagram)] or [
+        " ".join(t.split()) for t in re.findall(r"<text[^>]*>([^<]*)<", diagram)
+    ]
+    assert texts.count("0,5 heltidstjänst (tolkning)") == 2
+    assert "Laxå finansierar 0,5 heltidstjänst hos Hallsberg. Det är registrets tolkning" in (
+        diagram
+    )
+    # The 0,3 is the source's own figure for Lekeberg's earlier share: not marked.
+    assert "0,3 · ersatt" in chart
+    assert "0,5 · gäller · tolkning" in chart
+    assert "Lekeberg: 0,3 (ersatt) → 0,5 (gäller, tolkning)." in chart
+    assert "står inte ordagrant i källan" in section
