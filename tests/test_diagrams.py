@@ -152,4 +152,7 @@ def test_english_diagrams_write_shares_with_a_decimal_point(seed, client):
         "employer, host municipality",
         "own share: unknown",
     ]
-    assert "Lekeberg: 0.3 (superseded) → 0.5 (current, interpretation)." in _history_svg(html).desc.get_text()
+    assert (
+        "Lekeberg: 0.3 (superseded) → 0.5 (current, interpretation)."
+        in _history_svg(html).desc.get_text()
+    )
