@@ -1,7 +1,9 @@
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.utils import translation
 
 from .mail import smtp_server  # noqa: F401  (a fixture: a real SMTP server in the test process)
 
@@ -29,6 +31,15 @@ def _empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request for an English page leaves English active in this thread afterwards; the next
+    # test's reverse() and get_absolute_url() would then give /en/ addresses.
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -146,3 +146,28 @@ def test_server_error_page_offers_the_contact_address(rf, publisher):
     response = server_error(rf.get("/"))
     assert response.status_code == 500
     assert 'href="mailto:registret@regionorebrolan.se"' in response.content.decode()
+
+
+@pytest.mark.parametrize("language", ["", "/en"])
+def test_the_about_page_quotes_the_report_link_as_the_record_pages_word_it(seed, client, language):
+    record = text_of(client.get(language + AGREEMENT))
+    about = text_of(client.get(language + "/om-registret/"))
+    quoted = re.search(r"[”“]((?:Rapportera|Report)[^”“]+)”", about).group(1)
+    assert quoted in record
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("", ["Integritetsskyddsmyndigheten (IMY)", "aldrig adressen själv", "ansvarar för"]),
+        ("/en", ["Swedish Authority for Privacy Protection (IMY)", "never the address itself"]),
+    ],
+)
+def test_the_privacy_text_names_who_is_responsible_the_rights_and_the_address_code(
+    seed, client, settings, language, words
+):
+    settings.REGISTRY_PUBLISHER = "Sydnärkes kommunalförbund"
+    about = text_of(client.get(language + "/om-registret/"))
+    assert "Sydnärkes kommunalförbund" in about
+    for word in words:
+        assert word in about
