@@ -41,11 +41,18 @@ logger = logging.getLogger(__name__)
 UNCACHED_PARAMETERS = {"q", "format"}  # long-tail searches and streamed CSV
 # Added by newsletters, social media and ads to links people share: no page reads them, and a
 # shared link must still open, so they are neither refused nor part of the cache key.
-TRACKING_PARAMETERS = ("utm_", "fbclid", "gclid", "msclkid", "mc_cid", "mc_eid")
+TRACKING_PREFIXES = ("utm_",)
+TRACKING_NAMES = frozenset(
+    {
+        *("fbclid", "gclid", "gbraid", "wbraid", "dclid", "msclkid", "yclid", "twclid"),
+        *("ttclid", "li_fat_id", "igshid", "igsh", "srsltid", "_ga", "_gl"),
+        *("mc_cid", "mc_eid", "mkt_tok", "ref"),
+    }
+)
 
 
 def is_tracking(name):
-    return name.startswith(TRACKING_PARAMETERS)
+    return name in TRACKING_NAMES or name.startswith(TRACKING_PREFIXES)
 
 
 def drop_tracking_parameters(request):

@@ -268,3 +268,10 @@ def test_without_the_database_nothing_is_marked_public(seed, client, monkeypatch
     response = client.get("/kallor/")
     assert response["Cache-Control"] == "private, no-store"
     assert "ETag" not in response
+
+
+@pytest.mark.parametrize("tag", ["igshid=1", "_ga=2.1", "_gl=1*x", "ref=twitter", "srsltid=x"])
+def test_links_shared_from_social_media_and_search_open(seed, client, tag):
+    # Found by a reader's review: these answered 400 "Felaktig adress" on every page.
+    assert client.get(f"/om-registret/?{tag}").status_code == 200
+    assert client.get(f"/samverkan/?{tag}").content == client.get("/samverkan/").content
