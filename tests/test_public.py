@@ -344,3 +344,17 @@ def test_query_budget_per_page(seed, client, django_assert_max_num_queries, path
 
 def test_queries_stay_constant_when_data_grows_tenfold(seed, client):
     assert queries_that_grow(lambda path: count_queries(client, path), PAGES) == {}
+
+
+def test_agreement_versions_are_numbered_once(seed, client):
+    html = client.get(AGREEMENT).content.decode()
+    assert '<ol class="timeline versions">' in html
+    assert re.search(r"\.timeline\.versions\s*\{[^}]*list-style:\s*none", _site_css())
+    assert "<strong>1. Första kända version</strong>" in html
+
+
+def _site_css():
+    from django.contrib.staticfiles import finders
+
+    with open(finders.find("css/site.css"), encoding="utf-8") as css:
+        return css.read()
