@@ -51,7 +51,9 @@ def file_report(request, record, cleaned_data):
     """Store a report about `record` from the client of `request`."""
     forget_expired_keys()
     report = ErrorReport(
-        page=request.path,
+        # The record's page the person read, in their language (the form's own address
+        # would lead staff to the form, not to the facts reported).
+        page=record.get_absolute_url(),
         language=translation.get_language() or settings.LANGUAGE_CODE,
         text=cleaned_data["text"],
         source_url=cleaned_data.get("source_url", ""),

@@ -85,7 +85,7 @@ def test_a_report_needs_no_account_and_ends_on_a_thank_you_page(seed, django_app
     report = ErrorReport.objects.get()
     assert (report.record, report.page, report.language, report.status) == (
         Municipality.objects.get(slug="laxa"),
-        "/kommuner/laxa/rapportera-fel/",
+        "/kommuner/laxa/",
         "sv",
         ErrorReport.Status.NEW,
     )
@@ -336,7 +336,7 @@ def test_the_form_and_its_answers_are_never_kept_by_shared_caches(seed, django_a
 
 
 def _report_about(record, **values):
-    report = ErrorReport(page=record.get_absolute_url() + "rapportera-fel/", **values)
+    report = ErrorReport(page=record.get_absolute_url(), **values)
     report.record = record
     report.save()
     return report
