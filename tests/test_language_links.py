@@ -48,3 +48,21 @@ def test_a_real_page_still_switches_to_the_same_page_with_its_filters(seed, clie
     assert switch == {"en": "/en/kommuner/?q=lax"}
     switch, _alternates = switch_links(client.get("/en/kommuner/laxa/"))
     assert switch == {"sv": "/kommuner/laxa/"}
+
+
+@pytest.mark.parametrize(
+    ("path", "selector"),
+    [
+        ("/en/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/", "blockquote"),
+        ("/en/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/", ".interpretation span"),
+        ("/en/kallor/askersund-svar-interpellation-upphandling/", ".document"),
+    ],
+)
+def test_swedish_quotes_on_english_pages_are_marked_swedish(seed, client, path, selector):
+    # WCAG 3.1.2: a screen reader reads the source's Swedish words with Swedish pronunciation.
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(client.get(path).content, "html.parser")
+    elements = soup.select(f"main {selector}")
+    assert elements
+    assert {element.get("lang") for element in elements} == {"sv"}
