@@ -74,6 +74,14 @@ class ErrorReportAdmin(admin.ModelAdmin):
         "handled",
     ]
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and ErrorReportAdminForm(instance=obj).awaits_answer:
+            (report, (title, options)) = fieldsets
+            options = {**options, "fields": [*options["fields"], "close_unanswered"]}
+            fieldsets = [report, (title, options)]
+        return fieldsets
+
     def get_queryset(self, request):
         queryset = super().get_queryset(request).with_record()
         return scoped(queryset.select_related("answered_by", "handled_by"), request.user)
@@ -187,10 +195,12 @@ class ErrorReportAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Markera valda felrapporter som hanterade"), permissions=["change"])
     def mark_selected_handled(self, request, queryset):
-        count = 0
+        count = waiting = 0
         with transaction.atomic():
             for report in queryset.exclude(status=ErrorReport.Status.HANDLED):
-                if may_change(request.user, report):
+                if ErrorReportAdminForm(instance=report).awaits_answer:
+                    waiting += 1  # closing would erase the address of someone waiting
+                elif may_change(request.user, report):
                     error_reports.mark_handled(report, request.user)
                     report.save()
                     count += 1
@@ -205,6 +215,19 @@ class ErrorReportAdmin(admin.ModelAdmin):
             % {"count": count},
             messages.SUCCESS,
         )
+        if waiting:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d felrapport väntar på svar och är inte stängd: öppna den och "
+                    "svara, eller avsluta den där utan svar.",
+                    "%(count)d felrapporter väntar på svar och är inte stängda: öppna dem och "
+                    "svara, eller avsluta dem där utan svar.",
+                    waiting,
+                )
+                % {"count": waiting},
+                messages.WARNING,
+            )
 
 
 def _by_whom(when, user):

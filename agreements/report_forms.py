@@ -90,12 +90,39 @@ class ErrorReportAdminForm(forms.ModelForm):
     SEND = "_send_answer"
     HANDLE = "_mark_handled"
 
+    close_unanswered = forms.BooleanField(
+        label=_("Avsluta utan att svara"),
+        required=False,
+        help_text=_(
+            "Personen har lämnat sin e-postadress för att få svar. Kryssa i här bara om du "
+            "avsiktligt avslutar utan att svara; adressen raderas då och kan inte återfås."
+        ),
+    )
+
     class Meta:
         model = ErrorReport
         fields = ["answer"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.awaits_answer:
+            del self.fields["close_unanswered"]
+
+    @property
+    def awaits_answer(self):
+        report = self.instance
+        return bool(report.email) and report.status == ErrorReport.Status.NEW
+
     def clean(self):
         cleaned = super().clean()
+        if self.HANDLE in self.data and self.awaits_answer and not cleaned.get("close_unanswered"):
+            # Closing erases the address: a person who asked for an answer would never get one.
+            raise forms.ValidationError(
+                _(
+                    "Personen väntar på svar. Skicka svaret först, eller kryssa i ”Avsluta "
+                    "utan att svara” om du avsiktligt avslutar utan svar."
+                )
+            )
         if self.SEND in self.data:
             if not (cleaned.get("answer") or "").strip():
                 self.add_error("answer", _("Skriv ett svar innan du skickar det."))

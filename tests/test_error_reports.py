@@ -495,6 +495,7 @@ def test_marking_handled_erases_the_email_address(admin_app, personas):
     )
     form = _change_page(admin_app, report, personas["laxa"]).forms["errorreport_form"]
     form["answer"] = "Rättat."
+    form["close_unanswered"] = True
     queue = form.submit("_mark_handled").follow()
     assert "personens e-postadress är raderad" in queue.html.select_one(".messagelist").text
     report.refresh_from_db()
@@ -513,7 +514,10 @@ def test_marking_handled_erases_the_email_address(admin_app, personas):
 
 def test_marking_selected_reports_handled_erases_their_addresses(admin_app, personas):
     laxa = Municipality.objects.get(slug="laxa")
-    reports = [_report_about(laxa, text=f"Fel {n}", email=f"p{n}@example.se") for n in range(2)]
+    reports = [
+        _report_about(laxa, text=f"Fel {n}", email=f"p{n}@example.se", status="answered")
+        for n in range(2)
+    ]
     changelist = admin_app.get(
         reverse("admin:agreements_errorreport_changelist"), user=personas["laxa"]
     )
@@ -525,3 +529,34 @@ def test_marking_selected_reports_handled_erases_their_addresses(admin_app, pers
     assert list(
         ErrorReport.objects.filter(pk__in=[r.pk for r in reports]).values_list("status", "email")
     ) == [("handled", ""), ("handled", "")]
+
+
+def test_closing_a_report_whose_reporter_awaits_an_answer_needs_a_deliberate_choice(
+    admin_app, personas
+):
+    report = _report_about(Municipality.objects.get(slug="laxa"), text="Fel", email="l@example.se")
+    form = _change_page(admin_app, report, personas["laxa"]).forms["errorreport_form"]
+    refused = form.submit("_mark_handled")
+    assert refused.status_code == 200
+    assert "Personen väntar på svar" in refused.html.select_one(".errorlist.nonfield").text
+    report.refresh_from_db()
+    assert (report.status, report.email) == (ErrorReport.Status.NEW, "l@example.se")
+
+
+def test_the_bulk_action_leaves_reports_awaiting_an_answer_open(admin_app, personas):
+    laxa = Municipality.objects.get(slug="laxa")
+    waiting = _report_about(laxa, text="Fel", email="w@example.se")
+    silent = _report_about(laxa, text="Fel utan adress")
+    changelist = admin_app.get(
+        reverse("admin:agreements_errorreport_changelist"), user=personas["laxa"]
+    )
+    form = changelist.forms["changelist-form"]
+    form["action"] = "mark_selected_handled"
+    for checkbox in form.fields["_selected_action"]:
+        checkbox.checked = True
+    page = form.submit("index").follow()
+    assert "1 felrapport väntar på svar" in page.html.select_one(".messagelist").text
+    waiting.refresh_from_db()
+    silent.refresh_from_db()
+    assert (waiting.status, waiting.email) == ("new", "w@example.se")
+    assert silent.status == "handled"
