@@ -11,12 +11,32 @@ from django.contrib.auth import views as auth_views
 from django.db.models.base import ModelBase
 from django.urls import path, reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from .admin_history import AdminLogHistoryMixin, LocalizedHistoryMixin
 from .admin_slugs import SlugFillingAdminMixin
 from .models import EditorProfile
 from .roles import MUNICIPALITY_EDITORS, REGISTRY_EDITORS
+
+
+def _is_index(request):
+    # Only the index counts: the sidebar of every other admin page lists the same models, and
+    # a count there would cost each page a query.
+    match = getattr(request, "resolver_match", None)
+    return match is not None and match.url_name == "index"
+
+
+def _with_new_reports(model, user):
+    """The queue's name with how many reports in the editor's scope nobody has answered."""
+    from .models import ErrorReport
+    from .roles import scoped
+
+    count = scoped(ErrorReport.objects.filter(status=ErrorReport.Status.NEW), user).count()
+    if not count:
+        return model
+    new = ngettext("%(count)d ny", "%(count)d nya", count) % {"count": count}
+    return {**model, "name": f"{model['name']} ({new})"}
 
 
 @dataclass(frozen=True)
@@ -160,6 +180,10 @@ class RegistryAdminSite(admin.AdminSite):
         for app in self._build_app_dict(request).values():
             for model in app["models"]:
                 by_key[model["model"]._meta.label_lower] = model
+        if "agreements.errorreport" in by_key and _is_index(request):
+            by_key["agreements.errorreport"] = _with_new_reports(
+                by_key["agreements.errorreport"], request.user
+            )
         sections = []
         for task in TASKS:
             models = [by_key.pop(key) for key in task.models if key in by_key]

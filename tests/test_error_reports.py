@@ -560,3 +560,16 @@ def test_the_bulk_action_leaves_reports_awaiting_an_answer_open(admin_app, perso
     silent.refresh_from_db()
     assert (waiting.status, waiting.email) == ("new", "w@example.se")
     assert silent.status == "handled"
+
+
+def test_the_admin_index_counts_the_new_reports_in_the_editors_scope(admin_app, personas):
+    _report_about(Municipality.objects.get(slug="laxa"), text="Fel 1")
+    _report_about(Municipality.objects.get(slug="laxa"), text="Fel 2")
+    _report_about(Municipality.objects.get(slug="askersund"), text="Fel 3")
+
+    def queue_name(persona):
+        index = admin_app.get(reverse("admin:index"), user=personas[persona])
+        return index.html.select_one("#content-main .model-errorreport th a").get_text()
+
+    assert queue_name("laxa") == "Felrapporter (2 nya)"
+    assert queue_name("hallsberg") == "Felrapporter"
