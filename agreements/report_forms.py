@@ -72,6 +72,16 @@ class ErrorReportForm(forms.Form):
         kwargs.setdefault("label_suffix", "")  # the labels are questions or say "(frivilligt)"
         super().__init__(*args, **kwargs)
 
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and any("\x00" in value for value in self.data.values()):
+            # Refused with a message; the form shown again must not carry the NUL byte back
+            # into the page (invalid HTML, and nothing typed is echoed as it came).
+            data = self.data.copy()
+            for name in data:
+                data.setlist(name, [value.replace("\x00", "") for value in data.getlist(name)])
+            self.data = data
+
     def is_spam(self):
         """Did a bot fill the field people never see? Read before validating anything else."""
         return bool(self.data.get(HONEYPOT, "").strip())

@@ -237,6 +237,7 @@ def test_bad_input_shows_the_form_again_with_a_message_and_stores_nothing(
     refused = _submit(form, status=400, **values)
     assert message in refused.html.select_one("#fel").get_text(" ", strip=True)
     assert not ErrorReport.objects.exists()
+    assert "\x00" not in refused.text  # shown again without the NUL byte
 
 
 def test_a_refused_csrf_token_keeps_the_text_and_the_report_can_be_sent_again(seed, django_app):
