@@ -50,7 +50,7 @@ def test_askersund_is_bound_to_nothing_and_pays_nothing(seed, client):
                 "inte gått in i något juridiskt bindande samverkan.")  # fmt: skip
     text = page(client, "/kommuner/askersund/")
     assert "Askersund är inte part i någon samverkan i registret" in text
-    assert "Part i samverkan 0 samverkan" in text
+    assert "Part i samverkan 0 samarbeten" in text
     assert "kostar det heller ingenting" in text
     # The study and the network are listed with Askersund's real relation to each.
     assert re.search(r"Utredning om samarbete .* Nämnd eller diskuterad", text)
