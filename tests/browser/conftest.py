@@ -4,8 +4,10 @@ Locally, without chromium or the npm tools these tests skip with a loud reason; 
 fail instead, so a green CI run always includes them.
 """
 
+import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -29,6 +31,18 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def nu_html_errors(files):
+    """The Nu HTML checker's errors in saved pages: [(file, message)]."""
+    result = subprocess.run(
+        ["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "json", *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    messages = json.loads(result.stderr or '{"messages": []}')["messages"]
+    return [(m.get("url", "").removeprefix("file:"), m["message"]) for m in messages]
 
 
 def _missing():

@@ -5,6 +5,7 @@ page stay clean under axe-core.
 """
 
 import json
+import re
 
 import pytest
 
@@ -41,7 +42,8 @@ def citizen(browser, live_site):
 
 
 def _queue_as(browser, live_site, personas, persona):
-    """The texts in the error report queue, as the editor sees it after signing in."""
+    """The queue's name on the admin index, and the texts in the queue, as the editor sees
+    them after signing in."""
     context = browser.new_context(locale="sv-SE", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(f"{live_site.url}/admin/login/?next=/admin/")
@@ -49,13 +51,15 @@ def _queue_as(browser, live_site, personas, persona):
     page.fill("#id_password", PASSWORD)
     page.get_by_role("button", name="Logga in").click()
     page.wait_for_url(f"{live_site.url}/admin/")
-    page.get_by_role("link", name="Felrapporter", exact=True).first.click()
+    link = page.locator("#content-main").get_by_role("link", name=re.compile(r"^Felrapporter"))
+    name = link.inner_text()
+    link.click()
     page.wait_for_load_state()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SHOTS / f"report-queue-{persona}.png", full_page=True)
     rows = page.locator("#result_list tbody tr").all_inner_texts()
     context.close()
-    return rows
+    return name, rows
 
 
 def test_a_citizens_report_reaches_the_right_editors_queue_only(
@@ -80,9 +84,10 @@ def test_a_citizens_report_reaches_the_right_editors_queue_only(
     report = ErrorReport.objects.get()
     assert (report.municipality.name, report.text) == ("Laxå", REPORT)
 
-    [row] = _queue_as(browser, live_site, personas, "laxa")
+    name, [row] = _queue_as(browser, live_site, personas, "laxa")
+    assert name == "Felrapporter (1 ny)"
     assert "Kommun: Laxå" in row and "Laxå står som finansiär" in row
-    assert _queue_as(browser, live_site, personas, "hallsberg") == []
+    assert _queue_as(browser, live_site, personas, "hallsberg") == ("Felrapporter", [])
 
 
 def test_the_report_form_and_its_error_state_are_accessible(page, live_site):
