@@ -26,6 +26,11 @@ from .roles import may_change, scoped
 logger = logging.getLogger(__name__)
 
 
+# What the public sent, as staff read it, and who answered and closed it.
+REPORT_FIELDS = ["record_link", "page_link", "created_at", "status", "text", "source_link", "email"]
+HANDLING_FIELDS = ["answered", "handled"]
+
+
 @admin.register(ErrorReport)
 class ErrorReportAdmin(admin.ModelAdmin):
     form = ErrorReportAdminForm
@@ -38,22 +43,12 @@ class ErrorReportAdmin(admin.ModelAdmin):
     fieldsets = [
         (
             _("Rapporten"),
-            {
-                "fields": [
-                    "record_link",
-                    "page_link",
-                    "created_at",
-                    "status",
-                    "text",
-                    "source_link",
-                    "email",
-                ]
-            },
+            {"fields": REPORT_FIELDS},
         ),
         (
             _("Svar och hantering"),
             {
-                "fields": ["answer", "answered", "handled"],
+                "fields": ["answer", *HANDLING_FIELDS],
                 "description": _(
                     "”Skicka svaret” mejlar svaret till personen, från registrets avsändaradress "
                     "med registrets kontaktadress som svarsadress. ”Markera som hanterad” stänger "
@@ -62,17 +57,8 @@ class ErrorReportAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    readonly_fields = [
-        "record_link",
-        "page_link",
-        "created_at",
-        "status",
-        "text",
-        "source_link",
-        "email",
-        "answered",
-        "handled",
-    ]
+    # What the reporter sent and who handled it are records; only the answer is written here.
+    readonly_fields = [*REPORT_FIELDS, *HANDLING_FIELDS]
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

@@ -513,20 +513,23 @@ def test_marking_handled_erases_the_email_address(admin_app, personas):
     )
 
 
+def _mark_all_handled(admin_app, user):
+    """Tick every report in the queue and run the bulk action, as the changelist offers it."""
+    changelist = admin_app.get(reverse("admin:agreements_errorreport_changelist"), user=user)
+    form = changelist.forms["changelist-form"]
+    form["action"] = "mark_selected_handled"
+    for checkbox in form.fields["_selected_action"]:
+        checkbox.checked = True
+    return form.submit("index")
+
+
 def test_marking_selected_reports_handled_erases_their_addresses(admin_app, personas):
     laxa = Municipality.objects.get(slug="laxa")
     reports = [
         _report_about(laxa, text=f"Fel {n}", email=f"p{n}@example.se", status="answered")
         for n in range(2)
     ]
-    changelist = admin_app.get(
-        reverse("admin:agreements_errorreport_changelist"), user=personas["laxa"]
-    )
-    form = changelist.forms["changelist-form"]
-    form["action"] = "mark_selected_handled"
-    for checkbox in form.fields["_selected_action"]:
-        checkbox.checked = True
-    form.submit("index")
+    _mark_all_handled(admin_app, personas["laxa"])
     assert list(
         ErrorReport.objects.filter(pk__in=[r.pk for r in reports]).values_list("status", "email")
     ) == [("handled", ""), ("handled", "")]
@@ -548,14 +551,7 @@ def test_the_bulk_action_leaves_reports_awaiting_an_answer_open(admin_app, perso
     laxa = Municipality.objects.get(slug="laxa")
     waiting = _report_about(laxa, text="Fel", email="w@example.se")
     silent = _report_about(laxa, text="Fel utan adress")
-    changelist = admin_app.get(
-        reverse("admin:agreements_errorreport_changelist"), user=personas["laxa"]
-    )
-    form = changelist.forms["changelist-form"]
-    form["action"] = "mark_selected_handled"
-    for checkbox in form.fields["_selected_action"]:
-        checkbox.checked = True
-    page = form.submit("index").follow()
+    page = _mark_all_handled(admin_app, personas["laxa"]).follow()
     assert "1 felrapport väntar på svar" in page.html.select_one(".messagelist").text
     waiting.refresh_from_db()
     silent.refresh_from_db()
