@@ -207,3 +207,34 @@ def procurement_columns(request):
         ],
         prepare=facts.cite_records,
     )
+
+
+def opportunity_columns(request):
+    """The joint-buying finder's rows (agreements.opportunities), as on /mojligheter/."""
+
+    def side(label_procurement, label_municipality, get_p, get_m):
+        return [
+            (label_procurement, lambda m: get_p(m).title),
+            (label_municipality, lambda m: get_m(m).name),
+            (_("Status"), lambda m: get_p(m).get_status_display()),
+            (_("Upphandlingsår"), lambda m: get_p(m).procurement_year),
+            (_("CPV-kod"), lambda m: get_p(m).cpv_code),
+            (_("Webbadress"), lambda m: absolute_url(get_p(m).get_absolute_url())),
+        ]
+
+    return Columns(
+        [
+            (_("CPV-kategori"), lambda m: m.category),
+            *side(_("Upphandling"), _("Kommun"), lambda m: m.procurement, lambda m: m.municipality),
+            *side(
+                _("Annan kommuns upphandling"),
+                _("Annan kommun"),
+                lambda m: m.other,
+                lambda m: m.other_municipality,
+            ),
+            (_("Samma län"), lambda m: yes_no(m.same_county)),
+            (_("Båda parter i"), lambda m: ", ".join(c.name for c in m.cooperations)),
+            (_("Styrka"), lambda m: m.strength),
+            (_("Varför"), lambda m: m.explanation),
+        ]
+    )

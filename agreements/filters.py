@@ -261,6 +261,66 @@ class ProcurementFilter(django_filters.FilterSet):
         return queryset.joint(value == "1")
 
 
+CATEGORY_PATTERN = r"^[0-9]{2,5}$"
+
+
+def _unchanged(queryset, name, value):
+    # The finder's pairs are found in SQL (agreements.opportunities); the FilterSet validates
+    # and documents the parameters, and `finder_filters` hands their values over.
+    return queryset
+
+
+class OpportunityFilter(django_filters.FilterSet):
+    """The joint-buying finder's filters (/mojligheter/, its CSV and the API)."""
+
+    county = database_choices(
+        django_filters.ModelChoiceFilter(
+            label=_("Län (någon av kommunerna)"),
+            queryset=County.objects.all(),
+            to_field_name="code",
+            empty_label=_("Alla län"),
+            method=_unchanged,
+            error_messages={"invalid_choice": _("Det finns inget sådant län i registret.")},
+        )
+    )
+    year = year_filter(_("Upphandlingsår (någon av dem)"), "procurement_year")
+    cpv = documented(
+        {"type": "string", "pattern": CATEGORY_PATTERN, "maxLength": 5},
+        django_filters.CharFilter(
+            label=_("CPV-kategori börjar med"),
+            max_length=5,
+            method=_unchanged,
+            validators=[
+                RegexValidator(
+                    CATEGORY_PATTERN,
+                    _("Ange två till fem siffror från början av en CPV-kod, t.ex. 45233."),
+                )
+            ],
+        ),
+    )
+
+    class Meta:
+        model = PlannedProcurement
+        fields = []
+        form = FilterForm
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filters["year"].method = _unchanged
+
+    def finder_filters(self):
+        from .opportunities import Filters
+
+        data = self.form.cleaned_data if self.is_bound else {}
+        county = data.get("county")
+        year = data.get("year")
+        return Filters(
+            county=county.pk if county else None,
+            year=int(year) if year is not None else None,
+            cpv=data.get("cpv") or "",
+        )
+
+
 def describe_errors(form: forms.Form):
     """Flatten a filter form's errors into (label, message) pairs for the page."""
     return [
@@ -285,4 +345,10 @@ def count_active_filters(filterset):
     )
 
 
-__all__ = ["CooperationFilter", "MunicipalityFilter", "ProcurementFilter", "describe_errors"]
+__all__ = [
+    "CooperationFilter",
+    "MunicipalityFilter",
+    "OpportunityFilter",
+    "ProcurementFilter",
+    "describe_errors",
+]

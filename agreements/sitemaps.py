@@ -31,6 +31,7 @@ class StaticSitemap(I18nSitemap):
             "agreements:municipality-list",
             "agreements:cooperation-list",
             "agreements:procurement-list",
+            "agreements:opportunity-list",
             "agreements:source-list",
             "agreements:accessibility-statement",
             "agreements:about",

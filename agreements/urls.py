@@ -34,6 +34,7 @@ urlpatterns = [
     path(
         "upphandlingar/<slug:slug>/", views.ProcurementDetail.as_view(), name="procurement-detail"
     ),
+    path("mojligheter/", views.OpportunityList.as_view(), name="opportunity-list"),
     path("kallor/", views.SourceList.as_view(), name="source-list"),
     path("kallor/<slug:slug>/", views.source_detail, name="source-detail"),
     path("kallor/<slug:slug>/original/", views.source_original, name="source-original"),

@@ -17,13 +17,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import charts, exports, facts
+from . import charts, exports, facts, opportunities
 from .api.rest import is_api, json_error
 from .changelog import change_log
 from .filters import (
     CHOICES_FROM,
     CooperationFilter,
     MunicipalityFilter,
+    OpportunityFilter,
     ProcurementFilter,
     count_active_filters,
     describe_errors,
@@ -60,6 +61,37 @@ def home(request):
     )
 
 
+def unknown_format(request, wanted):
+    # Not the page in another dress: an address that asks for a format there is none of.
+    return render(
+        request,
+        "400.html",
+        {
+            "message": _("Adressen innehåller något som sidan inte känner till: %(names)s.")
+            % {"names": f"format={wanted}"},
+            "valid": "format=csv",
+            "about_parameters": True,
+        },
+        status=400,
+    )
+
+
+def list_links(request, api_list):
+    """A filtered list's CSV address (this page with format=csv) and its API address (the
+    same filters, without the form's empty fields)."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    query["format"] = "csv"
+    api_query = request.GET.copy()
+    api_query.pop("format", None)
+    # A form sends its empty fields; the API wants them left out.
+    for name in [name for name, values in api_query.lists() if not any(values)]:
+        del api_query[name]
+    api_url = reverse(api_list) + (f"?{api_query.urlencode()}" if api_query else "")
+    return f"?{query.urlencode()}", api_url
+
+
 class FilteredListView(ListView):
     """A list with a django-filter form: invalid input answers 400 and says what was wrong.
 
@@ -81,18 +113,7 @@ class FilteredListView(ListView):
         params = request.GET.copy()
         wanted = params.pop("format", [""])[-1]
         if wanted not in ("", "csv"):
-            # Not the page in another dress: an address that asks for a format there is none of.
-            return render(
-                request,
-                "400.html",
-                {
-                    "message": _("Adressen innehåller något som sidan inte känner till: %(names)s.")
-                    % {"names": f"format={wanted}"},
-                    "valid": "format=csv",
-                    "about_parameters": True,
-                },
-                status=400,
-            )
+            return unknown_format(request, wanted)
         wants_csv = wanted == "csv"
         self.filterset = self.filterset_class(
             params or None, queryset=self.get_base_queryset(), request=request
@@ -120,20 +141,12 @@ class FilteredListView(ListView):
         return queryset
 
     def get_context_data(self, **kwargs):
-        query = self.request.GET.copy()
-        query.pop("page", None)
-        query.pop("format", None)
-        query["format"] = "csv"
-        api_query = self.request.GET.copy()
-        api_query.pop("format", None)
-        # A form sends its empty fields; the API wants them left out.
-        for name in [name for name, values in api_query.lists() if not any(values)]:
-            del api_query[name]
+        csv_url, api_url = list_links(self.request, self.api_list)
         context = super().get_context_data(
             filter=self.filterset,
             title=self.title,
-            csv_url=f"?{query.urlencode()}",
-            api_url=reverse(self.api_list) + (f"?{api_query.urlencode()}" if api_query else ""),
+            csv_url=csv_url,
+            api_url=api_url,
             active_filter_count=count_active_filters(self.filterset),
             **kwargs,
         )
@@ -309,7 +322,65 @@ class ProcurementDetail(DetailView):
             list(Citation.objects.for_display().filter(procurement=procurement)),
             procurement=[procurement],
         )
-        return super().get_context_data(citations=citations, **kwargs)
+        unmatchable = opportunities.why_unmatchable(procurement)
+        matches, more = ([], False) if unmatchable else opportunities.for_procurement(procurement)
+        return super().get_context_data(
+            citations=citations,
+            unmatchable=unmatchable,
+            matches=matches,
+            more_matches=more,
+            **kwargs,
+        )
+
+
+class OpportunityList(TemplateView):
+    """/mojligheter/: procurements that other municipalities near by plan in the same CPV
+    category at about the same time (agreements.opportunities has the rule). Pages are not
+    counted (there can be millions of pairs), only followed."""
+
+    template_name = "agreements/opportunity_list.html"
+    query_parameters = {*OpportunityFilter.base_filters, "page", "format"}
+
+    def get(self, request, *args, **kwargs):
+        params = request.GET.copy()
+        wanted = params.pop("format", [""])[-1]
+        if wanted not in ("", "csv"):
+            return unknown_format(request, wanted)
+        page = params.pop("page", ["1"])[-1]
+        if not (page.isascii() and page.isdigit() and int(page) >= 1):
+            raise Http404(_("Ingen sådan sida."))
+        self.filterset = OpportunityFilter(
+            params or None, queryset=PlannedProcurement.objects.none(), request=request
+        )
+        context = {"filter": self.filterset, "page": None}
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            context["filter_errors"] = describe_errors(self.filterset.form)
+            return self.render_to_response(self.get_context_data(**context), status=400)
+        filters = self.filterset.finder_filters()
+        if wanted == "csv":
+            return exports.csv_response(
+                opportunities.all_matches(filters),
+                exports.opportunity_columns(request),
+                "mojligheter",
+                request,
+            )
+        result = opportunities.listing(filters, int(page))
+        if not result.matches and result.number > 1:
+            raise Http404(_("Ingen sådan sida."))
+        context["page"] = result
+        return self.render_to_response(self.get_context_data(**context))
+
+    def get_context_data(self, **kwargs):
+        csv_url, api_url = list_links(self.request, "api:opportunity-list")
+        context = super().get_context_data(
+            csv_url=csv_url,
+            api_url=api_url,
+            active_filter_count=count_active_filters(self.filterset),
+            **kwargs,
+        )
+        page = context["page"]
+        context["filters_open"] = bool(context.get("filter_errors")) or not (page and page.matches)
+        return context
 
 
 class ChangeLog(DetailView):

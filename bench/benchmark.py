@@ -43,6 +43,10 @@ PUBLIC = [
     ("procurement detail", "/upphandlingar/syntetisk-upphandling-050000/"),
     ("source list", "/kallor/"),
     ("source detail", "/kallor/askersund-svar-interpellation-upphandling/"),
+    # The joint-buying finder pairs procurements across 100,000 in SQL, a page at a time.
+    ("joint-buying finder", "/mojligheter/"),
+    ("joint-buying finder, page 20", "/mojligheter/?page=20"),
+    ("joint-buying finder, filtered", "/mojligheter/?county=91&year=2027&cpv=450"),
     ("English cooperation detail", "/en/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/"),
     # Last: searches are never cached, and their backlog would slow whatever ran next.
     ("search, 100k procurements", "/upphandlingar/?q=vinterv%C3%A4gh%C3%A5llning+ramavtal"),
@@ -55,6 +59,7 @@ API = [
     ("API sources", "/api/v1/sources/"),
     ("API citations", "/api/v1/citations/"),
     ("OCDS releases", "/api/v1/ocds/releases/"),
+    ("API joint-buying finder", "/api/v1/opportunities/"),
 ]
 ADMIN = [
     ("admin cooperations", "/admin/agreements/cooperation/"),

@@ -895,3 +895,78 @@ class SourceDetailSerializer(SourceSerializer):
 
     class Meta(SourceSerializer.Meta):
         fields = [*SourceSerializer.Meta.fields, "text"]
+
+
+# --- the joint-buying finder ------------------------------------------------------------------
+
+
+class OpportunitySideSerializer(serializers.Serializer):
+    """One side of a match: a municipality's procurement."""
+
+    procurement = serializers.SlugField(source="procurement.slug")
+    url = serializers.SerializerMethodField(help_text="The procurement in this API.")
+    html_url = serializers.CharField(source="procurement.get_absolute_url")
+    title = serializers.CharField(source="procurement.title")
+    status = serializers.CharField(source="procurement.status")
+    status_label = serializers.SerializerMethodField(
+        help_text="How far it has come, in words: a target is not a plan."
+    )
+    procurement_year = serializers.IntegerField(source="procurement.procurement_year")
+    cpv_code = serializers.CharField(source="procurement.cpv_code")
+    municipality = serializers.SlugField(source="municipality.slug")
+    municipality_name = serializers.CharField(source="municipality.name")
+    county = serializers.CharField(source="municipality.county.code")
+
+    def get_url(self, side) -> str:
+        from django.urls import reverse
+
+        from ..links import absolute_url
+
+        return absolute_url(
+            reverse("api:procurement-detail", kwargs={"slug": side.procurement.slug})
+        )
+
+    def get_status_label(self, side) -> str:
+        return str(side.procurement.get_status_display())
+
+
+class _Side:
+    def __init__(self, procurement, municipality):
+        self.procurement, self.municipality = procurement, municipality
+
+
+class OpportunitySerializer(serializers.Serializer):
+    """A match of agreements.opportunities, as on /mojligheter/."""
+
+    cpv_category = serializers.CharField(
+        source="category", help_text="The CPV category (the code's first five digits) shared."
+    )
+    procurement = serializers.SerializerMethodField()
+    other = serializers.SerializerMethodField()
+    same_year = serializers.BooleanField()
+    same_county = serializers.BooleanField()
+    same_cpv_code = serializers.BooleanField(source="same_code")
+    cooperations = serializers.SerializerMethodField(
+        help_text="Active cooperations both municipalities are parties of (bound)."
+    )
+    strength = serializers.IntegerField(
+        help_text="Same year 100, each of same county and shared cooperation 10, same code 1."
+    )
+    explanation = serializers.CharField(help_text="Why they match, in the request's language.")
+
+    @extend_schema_field(OpportunitySideSerializer)
+    def get_procurement(self, match):
+        return OpportunitySideSerializer(_Side(match.procurement, match.municipality)).data
+
+    @extend_schema_field(OpportunitySideSerializer)
+    def get_other(self, match):
+        return OpportunitySideSerializer(_Side(match.other, match.other_municipality)).data
+
+    def get_cooperations(self, match) -> list[str]:
+        return [c.slug for c in match.cooperations]
+
+
+class OpportunityPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
+    results = OpportunitySerializer(many=True)

@@ -17,6 +17,7 @@ router.register("citations", views.CitationViewSet, basename="citation")
 
 urlpatterns = [
     path("schema/", SpectacularJSONAPIView.as_view(), name="schema"),
+    path("opportunities/", views.OpportunityView.as_view(), name="opportunity-list"),
     path("ocds/releases/", views.OcdsReleasePackageView.as_view(), name="ocds-releases"),
     *router.urls,
 ]

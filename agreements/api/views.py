@@ -5,11 +5,12 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 
-from .. import facts
-from ..filters import CooperationFilter, MunicipalityFilter, ProcurementFilter
+from .. import facts, opportunities
+from ..filters import CooperationFilter, MunicipalityFilter, OpportunityFilter, ProcurementFilter
 from ..models import (
     AgreementVersion,
     Citation,
@@ -25,7 +26,7 @@ from ..models import (
     attach_citations,
 )
 from . import ocds, serializers
-from .rest import LANGUAGE_PARAMETER, LanguageMixin, Pagination
+from .rest import LANGUAGE_PARAMETER, LanguageMixin, Pagination, absolute_url
 
 
 def in_any_language(description):
@@ -268,3 +269,73 @@ class OcdsReleasePackageView(ListAPIView):
                 previous_url=self.paginator.get_previous_link(),
             )
         )
+
+
+OPPORTUNITY_DESCRIPTION = _(
+    "Kan upphandlas gemensamt: en kommuns upphandling bredvid en annan kommuns, i samma "
+    "CPV-kategori (de fem första siffrorna i CPV-koden), samma år eller med ett års "
+    "mellanrum, där kommunerna ligger i samma län eller båda är parter (genom beslut eller "
+    "avtal) i en verksam samverkan. Samma lista som sidan /mojligheter/, med samma filter och "
+    "i samma ordning: de närmaste åren först, varje upphandlings matchningar starkast först. "
+    "Sidorna räknas inte (det kan finnas miljontals par): följ next."
+)
+
+
+class OpportunityView(LanguageMixin, ListAPIView):
+    """The joint-buying finder's list (agreements.opportunities), paged by number."""
+
+    queryset = PlannedProcurement.objects.none()
+    filterset_class = OpportunityFilter
+    serializer_class = serializers.OpportunitySerializer
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="opportunities_list",
+        description=OPPORTUNITY_DESCRIPTION,
+        filters=True,
+        parameters=[
+            LANGUAGE_PARAMETER,
+            OpenApiParameter("page", int, description=_("Sidnummer, från 1.")),
+            OpenApiParameter("page_size", int, description=Pagination.page_size_query_description),
+        ],
+        responses={200: serializers.OpportunityPageSerializer},
+    )
+    def get(self, request, *args, **kwargs):
+        # Refuses unknown, repeated, empty and invalid parameters (400), as every list does.
+        self.filter_queryset(self.get_queryset())
+        filterset = OpportunityFilter(request.query_params, queryset=self.get_queryset())
+        filterset.is_valid()
+        page, size = _page_numbers(request)
+        result = opportunities.listing(filterset.finder_filters(), page, size)
+        if not result.matches and page > 1:
+            raise NotFound()
+        return Response(
+            {
+                "next": _page_link(request, page + 1) if result.has_next else None,
+                "previous": _page_link(request, page - 1) if page > 1 else None,
+                "results": serializers.OpportunitySerializer(result.matches, many=True).data,
+            }
+        )
+
+
+def _page_numbers(request):
+    values = {}
+    errors = {}
+    for name, default in (("page", 1), ("page_size", Pagination.page_size)):
+        raw = request.query_params.get(name)
+        low, high = Pagination.bounds[name]
+        if raw is None:
+            values[name] = default
+        elif not (raw.isascii() and raw.isdigit()) or int(raw) < low or (high and int(raw) > high):
+            errors[name] = [_("Ange ett heltal inom gränserna.")]
+        else:
+            values[name] = int(raw)
+    if errors:
+        raise ValidationError(errors)
+    return values["page"], values["page_size"]
+
+
+def _page_link(request, page):
+    query = request.query_params.copy()
+    query["page"] = str(page)
+    return absolute_url(f"{request.path}?{query.urlencode()}")
