@@ -202,9 +202,7 @@ def test_the_procurement_page_says_when_there_is_no_match(places, client):
     assert "Ingen annan kommun i samma län eller samma samverkan har en upphandling" in page
 
 
-def test_the_procurement_page_says_a_procurement_without_cpv_code_cannot_be_matched(
-    places, client
-):
+def test_the_procurement_page_says_a_procurement_without_cpv_code_cannot_be_matched(places, client):
     buy(places, "utan-kod", "Askersund", cpv="")
     buy(places, "gator-laxa", "Laxå")
     page = client.get("/upphandlingar/utan-kod/").content.decode()

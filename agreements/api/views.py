@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.generics import ListAPIView
+from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
 from .. import facts, opportunities
@@ -281,8 +281,10 @@ OPPORTUNITY_DESCRIPTION = _(
 )
 
 
-class OpportunityView(LanguageMixin, ListAPIView):
-    """The joint-buying finder's list (agreements.opportunities), paged by number."""
+class OpportunityView(LanguageMixin, GenericAPIView):
+    """The joint-buying finder's list (agreements.opportunities), paged by number.
+
+    A GenericAPIView, not a ListAPIView: the answer is one page object, not an array."""
 
     queryset = PlannedProcurement.objects.none()
     filterset_class = OpportunityFilter

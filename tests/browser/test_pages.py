@@ -19,6 +19,7 @@ EXTRA_PATHS = [
     "/samverkan/?q=upphandling&legally_binding=1",
     "/samverkan/?q=xyzzy",
     "/upphandlingar/?procurement_year=abc",
+    "/mojligheter/?cpv=4x",
     "/kommuner/?o=-code",
     "/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/andringar/",
     "/upphandlingar/askersund-verksamheter-pa-entreprenad/andringar/",
