@@ -37,7 +37,14 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Cooperation, Municipality, Party, PlannedProcurement, ProcurementBuyer
+from .models import (
+    Cooperation,
+    County,
+    Municipality,
+    Party,
+    PlannedProcurement,
+    ProcurementBuyer,
+)
 
 CATEGORY_DIGITS = 5
 CLOSED = (PlannedProcurement.Status.AWARDED, PlannedProcurement.Status.CANCELLED)
@@ -175,14 +182,54 @@ def _shared_params(today):
     return [*bound, *bound, str(Cooperation.Status.ACTIVE), today, today]
 
 
-def _pairs(where, params, order, limit, offset=0):
-    """(p, a, q, b) id rows: procurement p bought by municipality a matches q bought by b."""
+def _active_parties():
+    return (
+        Party.objects.bound()
+        .filter(cooperation__status=Cooperation.Status.ACTIVE)
+        .exclude(end_date__lt=timezone.localdate())
+    )
+
+
+def _cooperations(parties):
+    """{cooperation: {municipality ids bound to it}} from `parties` (one query)."""
+    shared = {}
+    for party in (
+        parties.select_related("cooperation")
+        .only("municipality_id", "cooperation__name", "cooperation__slug")
+        .order_by("cooperation__name", "pk")
+    ):
+        shared.setdefault(party.cooperation, set()).add(party.municipality_id)
+    return shared
+
+
+SIDE = ("id", "title", "slug", "status", "procurement_year", "cpv_code")
+PLACE = ("id", "name", "slug", "county_id")
+
+
+def _pairs(where, params, order, limit, offset=0, links=None):
+    """Rows of the matches: procurement p bought by municipality a matches q bought by b.
+
+    `links`, the (a, b) municipality pairs bound to one active cooperation, when the caller
+    knows them all (one procurement's page): a short list instead of the subquery.
+    """
     t = _tables()
-    shared = SHARED.format(**t)
     today = timezone.localdate()
     closed = [str(status) for status in CLOSED]
+    if links is None:
+        shared, shared_params = SHARED.format(**t), _shared_params(today)
+    elif links:
+        shared = "(a.municipality_id, b.municipality_id) IN (VALUES {})".format(
+            ", ".join(["(%s, %s)"] * len(links))
+        )
+        shared_params = [m for pair in sorted(links) for m in pair]
+    else:
+        shared, shared_params = "1 = 0", []
+    columns = ", ".join(
+        [f"p.{c}" for c in SIDE] + [f"ma.{c}" for c in PLACE]
+        + [f"q.{c}" for c in SIDE] + [f"mb.{c}" for c in PLACE]
+    )  # fmt: skip
     sql = f"""
-        SELECT p.id, a.municipality_id, q.id, b.municipality_id,
+        SELECT {columns},
           (CASE WHEN q.procurement_year = p.procurement_year THEN {SAME_YEAR} ELSE 0 END)
           + (CASE WHEN ma.county_id = mb.county_id THEN {PER_LINK} ELSE 0 END)
           + (CASE WHEN {shared} THEN {PER_LINK} ELSE 0 END)
@@ -203,50 +250,39 @@ def _pairs(where, params, order, limit, offset=0):
         LIMIT %s OFFSET %s
     """
     all_params = [
-        *_shared_params(today), *closed, *closed, *_shared_params(today), *params, limit, offset,
+        *shared_params, *closed, *closed, *shared_params, *params, limit, offset,
     ]  # fmt: skip
     with connection.cursor() as cursor:
         cursor.execute(sql, all_params)
         return cursor.fetchall()
 
 
-def _hydrate(rows):
-    """Matches for id rows, in their order: three queries, whatever the number of rows."""
+def _hydrate(rows, shared=None):
+    """Matches for the rows, in their order: the records come with the rows; the counties'
+    names and (unless given) the cooperations take a query each."""
     if not rows:
         return []
-    procurements = PlannedProcurement.objects.only(
-        "title", "slug", "status", "procurement_year", "cpv_code"
-    ).in_bulk({r[0] for r in rows} | {r[2] for r in rows})
-    municipalities = (
-        Municipality.objects.select_related("county")
-        .only("name", "slug", "county__name", "county__code")
-        .in_bulk({r[1] for r in rows} | {r[3] for r in rows})
-    )
-    shared = {}
-    for party in (
-        Party.objects.bound()
-        .filter(
-            municipality__in=municipalities,
-            cooperation__status=Cooperation.Status.ACTIVE,
-        )
-        .exclude(end_date__lt=timezone.localdate())
-        .select_related("cooperation")
-        .only("municipality_id", "cooperation__name", "cooperation__slug")
-        .order_by("cooperation__name", "pk")
-    ):
-        shared.setdefault(party.cooperation, set()).add(party.municipality_id)
-    matches = []
-    for p, a, q, b, _strength in rows:
-        matches.append(
-            Match(
-                procurements[p],
-                municipalities[a],
-                procurements[q],
-                municipalities[b],
-                [c for c, members in shared.items() if {a, b} <= members],
-            )
-        )
-    return matches
+    counties = County.objects.in_bulk()
+    procurements, municipalities = {}, {}
+
+    def side(values):
+        procurement = dict(zip(SIDE, values[: len(SIDE)], strict=True))
+        place = dict(zip(PLACE, values[len(SIDE) :], strict=True))
+        p = procurements.setdefault(procurement["id"], PlannedProcurement(**procurement))
+        m = municipalities.get(place["id"])
+        if m is None:
+            m = municipalities[place["id"]] = Municipality(**place)
+            m.county = counties[place["county_id"]]
+        return p, m
+
+    width = len(SIDE) + len(PLACE)
+    pairs = [(side(row[:width]), side(row[width : 2 * width])) for row in rows]
+    if shared is None:
+        shared = _cooperations(_active_parties().filter(municipality__in=list(municipalities)))
+    return [
+        Match(p, a, q, b, [c for c, members in shared.items() if {a.pk, b.pk} <= members])
+        for (p, a), (q, b) in pairs
+    ]
 
 
 @dataclass
@@ -318,14 +354,25 @@ def all_matches(filters=None, chunk=2000):
 def for_procurement(procurement, limit=DETAIL_LIMIT):
     """The matches of one procurement, strongest first (at most `limit`, and whether there
     are more). Without the each-pair-once condition the rule is symmetric, so anchoring the
-    query's p on this procurement finds every match from its side."""
+    query's p on this procurement finds every match from its side. Its buyers' cooperations
+    are read first (one query), so the pairs query needs no subquery over every party."""
+    buyers = [buyer.municipality_id for buyer in procurement.buyers.all()]
+    active = _active_parties()
+    shared = _cooperations(
+        active.filter(cooperation__in=active.filter(municipality__in=buyers).values("cooperation"))
+    )
+    links = {
+        (a, b) for members in shared.values() for a in members & set(buyers) for b in members
+        if a != b
+    }  # fmt: skip
     rows = _pairs(
         "p.id = %s",
         [procurement.pk],
         "strength DESC, q.procurement_year, q.id, a.municipality_id, b.municipality_id",
         limit + 1,
+        links=links,
     )
-    return _hydrate(rows[:limit]), len(rows) > limit
+    return _hydrate(rows[:limit], shared), len(rows) > limit
 
 
 __all__ = ["Filters", "Match", "all_matches", "for_procurement", "listing", "why_unmatchable"]
