@@ -306,6 +306,8 @@ class OpportunityFilter(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The shared year filter (its bounds and messages) filters a column; here the year
+        # is either side's, which only the finder's SQL can say.
         self.filters["year"].method = _unchanged
 
     def finder_filters(self):
