@@ -331,6 +331,9 @@ PAGES = {
     "/tillganglighet/": 0,
     "/samverkan/?q=upphandling&municipality=hallsberg&legally_binding=1": 7,
     "/upphandlingar/?joint=1&procurement_year=2026": 2,  # no rows: nothing to cite
+    # The pairs and the county filter's options; with matches, +1 the counties' names and +1
+    # the shared cooperations (tests/test_opportunities.py counts it on 300 procurements).
+    "/mojligheter/": 2,
 }
 
 
