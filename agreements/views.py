@@ -18,6 +18,7 @@ from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
 from . import charts, exports, facts
+from .alerts import follow_query
 from .api.rest import is_api, json_error
 from .changelog import change_log
 from .filters import (
@@ -71,6 +72,7 @@ class FilteredListView(ListView):
     title = ""
     csv_name = ""
     api_list = ""
+    route = ""  # the list's URL name, for the link to follow it with its filters
     cite_rows = False  # attach each row's citations (to mark the registry's interpretations)
 
     @classproperty
@@ -135,6 +137,9 @@ class FilteredListView(ListView):
             csv_url=f"?{query.urlencode()}",
             api_url=reverse(self.api_list) + (f"?{api_query.urlencode()}" if api_query else ""),
             active_filter_count=count_active_filters(self.filterset),
+            follow_url=reverse("agreements:follow-list")
+            + "?"
+            + follow_query(self.route, self.request.GET),
             **kwargs,
         )
         # Closed, the form leaves the first screen to the results; open where the reader has
@@ -147,6 +152,7 @@ class FilteredListView(ListView):
 
 
 class MunicipalityList(FilteredListView):
+    route = "municipality-list"
     filterset_class = MunicipalityFilter
     template_name = "agreements/municipality_list.html"
     title = _("Kommuner")
@@ -230,6 +236,7 @@ class _Bounded:
 
 
 class CooperationList(FilteredListView):
+    route = "cooperation-list"
     filterset_class = CooperationFilter
     template_name = "agreements/cooperation_list.html"
     cite_rows = True
@@ -286,6 +293,7 @@ class CooperationDetail(DetailView):
 
 
 class ProcurementList(FilteredListView):
+    route = "procurement-list"
     filterset_class = ProcurementFilter
     template_name = "agreements/plannedprocurement_list.html"
     title = _("Upphandlingar som övervägs eller planeras")
