@@ -413,6 +413,7 @@ class About(TemplateView):
             as_of_now=facts.AsOf(today - timedelta(days=min(30, window)), some_source),
             confirmed_within_days=window,
             staff_session_hours=settings.SESSION_COOKIE_AGE // 3600,
+            alerts_unconfirmed_days=settings.REGISTRY_ALERTS_UNCONFIRMED_DAYS,
             **kwargs,
         )
 
