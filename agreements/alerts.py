@@ -453,7 +453,8 @@ def write_digest(subscription_pk, now):
     Returns the number of digests written."""
     with transaction.atomic():
         subscription = (
-            Subscription.objects.select_for_update()
+            # Only the subscription's row: its followed record may be absent (an outer join).
+            Subscription.objects.select_for_update(of=("self",))
             .select_related("municipality", "cooperation", "procurement")
             .filter(pk=subscription_pk, confirmed_at__isnull=False)
             .first()
