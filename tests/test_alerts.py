@@ -6,8 +6,12 @@ timer runs. Changes are made by saving models, as the admin does, so they reach 
 change log and the digests the same way.
 """
 
+import asyncio
 import email
+import os
 import re
+import subprocess
+import sys
 from datetime import timedelta
 from email import policy
 from pathlib import Path
@@ -15,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.utils import timezone
 
 from agreements import alerts, cache
@@ -512,3 +517,70 @@ def test_the_follow_page_needs_two_queries(seed, client):
     from .conftest import count_queries
 
     assert count_queries(client, AGREEMENT + "bevaka/") <= 2
+
+
+# --- two workers at once ----------------------------------------------------------------------
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL-only: SQLite lets one writer at a time; .ci/run also runs PostgreSQL",
+)
+
+
+class SlowInbox(FlakyInbox):
+    """Takes a while over each message, so that two workers are sending at the same time."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(0.1)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_processes_at_once_send_every_mail_exactly_once(seed, settings):
+    """Two `deliver_outbox` processes, as on two servers: each row is claimed by one only."""
+    from aiosmtpd.controller import Controller
+
+    inbox = SlowInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    now = timezone.now()
+    for n in range(40):
+        OutboxMessage.objects.create(
+            idempotency_key=f"test:{n}", recipient=f"r{n}@example.se", subject=f"Nr {n}",
+            body="x", next_attempt_at=now,
+        )  # fmt: skip
+    database = connection.settings_dict
+    environment = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        ),
+        "DJANGO_EMAIL_HOST": "127.0.0.1",
+        "DJANGO_EMAIL_PORT": str(controller.port),
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+    }
+    manage = Path(__file__).resolve().parent.parent / "manage.py"
+    try:
+        workers = [
+            subprocess.Popen(
+                [sys.executable, str(manage), "deliver_outbox"],
+                env=environment,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _worker in range(2)
+        ]
+        outputs = [worker.communicate(timeout=120) for worker in workers]
+    finally:
+        controller.stop()
+    assert all(worker.returncode == 0 for worker in workers), outputs
+    subjects = sorted(_header(m, "Subject") for m in inbox.messages)
+    assert subjects == sorted(f"Nr {n}" for n in range(40))
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
+    # Both took part: the rows were shared, not sent by one while the other waited.
+    assert all(not output.startswith("0 skickade") for output, _err in outputs), outputs
