@@ -58,7 +58,10 @@ logger = logging.getLogger(__name__)
 
 CLIENT_WINDOW = timedelta(hours=1)
 RECIPIENT_WINDOW = timedelta(days=1)
-MAX_ATTEMPTS = 12  # about 1 + 2 + 4 + … minutes, capped at BACKOFF_CAP: some two days in all
+# A refusal the SMTP server calls permanent (5xx: no such mailbox, say) is tried this many
+# times, then given up. Anything else (4xx "try later", a server down or unreachable) is
+# retried for as long as it takes, at most BACKOFF_CAP apart: an outage loses no mail.
+PERMANENT_ATTEMPTS = 3
 BACKOFF_CAP = timedelta(hours=6)
 SENT_KEPT = timedelta(days=7)  # sent and failed rows hold an address: not longer than this
 DIGEST_LIMIT = 30  # changes told in one mail; the rest are on the followed page
@@ -494,6 +497,14 @@ def send_digests(now=None):
 # --- delivery ------------------------------------------------------------------------------
 
 
+def is_permanent(error):
+    """Did the SMTP server refuse for good (a 5xx reply), rather than for now?"""
+    codes = [getattr(error, "smtp_code", None)]
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _message in error.recipients.values()]
+    return any(isinstance(code, int) and 500 <= code < 600 for code in codes)
+
+
 def backoff(attempts):
     return min(timedelta(minutes=2 ** (attempts - 1)), BACKOFF_CAP)
 
@@ -536,7 +547,7 @@ def deliver_one(connection, now=None):
             with contextlib.suppress(*MAIL_ERRORS):
                 connection.close()
             message.last_error = f"{type(error).__name__}: {error}"[:500]
-            if message.attempts >= MAX_ATTEMPTS:
+            if is_permanent(error) and message.attempts >= PERMANENT_ATTEMPTS:
                 message.status = OutboxMessage.Status.FAILED
                 logger.error("Outbox %s given up: %s", message, message.last_error)
             else:

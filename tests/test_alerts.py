@@ -584,3 +584,42 @@ def test_two_worker_processes_at_once_send_every_mail_exactly_once(seed, setting
     assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
     # Both took part: the rows were shared, not sent by one while the other waited.
     assert all(not output.startswith("0 skickade") for output, _err in outputs), outputs
+
+
+class RefusingInbox(FlakyInbox):
+    """An SMTP server that refuses every message with `reply`."""
+
+    def __init__(self, reply):
+        super().__init__()
+        self.reply = reply
+
+    async def handle_DATA(self, server, session, envelope):
+        return self.reply
+
+
+@pytest.mark.parametrize(
+    ("reply", "status"),
+    [
+        ("451 4.3.0 Försök igen senare", "pending"),  # for now: never given up
+        ("550 5.1.1 Ingen sådan brevlåda", "failed"),  # for good: given up after three tries
+    ],
+)
+def test_a_temporary_refusal_is_retried_for_as_long_as_it_lasts_a_permanent_one_is_not(
+    seed, django_app, settings, reply, status
+):
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(RefusingInbox(reply), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
+    try:
+        _subscribe(django_app, AGREEMENT)
+        for day in range(10):
+            _deliver(timezone.now() + timedelta(days=day))
+    finally:
+        controller.stop()
+    row = OutboxMessage.objects.get()
+    assert row.status == status
+    assert row.attempts == (10 if status == "pending" else 3)
+    assert reply.split()[0] in row.last_error
