@@ -178,7 +178,7 @@ class FollowList(_Follow):
                 % {"list": followed.label, "names": ", ".join(unknown)},
             )
         try:
-            query = alerts.normalise_list_query(followed, request.GET)
+            query, filterset = alerts.normalise_list_query(followed, request.GET)
         except alerts.BadFilters as error:
             message = " ".join(
                 f"{label}: {text}" if label else text for label, text in error.errors
@@ -187,7 +187,7 @@ class FollowList(_Follow):
         list_url = reverse(f"agreements:{followed.route}")
         context = {
             "record": None,
-            "followed": alerts.describe_list(followed, query),
+            "followed": alerts.describe_list(followed, query, filterset),
             "followed_url": f"{list_url}?{query}" if query else list_url,
             "list_url": list_url,
             "list_label": followed.label,

@@ -128,7 +128,8 @@ def normalise_list_query(followed, params):
     """The list's filters as one canonical query string, checked by the list's FilterSet.
 
     Empty values and sorting are dropped and names sorted, so that the same filters always
-    read the same. Raises BadFilters with the FilterSet's own messages.
+    read the same. Returns it with the checked FilterSet; raises BadFilters with the
+    FilterSet's own messages.
     """
     from .filters import describe_errors
 
@@ -144,7 +145,7 @@ def normalise_list_query(followed, params):
     filterset = followed.filterset(query)
     if not filterset.is_valid():
         raise BadFilters(describe_errors(filterset.form))
-    return query
+    return query, filterset
 
 
 def follow_query(route, params):
@@ -161,18 +162,20 @@ def follow_query(route, params):
     return urlencode([("lista", followed.name), *kept])
 
 
-def describe_list(followed, query):
-    """ "Upphandlingar som övervägs eller planeras (Kommun: Laxå, CPV-kod: 7731)": the list and
-    its filters in words, in the active language."""
-    filterset = followed.filterset(query)
+def describe_list(followed, query, filterset=None):
+    """The list and its filters in words, in the active language: "Upphandlingar som övervägs
+    eller planeras (Kommun: Laxå, CPV-kod: 7731)". `filterset`: the list's, already checked."""
+    filterset = filterset or followed.filterset(query)
     parts = []
     if filterset.is_valid():
         for name, value in filterset.form.cleaned_data.items():
             if value in (None, "", [], ()):
                 continue
             field = filterset.form.fields[name]
-            choices = dict(getattr(field, "choices", ()) or ())
-            shown = value if hasattr(value, "pk") else choices.get(value, value)
+            if hasattr(value, "pk"):
+                shown = value  # a municipality or county, found by the filter already
+            else:
+                shown = dict(getattr(field, "choices", ()) or ()).get(value, value)
             parts.append(f"{field.label}: {shown}")
     label = str(followed.label)
     return f"{label} ({', '.join(parts)})" if parts else label

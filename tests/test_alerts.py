@@ -513,10 +513,20 @@ def test_healthz_is_degraded_when_mail_waits_too_long(seed, client, settings):
     assert response.json()["outbox"]["status"] == "late"
 
 
-def test_the_follow_page_needs_two_queries(seed, client):
+@pytest.mark.parametrize(
+    ("path", "queries"),
+    [
+        # The change mark (HTTP validators), the record.
+        (AGREEMENT + "bevaka/", 2),
+        # The change mark, the municipality the filter names.
+        ("/bevaka/?lista=upphandlingar&municipality=askersund", 2),
+        ("/bevaka/skickat/", 1),
+    ],
+)
+def test_the_follow_pages_query_budget(seed, client, path, queries):
     from .conftest import count_queries
 
-    assert count_queries(client, AGREEMENT + "bevaka/") <= 2
+    assert count_queries(client, path) == queries
 
 
 # --- two workers at once ----------------------------------------------------------------------
