@@ -403,7 +403,12 @@ def _ids(subscription):
         municipalities = [subscription.municipality_id]
     else:
         followed = LISTS[subscription.list_name]
-        matching = followed.filterset(subscription.list_query).qs.order_by().values("pk")
+        filterset = followed.filterset(subscription.list_query)
+        if not filterset.is_valid():
+            # A filter value gone since (a municipality removed): a filter the FilterSet drops
+            # would widen the list to everything, so nothing matches instead.
+            return [], []
+        matching = filterset.qs.order_by().values("pk")
         if followed.model is Cooperation:
             return (matching if subscription.list_query else None), []
         if followed.model is PlannedProcurement:

@@ -633,3 +633,19 @@ def test_a_temporary_refusal_is_retried_for_as_long_as_it_lasts_a_permanent_one_
     assert row.status == status
     assert row.attempts == (10 if status == "pending" else 3)
     assert reply.split()[0] in row.last_error
+
+
+def test_a_followed_list_whose_filter_value_is_gone_tells_nothing_rather_than_everything(
+    seed, django_app, mailserver
+):
+    _subscribed(django_app, mailserver, page_url="/upphandlingar/?municipality=laxa")
+    # As if Laxå had left the registry since: the filter no longer names anything.
+    Subscription.objects.update(list_query="municipality=finns-inte")
+    procurement = PlannedProcurement.objects.create(
+        title="Skolskjuts", slug="askersund-skolskjuts", status="planned", procurement_year=2027
+    )
+    ProcurementBuyer.objects.create(
+        procurement=procurement, municipality=Municipality.objects.get(code="1882")
+    )
+    _digests(_tomorrow())
+    assert not OutboxMessage.objects.filter(idempotency_key__startswith="digest:").exists()
