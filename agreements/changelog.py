@@ -266,7 +266,11 @@ def _entries(pairs, names):
     return entries
 
 
-def _recent(queryset):
+def _recent(queryset, until=None):
+    if until is not None:
+        # History up to the end of a digest's period: the rows of the period and, for
+        # the changes' old values, the rows before it.
+        queryset = queryset.filter(history_date__lt=until)
     return list(queryset.order_by("-history_date", "-history_id")[:WINDOW])
 
 
@@ -279,10 +283,10 @@ def _owned(records, owner_model, attribute):
 UNDER_COOPERATION = {"party": Party, "commitment": StaffingCommitment, "objection": Objection}
 
 
-def _citations(condition):
+def _citations(condition, until=None):
     """Citation history matching `condition`, each with the cooperation or procurement it
     documents (through the party, commitment or objection it is about)."""
-    records = _recent(Citation.history.filter(condition))
+    records = _recent(Citation.history.filter(condition), until)
     parents = {}
     for name, model in UNDER_COOPERATION.items():
         ids = {getattr(r, f"{name}_id") for r in records} - {None}
@@ -316,29 +320,29 @@ def _about_cooperations(ids):
     return condition
 
 
-def _cooperation_records(ids=None):
+def _cooperation_records(ids=None, until=None):
     """History of cooperations (all, or `ids`) and of the rows under them."""
     own = Cooperation.history.all() if ids is None else Cooperation.history.filter(id__in=ids)
     under = {} if ids is None else {"cooperation_id__in": ids}
     return [
-        *_owned(_recent(own), Cooperation, "id"),
+        *_owned(_recent(own, until), Cooperation, "id"),
         *(
             record
             for model in UNDER_COOPERATION.values()
-            for record in _owned(_recent(model.history.filter(**under)), Cooperation,
+            for record in _owned(_recent(model.history.filter(**under), until), Cooperation,
                                  "cooperation_id")
         ),
     ]  # fmt: skip
 
 
-def _procurement_records(ids=None):
+def _procurement_records(ids=None, until=None):
     own = PlannedProcurement.history.all()
     buyers = ProcurementBuyer.history.all()
     if ids is not None:
         own, buyers = own.filter(id__in=ids), buyers.filter(procurement_id__in=ids)
     return [
-        *_owned(_recent(own), PlannedProcurement, "id"),
-        *_owned(_recent(buyers), PlannedProcurement, "procurement_id"),
+        *_owned(_recent(own, until), PlannedProcurement, "id"),
+        *_owned(_recent(buyers, until), PlannedProcurement, "procurement_id"),
     ]
 
 
@@ -374,15 +378,27 @@ def recent_changes(limit=LIMIT, municipality=None):
                 "procurement_id", flat=True
             )
         )
+    return changes_about(coop_ids, proc_ids, limit=limit)
+
+
+def changes_about(coop_ids, proc_ids, limit=LIMIT, since=None, until=None):
+    """The changes to these cooperations and procurements (ids, a query of ids, or None for
+    all), newest first; with `since` and `until`, those made in that period (e-mail digests).
+
+    Each entry's `owner` is the cooperation or procurement itself.
+    """
     about_procurements = (
         Q(procurement_id__isnull=False) if proc_ids is None else Q(procurement_id__in=proc_ids)
     )
     records = [
-        *_cooperation_records(coop_ids),
-        *_procurement_records(proc_ids),
-        *_citations(_about_cooperations(coop_ids) | about_procurements),
+        *_cooperation_records(coop_ids, until),
+        *_procurement_records(proc_ids, until),
+        *_citations(_about_cooperations(coop_ids) | about_procurements, until),
     ]
-    entries = _finish(records)[:limit]
+    entries = _finish(records)
+    if since is not None:
+        entries = [entry for entry in entries if entry.date >= since]
+    entries = entries[:limit]
     # The records themselves, for titles and links: one query per kind.
     wanted = defaultdict(set)
     for entry in entries:

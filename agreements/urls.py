@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, report_views, views
+from . import alert_views, feeds, report_views, views
 from .models import Cooperation, Municipality, PlannedProcurement, SourceDocument
 
 app_name = "agreements"
@@ -45,4 +45,6 @@ urlpatterns = [
     *report_views.urlpatterns_for("samverkan", Cooperation),
     *report_views.urlpatterns_for("upphandlingar", PlannedProcurement),
     *report_views.urlpatterns_for("kallor", SourceDocument),
+    # Following a record or a list by e-mail (agreements/alert_views.py).
+    *alert_views.urlpatterns,
 ]

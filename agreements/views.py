@@ -18,6 +18,7 @@ from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
 from . import charts, exports, facts, opportunities
+from .alerts import follow_query
 from .api.rest import is_api, json_error
 from .changelog import change_log
 from .filters import (
@@ -103,6 +104,7 @@ class FilteredListView(ListView):
     title = ""
     csv_name = ""
     api_list = ""
+    route = ""  # the list's URL name, for the link to follow it with its filters
     cite_rows = False  # attach each row's citations (to mark the registry's interpretations)
 
     @classproperty
@@ -148,6 +150,9 @@ class FilteredListView(ListView):
             csv_url=csv_url,
             api_url=api_url,
             active_filter_count=count_active_filters(self.filterset),
+            follow_url=reverse("agreements:follow-list")
+            + "?"
+            + follow_query(self.route, self.request.GET),
             **kwargs,
         )
         # Closed, the form leaves the first screen to the results; open where the reader has
@@ -160,6 +165,7 @@ class FilteredListView(ListView):
 
 
 class MunicipalityList(FilteredListView):
+    route = "municipality-list"
     filterset_class = MunicipalityFilter
     template_name = "agreements/municipality_list.html"
     title = _("Kommuner")
@@ -243,6 +249,7 @@ class _Bounded:
 
 
 class CooperationList(FilteredListView):
+    route = "cooperation-list"
     filterset_class = CooperationFilter
     template_name = "agreements/cooperation_list.html"
     cite_rows = True
@@ -299,6 +306,7 @@ class CooperationDetail(DetailView):
 
 
 class ProcurementList(FilteredListView):
+    route = "procurement-list"
     filterset_class = ProcurementFilter
     template_name = "agreements/plannedprocurement_list.html"
     title = _("Upphandlingar som övervägs eller planeras")
@@ -476,6 +484,7 @@ class About(TemplateView):
             as_of_now=facts.AsOf(today - timedelta(days=min(30, window)), some_source),
             confirmed_within_days=window,
             staff_session_hours=settings.SESSION_COOKIE_AGE // 3600,
+            alerts_unconfirmed_days=settings.REGISTRY_ALERTS_UNCONFIRMED_DAYS,
             **kwargs,
         )
 

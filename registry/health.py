@@ -6,6 +6,15 @@ from django.views.decorators.http import require_GET
 from agreements.cache import cache_status
 
 
+def outbox_status():
+    from agreements.alerts import outbox_status
+
+    try:
+        return outbox_status()
+    except DatabaseError:
+        return {"status": "unreachable"}
+
+
 def database_status():
     try:
         with connection.cursor() as cursor:
@@ -28,8 +37,11 @@ def healthz(request):
     checks = {"database": database_status(), "cache": cache_status()}
     if checks["database"] != "ok":
         return JsonResponse({"status": "error", **checks}, status=503)
-    status = "degraded" if checks["cache"] == "unreachable" else "ok"
-    return JsonResponse({"status": status, **checks})
+    # Mail waiting longer than it should (the SMTP server or the worker is down) is worth an
+    # alarm but no reason to route readers elsewhere: "degraded", like a missing cache.
+    checks["outbox"] = outbox_status()
+    degraded = checks["cache"] == "unreachable" or checks["outbox"]["status"] != "ok"
+    return JsonResponse({"status": "degraded" if degraded else "ok", **checks})
 
 
 # Load balancers may add a cache-buster to their probe; it must still get the JSON answer.

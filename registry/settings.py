@@ -275,6 +275,16 @@ REGISTRY_PUBLISHER_URL = os.environ.get("REGISTRY_PUBLISHER_URL", "").strip()
 # are refused with 429. Counted in the database, so every worker and server shares the count.
 REGISTRY_REPORTS_PER_HOUR = env_int("REGISTRY_REPORTS_PER_HOUR", 5)
 
+# --- E-mail alerts (agreements/alerts.py) ---------------------------------------------------
+# Follow requests accepted per client address and hour (more get 429), confirmation mails sent
+# to one address per day (more requests get the same page and no mail), days an unconfirmed
+# subscription is kept, and how late the oldest due outbox mail may be before /healthz says
+# "degraded".
+REGISTRY_ALERTS_PER_HOUR = env_int("REGISTRY_ALERTS_PER_HOUR", 10)
+REGISTRY_ALERTS_CONFIRMATIONS_PER_DAY = env_int("REGISTRY_ALERTS_CONFIRMATIONS_PER_DAY", 3)
+REGISTRY_ALERTS_UNCONFIRMED_DAYS = env_int("REGISTRY_ALERTS_UNCONFIRMED_DAYS", 7)
+REGISTRY_OUTBOX_LATE_MINUTES = env_int("REGISTRY_OUTBOX_LATE_MINUTES", 30)
+
 # "Now" is said only of facts that a dated source confirmed within this many days; older or
 # undated facts are shown "as of" their source.
 REGISTRY_CONFIRMED_WITHIN_DAYS = env_int("REGISTRY_CONFIRMED_WITHIN_DAYS", 365)

@@ -105,7 +105,7 @@ def test_an_anonymous_visitor_gets_no_cookie_as_the_about_page_says(seed, client
 
 def test_the_report_form_sets_only_a_csrf_cookie_that_ends_with_the_browser_session(seed, client):
     about = text_of(client.get("/om-registret/"))
-    assert "formuläret för att rapportera ett fel får du en kaka" in about
+    assert "formuläret för att rapportera ett fel eller bevaka ändringar får du en kaka" in about
     assert "försvinner när du stänger webbläsaren" in about
     response = client.get(AGREEMENT + "rapportera-fel/")
     assert response.status_code == 200

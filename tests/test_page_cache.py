@@ -254,7 +254,12 @@ def test_refused_cache_readers_and_editors_carry_on(
     call_command("loaddata", str(SEED_FIXTURE), verbosity=0)
     health = client.get("/healthz")
     assert health.status_code == 200
-    assert health.json() == {"status": "degraded", "database": "ok", "cache": "unreachable"}
+    assert health.json() == {
+        "status": "degraded",
+        "database": "ok",
+        "cache": "unreachable",
+        "outbox": {"status": "ok", "oldest_due_seconds": 0},
+    }
     warnings = [r for r in caplog.records if r.name == "agreements.cache"]
     assert len(warnings) == 1, [r.getMessage() for r in warnings]
     assert warnings[0].levelno == logging.WARNING and not warnings[0].exc_info
@@ -392,6 +397,7 @@ def test_health_probe_does_not_wait_for_a_hanging_cache_again(
             "status": "degraded",
             "database": "ok",
             "cache": "unreachable",
+            "outbox": {"status": "ok", "oldest_due_seconds": 0},
         }
     # Within the retry interval no probe waits for the cache's timeout again.
     assert time.monotonic() - started < settings.CACHE_TIMEOUT_MS / 1000

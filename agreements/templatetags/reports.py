@@ -9,3 +9,11 @@ def report_url(record):
     from ..report_views import report_url
 
     return report_url(record)
+
+
+@register.simple_tag
+def follow_url(record):
+    """The address of the form for following `record` by e-mail."""
+    from ..alert_views import follow_url
+
+    return follow_url(record)

@@ -25,6 +25,10 @@ EXTRA_PATHS = [
     "/upphandlingar/askersund-verksamheter-pa-entreprenad/andringar/",
     "/kommuner/laxa/rapportera-fel/",
     "/kommuner/laxa/rapportera-fel/tack/",
+    "/kommuner/laxa/bevaka/",
+    "/bevaka/?lista=upphandlingar&municipality=askersund",
+    "/bevaka/skickat/",
+    "/bevaka/bekrafta/ogiltig/",
 ]
 
 

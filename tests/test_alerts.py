@@ -1,0 +1,651 @@
+"""E-mail alerts: follow a record or a filtered list, confirm, get digests, unsubscribe.
+
+Forms are the ones the pages render, submitted as a browser would (django-webtest). Mail goes
+through a real SMTP server in the test process (aiosmtpd), by the same commands an operator's
+timer runs. Changes are made by saving models, as the admin does, so they reach the public
+change log and the digests the same way.
+"""
+
+import asyncio
+import email
+import os
+import re
+import subprocess
+import sys
+from datetime import timedelta
+from email import policy
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from agreements import alerts, cache
+from agreements.models import (
+    Cooperation,
+    Municipality,
+    OutboxMessage,
+    Party,
+    PlannedProcurement,
+    ProcurementBuyer,
+    Subscription,
+)
+
+from .mail import free_port
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "mail"
+
+pytestmark = pytest.mark.django_db
+
+CLIENT = "81.232.10.1"
+AGREEMENT = "/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/"
+PROCUREMENT = "/upphandlingar/askersund-verksamheter-pa-entreprenad/"
+FOLLOW = {"": "Bevaka ändringar via e-post", "/en": "Follow changes by e-mail"}
+CONFIRM_LINK = re.compile(r"https?://\S+/bevaka/bekrafta/\S+/")
+UNSUBSCRIBE_LINK = re.compile(r"https?://\S+/bevaka/avsluta/\S+/")
+
+
+class FlakyInbox:
+    """An SMTP server that answers "try again later" to the first `refusals` messages, then
+    accepts; it keeps what it accepted."""
+
+    def __init__(self, refusals=0):
+        self.refusals = refusals
+        self.refused = 0
+        self.messages = []
+        self.raw = []  # as received, for reading by eye (test-artifacts/mail/)
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refused < self.refusals:
+            self.refused += 1
+            return "451 4.3.0 Tillfälligt fel, försök igen senare"
+        message = email.message_from_bytes(envelope.original_content, policy=policy.default)
+        self.messages.append(message)
+        self.raw.append(envelope.original_content)
+        return "250 Message accepted for delivery"
+
+    def bodies(self):
+        return [m.get_content() for m in self.messages]
+
+
+@pytest.fixture
+def mailserver(settings):
+    from aiosmtpd.controller import Controller
+
+    inbox = FlakyInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    settings.REGISTRY_BASE_URL = "https://samverkan.example.se"
+    yield inbox
+    controller.stop()
+
+
+@pytest.fixture
+def django_app(django_app):
+    """A reader's browser over HTTPS, as the site is served (the CSRF cookie is secure-only)."""
+    django_app.extra_environ["wsgi.url_scheme"] = "https"
+    return django_app
+
+
+def _post_form(page):
+    return next(form for form in page.forms.values() if form.method.lower() == "post")
+
+
+def _follow_form(app, page_url, remote_addr=CLIENT):
+    """The follow form, reached as a reader reaches it: the link on the page followed."""
+    language = "/en" if page_url.startswith("/en/") else ""
+    page = app.get(page_url, extra_environ={"REMOTE_ADDR": remote_addr})
+    return page.click(description=FOLLOW[language])
+
+
+def _subscribe(app, page_url, address="lisa@example.se", frequency="daily", remote_addr=CLIENT,
+               status=None):  # fmt: skip
+    form = _post_form(_follow_form(app, page_url, remote_addr))
+    form["email"] = address
+    form["frequency"] = frequency
+    return form.submit(extra_environ={"REMOTE_ADDR": remote_addr}, status=status)
+
+
+def _deliver(now=None):
+    args = ["--now", now.isoformat()] if now else []
+    call_command("deliver_outbox", *args, stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def _digests(now):
+    call_command("send_digests", "--now", now.isoformat(), stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+def _header(message, name):
+    """A header as a mail program shows it: a long one is folded from its first line."""
+    return " ".join(str(message[name]).split())
+
+
+def _path(link):
+    return urlsplit(link).path
+
+
+def _confirm_from_mail(app, message):
+    link = CONFIRM_LINK.search(message.get_content()).group(0)
+    page = app.get(_path(link))
+    return _post_form(page).submit()
+
+
+def _subscribed(app, mailserver, page_url=AGREEMENT, **kwargs):
+    """Follow `page_url`, then confirm from the mail as its owner would. Returns the mail."""
+    _subscribe(app, page_url, **kwargs).follow()
+    _deliver()
+    confirmation = mailserver.messages[-1]
+    _confirm_from_mail(app, confirmation)
+    return confirmation
+
+
+def _add_askersund_to_agreement():
+    """A real change, saved as the admin saves it: a party joins the agreement."""
+    return Party.objects.create(
+        cooperation=Cooperation.objects.get(slug="avtalssamverkan-hallsberg-laxa-lekeberg"),
+        municipality=Municipality.objects.get(code="1882"),
+        level="decision",
+        role="participant",
+    )
+
+
+def _tomorrow():
+    return timezone.now() + timedelta(days=1)
+
+
+# --- following --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["", "/en"])
+@pytest.mark.parametrize("path", ["/kommuner/laxa/", AGREEMENT, PROCUREMENT])
+def test_every_followable_record_page_links_to_a_form_naming_the_record(
+    seed, django_app, path, language
+):
+    name = django_app.get(language + path).html.h1.get_text(strip=True)
+    form_page = _follow_form(django_app, language + path)
+    assert name in form_page.html.h1.get_text(strip=True)
+    assert _post_form(form_page).action == form_page.request.path
+
+
+def test_a_list_page_links_to_following_it_with_its_current_filters(seed, django_app):
+    form_page = _follow_form(django_app, "/upphandlingar/?municipality=askersund&cpv=&o=title")
+    query = parse_qs(urlsplit(form_page.request.url).query)
+    # Empty filters and the sorting are not part of what is followed.
+    assert query == {"lista": ["upphandlingar"], "municipality": ["askersund"]}
+    assert "Kommun: Askersund" in form_page.html.h1.get_text(" ", strip=True)
+
+
+def test_a_list_with_filters_the_list_refuses_cannot_be_followed(seed, django_app):
+    response = django_app.get("/bevaka/?lista=upphandlingar&cpv=abc", status=400)
+    assert "Ange början av en CPV-kod" in response.text
+    response = django_app.get("/bevaka/?lista=samverkan&cpv=7731", status=400)
+    assert "har inget filter som heter cpv" in response.text
+    assert django_app.get("/bevaka/?lista=okand", status=400)
+
+
+def test_nothing_is_sent_but_the_confirmation_until_the_address_confirms(
+    seed, django_app, mailserver
+):
+    page = _subscribe(django_app, AGREEMENT).follow()
+    assert "Titta i din inkorg" in page.text
+    _deliver()
+    _add_askersund_to_agreement()
+    _digests(_tomorrow())
+    _deliver(_tomorrow())
+    [confirmation] = mailserver.messages
+    assert confirmation["To"] == "lisa@example.se"
+    assert _header(confirmation, "Subject") == "Bekräfta din bevakning i Samverkansregistret"
+    assert CONFIRM_LINK.search(confirmation.get_content())
+
+
+def test_the_confirmation_link_asks_before_it_confirms(seed, django_app, mailserver):
+    _subscribe(django_app, AGREEMENT)
+    _deliver()
+    link = CONFIRM_LINK.search(mailserver.messages[0].get_content()).group(0)
+    assert link.startswith("https://samverkan.example.se/bevaka/bekrafta/")
+    page = django_app.get(_path(link))  # what a mail scanner's prefetch does
+    assert Subscription.objects.get().confirmed_at is None
+    done = _post_form(page).submit()
+    assert "Bevakningen är bekräftad" in done.text
+    assert Subscription.objects.get().confirmed_at is not None
+
+
+def test_a_forged_confirmation_link_is_refused_with_a_page_that_says_so(seed, django_app):
+    response = django_app.get("/bevaka/bekrafta/falsk:nyckel/", status=404)
+    assert "Länken gäller inte" in response.text
+
+
+def test_asking_again_for_a_followed_thing_gives_the_same_page_and_no_mail(
+    seed, django_app, mailserver
+):
+    _subscribed(django_app, mailserver)
+    again = _subscribe(django_app, AGREEMENT).follow()
+    stranger = _subscribe(django_app, AGREEMENT, address="ny@example.se").follow()
+    assert again.html.main.get_text() == stranger.html.main.get_text()
+    _deliver()
+    assert [m["To"] for m in mailserver.messages] == ["lisa@example.se", "ny@example.se"]
+    assert Subscription.objects.get(email="lisa@example.se").frequency == "daily"
+
+
+# --- digests ----------------------------------------------------------------------------------
+
+
+def test_a_digest_says_in_the_change_logs_words_what_changed_with_links(
+    seed, django_app, mailserver
+):
+    _subscribed(django_app, mailserver)
+    _add_askersund_to_agreement()
+    _digests(_tomorrow())
+    _deliver(_tomorrow())
+    digest = mailserver.messages[-1]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "digest.eml").write_bytes(mailserver.raw[-1])
+    body = digest.get_content()
+    assert _header(digest, "Subject") == (
+        "Ändringar i Samverkansregistret: samverkan Avtalssamverkan om upphandling mellan "
+        "Hallsberg, Laxå och Lekeberg"
+    )
+    # The same words as the public change log.
+    log = django_app.get(AGREEMENT + "andringar/").html.select_one("ol.log > li > ul > li")
+    assert log.get_text(" ", strip=True) in body
+    assert "Part tillagd: Askersund (Beslut fattat, deltagare)" in body
+    assert f"https://samverkan.example.se{AGREEMENT}" in body
+    assert f"https://samverkan.example.se{AGREEMENT}andringar/" in body
+    assert UNSUBSCRIBE_LINK.search(body)
+
+
+def test_a_period_without_changes_sends_no_mail(seed, django_app, mailserver):
+    _subscribed(django_app, mailserver)
+    _digests(_tomorrow())
+    _digests(_tomorrow() + timedelta(days=1))
+    _deliver(_tomorrow() + timedelta(days=1))
+    assert len(mailserver.messages) == 1  # the confirmation
+    assert not OutboxMessage.objects.filter(idempotency_key__startswith="digest:").exists()
+
+
+def test_every_mail_arrives_exactly_once_across_an_smtp_outage_and_worker_restarts(
+    seed, django_app, mailserver
+):
+    _subscribed(django_app, mailserver)
+    _add_askersund_to_agreement()
+    mailserver.refusals = 3  # "451 try again later", three times
+    now = _tomorrow()
+    _digests(now)
+    _digests(now)  # the timer fires again, or a second worker starts: nothing new
+    for minutes in range(0, 60, 1):
+        # The worker is started afresh each minute (a restart), with the clock moving on.
+        _deliver(now + timedelta(minutes=minutes))
+        _digests(now + timedelta(minutes=minutes))
+    assert mailserver.refused == 3
+    digests = [m for m in mailserver.messages if _header(m, "Subject").startswith("Ändringar")]
+    assert len(digests) == 1
+    row = OutboxMessage.objects.get(idempotency_key__startswith="digest:")
+    assert (row.status, row.attempts) == ("sent", 4)
+    # The next period's change comes in the next period's digest, and only there.
+    _reword_the_agreements_purpose(at=now + timedelta(hours=1))
+    later = now + timedelta(days=1)
+    for _round in range(3):
+        _digests(later)
+        _deliver(later)
+    digests = [m for m in mailserver.messages if _header(m, "Subject").startswith("Ändringar")]
+    assert len(digests) == 2
+    assert "Att gemensamt klara upphandlingar" in digests[1].get_content()
+    assert "Att gemensamt klara upphandlingar" not in digests[0].get_content()
+    assert len({_header(m, "Message-ID") for m in digests}) == 2
+
+
+def _reword_the_agreements_purpose(at):
+    """A change saved at `at`, in the period after the first digest's (the clock cannot be
+    moved, so the change's history row is dated as it would have been)."""
+    cooperation = Cooperation.objects.get(slug="avtalssamverkan-hallsberg-laxa-lekeberg")
+    cooperation.purpose = "Att gemensamt klara upphandlingar med en delad upphandlare."
+    cooperation.save()
+    latest = cooperation.history.latest("history_id").pk
+    Cooperation.history.filter(pk=latest).update(history_date=at)
+
+
+def test_a_mail_waits_in_the_outbox_while_the_smtp_server_is_down(seed, django_app, settings):
+    _subscribe(django_app, AGREEMENT)
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nobody listens
+    _deliver()
+    row = OutboxMessage.objects.get()
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert "ConnectionRefusedError" in row.last_error
+    assert row.next_attempt_at > timezone.now()
+
+
+def test_the_retries_back_off_exponentially():
+    assert [alerts.backoff(n) for n in (1, 2, 3, 4)] == [
+        timedelta(minutes=1),
+        timedelta(minutes=2),
+        timedelta(minutes=4),
+        timedelta(minutes=8),
+    ]
+    assert alerts.backoff(20) == timedelta(hours=6)
+
+
+def test_every_mail_has_one_click_unsubscribe_headers_and_a_stable_message_id(
+    seed, django_app, mailserver
+):
+    _subscribed(django_app, mailserver)
+    _add_askersund_to_agreement()
+    _digests(_tomorrow())
+    _deliver(_tomorrow())
+    for message in mailserver.messages:
+        link = UNSUBSCRIBE_LINK.search(message.get_content()).group(0)
+        assert _header(message, "List-Unsubscribe") == f"<{link}>"
+        assert _header(message, "List-Unsubscribe-Post") == "List-Unsubscribe=One-Click"
+        assert _header(message, "Message-ID").endswith("@samverkan.example.se>")
+    digest = OutboxMessage.objects.get(idempotency_key__startswith="digest:")
+    assert _header(mailserver.messages[-1], "Message-ID") == digest.message_id
+
+
+def test_one_click_unsubscribe_by_post_deletes_the_address_without_a_csrf_token(
+    seed, django_app, mailserver
+):
+    _subscribed(django_app, mailserver)
+    _add_askersund_to_agreement()
+    _digests(_tomorrow())  # a digest waits in the outbox
+    link = _header(mailserver.messages[0], "List-Unsubscribe").strip("<>")
+    response = django_app.post(
+        _path(link),
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 200
+    assert not Subscription.objects.exists()
+    assert not OutboxMessage.objects.filter(recipient="lisa@example.se", status="pending")
+    _deliver(_tomorrow())
+    assert len(mailserver.messages) == 1  # the waiting digest went with the address
+
+
+def test_the_unsubscribe_link_shows_one_button_and_deletes_on_press(seed, django_app, mailserver):
+    confirmation = _subscribed(django_app, mailserver)
+    link = UNSUBSCRIBE_LINK.search(confirmation.get_content()).group(0)
+    page = django_app.get(_path(link))
+    assert Subscription.objects.exists()
+    done = _post_form(page).submit()
+    assert "Du bevakar inte längre" in done.text
+    assert not Subscription.objects.exists()
+    # The link still answers, and says the same.
+    assert "Du bevakar inte längre" in django_app.get(_path(link)).text
+
+
+def test_an_english_follower_gets_english_mail_with_english_links(seed, django_app, mailserver):
+    _subscribed(django_app, mailserver, page_url="/en" + AGREEMENT)
+    _add_askersund_to_agreement()
+    _digests(_tomorrow())
+    _deliver(_tomorrow())
+    confirmation, digest = mailserver.messages
+    assert _header(confirmation, "Subject") == "Confirm your alert from Samverkansregistret"
+    assert digest["Content-Language"] == "en"
+    body = digest.get_content()
+    assert "Party added: Askersund" in body
+    assert f"https://samverkan.example.se/en{AGREEMENT}" in body
+
+
+def test_a_followed_list_tells_only_the_changes_to_records_matching_its_filters(
+    seed, django_app, mailserver
+):
+    _subscribed(django_app, mailserver, page_url="/upphandlingar/?municipality=laxa")
+    for title, slug, code in [("Skolskjuts", "laxa-skolskjuts", "1860"),
+                              ("Snöröjning", "askersund-snorojning", "1882")]:  # fmt: skip
+        procurement = PlannedProcurement.objects.create(
+            title=title, slug=slug, status="planned", procurement_year=2027
+        )
+        ProcurementBuyer.objects.create(
+            procurement=procurement, municipality=Municipality.objects.get(code=code)
+        )
+    _digests(_tomorrow())
+    _deliver(_tomorrow())
+    body = mailserver.messages[-1].get_content()
+    assert "Skolskjuts: Registrerad" in body
+    assert "Snöröjning" not in body
+    assert "/upphandlingar/laxa-skolskjuts/" in body
+
+
+def test_a_weekly_follower_gets_the_weeks_changes_on_monday(seed, django_app, mailserver):
+    _subscribed(django_app, mailserver, frequency="weekly")
+    _add_askersund_to_agreement()
+    _digests(_tomorrow())
+    _deliver(_tomorrow())
+    monday = alerts.period_end("weekly", timezone.now()) + timedelta(days=7, hours=6)
+    if alerts.period_end("weekly", _tomorrow()) > timezone.now():
+        # Tomorrow is already a Monday: that week's digest has gone out with it.
+        assert len(mailserver.messages) == 2
+        return
+    assert len(mailserver.messages) == 1
+    _digests(monday)
+    _deliver(monday)
+    assert len(mailserver.messages) == 2
+
+
+# --- abuse and privacy ------------------------------------------------------------------------
+
+
+def test_one_address_gets_at_most_three_confirmation_mails_a_day(
+    seed, django_app, mailserver, settings
+):
+    settings.REGISTRY_ALERTS_PER_HOUR = 100
+    pages = ["/kommuner/laxa/", "/kommuner/askersund/", AGREEMENT, PROCUREMENT]
+    answers = [_subscribe(django_app, page).follow().html.main.get_text() for page in pages]
+    _deliver()
+    assert len(mailserver.messages) == 3
+    assert len(set(answers)) == 1  # the fourth request looks the same to whoever sent it
+
+
+def test_too_many_requests_from_one_client_answer_429_and_keep_the_form(seed, django_app, settings):
+    settings.REGISTRY_ALERTS_PER_HOUR = 2
+    _subscribe(django_app, AGREEMENT, address="a@example.se")
+    _subscribe(django_app, AGREEMENT, address="b@example.se")
+    refused = _subscribe(django_app, AGREEMENT, address="c@example.se", status=429)
+    assert "För många förfrågningar på kort tid" in refused.text
+    assert _post_form(refused)["email"].value == "c@example.se"
+    assert not Subscription.objects.filter(email="c@example.se").exists()
+    # Another client is not held back by this one.
+    _subscribe(django_app, AGREEMENT, address="c@example.se", remote_addr="90.224.20.2")
+    assert Subscription.objects.filter(email="c@example.se").exists()
+
+
+def test_the_rate_limit_keeps_no_ip_address(seed, django_app):
+    from agreements.models import AlertRequest
+
+    _subscribe(django_app, AGREEMENT)
+    [request] = AlertRequest.objects.all()
+    assert CLIENT not in request.client_key and len(request.client_key) == 64
+
+
+def test_an_invalid_address_is_refused_with_a_message_and_nothing_stored(seed, django_app):
+    page = _subscribe(django_app, AGREEMENT, address="inte en adress", status=400)
+    assert "Skriv en e-postadress som namn@exempel.se." in page.text
+    assert not Subscription.objects.exists()
+
+
+def test_unconfirmed_addresses_are_deleted_after_the_set_days(seed, django_app, settings):
+    settings.REGISTRY_ALERTS_UNCONFIRMED_DAYS = 7
+    _subscribe(django_app, AGREEMENT)
+    _digests(timezone.now() + timedelta(days=6))
+    assert Subscription.objects.exists()
+    _digests(timezone.now() + timedelta(days=7, minutes=1))
+    assert not Subscription.objects.exists()
+    assert not OutboxMessage.objects.exists()
+
+
+def test_following_leaves_the_page_cache_alone(seed, django_app, mailserver):
+    before = cache.generation()
+    _subscribed(django_app, mailserver)
+    _digests(_tomorrow())
+    assert cache.generation() == before
+
+
+def test_the_about_page_says_what_alert_addresses_are_kept_for(seed, django_app):
+    text = django_app.get("/om-registret/").html.main.get_text(" ", strip=True)
+    assert "bevaka" in text.lower()
+    assert "raderas" in text
+    english = django_app.get("/en/om-registret/").html.main.get_text(" ", strip=True)
+    assert "alert" in english.lower()
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+def test_healthz_is_degraded_when_mail_waits_too_long(seed, client, settings):
+    settings.REGISTRY_OUTBOX_LATE_MINUTES = 30
+    assert client.get("/healthz").json()["outbox"]["status"] == "ok"
+    OutboxMessage.objects.create(
+        idempotency_key="test:1",
+        recipient="a@example.se",
+        subject="x",
+        body="x",
+        next_attempt_at=timezone.now(),
+    )
+    OutboxMessage.objects.update(created_at=timezone.now() - timedelta(minutes=31))
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["status"] == "degraded"
+    assert response.json()["outbox"]["status"] == "late"
+
+
+@pytest.mark.parametrize(
+    ("path", "queries"),
+    [
+        # The change mark (HTTP validators), the record.
+        (AGREEMENT + "bevaka/", 2),
+        # The change mark, the municipality the filter names.
+        ("/bevaka/?lista=upphandlingar&municipality=askersund", 2),
+        ("/bevaka/skickat/", 1),
+    ],
+)
+def test_the_follow_pages_query_budget(seed, client, path, queries):
+    from .conftest import count_queries
+
+    assert count_queries(client, path) == queries
+
+
+# --- two workers at once ----------------------------------------------------------------------
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="PostgreSQL-only: SQLite lets one writer at a time; .ci/run also runs PostgreSQL",
+)
+
+
+class SlowInbox(FlakyInbox):
+    """Takes a while over each message, so that two workers are sending at the same time."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(0.1)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_two_worker_processes_at_once_send_every_mail_exactly_once(seed, settings):
+    """Two `deliver_outbox` processes, as on two servers: each row is claimed by one only."""
+    from aiosmtpd.controller import Controller
+
+    inbox = SlowInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    now = timezone.now()
+    for n in range(40):
+        OutboxMessage.objects.create(
+            idempotency_key=f"test:{n}", recipient=f"r{n}@example.se", subject=f"Nr {n}",
+            body="x", next_attempt_at=now,
+        )  # fmt: skip
+    database = connection.settings_dict
+    environment = {
+        **os.environ,
+        "DATABASE_URL": (
+            f"postgres://{database['USER']}:{database['PASSWORD'] or ''}@{database['HOST']}:"
+            f"{database['PORT'] or 5432}/{database['NAME']}"
+        ),
+        "DJANGO_EMAIL_HOST": "127.0.0.1",
+        "DJANGO_EMAIL_PORT": str(controller.port),
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+    }
+    manage = Path(__file__).resolve().parent.parent / "manage.py"
+    try:
+        workers = [
+            subprocess.Popen(
+                [sys.executable, str(manage), "deliver_outbox"],
+                env=environment,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _worker in range(2)
+        ]
+        outputs = [worker.communicate(timeout=120) for worker in workers]
+    finally:
+        controller.stop()
+    assert all(worker.returncode == 0 for worker in workers), outputs
+    subjects = sorted(_header(m, "Subject") for m in inbox.messages)
+    assert subjects == sorted(f"Nr {n}" for n in range(40))
+    assert set(OutboxMessage.objects.values_list("status", flat=True)) == {"sent"}
+    # Both took part: the rows were shared, not sent by one while the other waited.
+    assert all(not output.startswith("0 skickade") for output, _err in outputs), outputs
+
+
+class RefusingInbox(FlakyInbox):
+    """An SMTP server that refuses every message with `reply`."""
+
+    def __init__(self, reply):
+        super().__init__()
+        self.reply = reply
+
+    async def handle_DATA(self, server, session, envelope):
+        return self.reply
+
+
+@pytest.mark.parametrize(
+    ("reply", "status"),
+    [
+        ("451 4.3.0 Försök igen senare", "pending"),  # for now: never given up
+        ("550 5.1.1 Ingen sådan brevlåda", "failed"),  # for good: given up after three tries
+    ],
+)
+def test_a_temporary_refusal_is_retried_for_as_long_as_it_lasts_a_permanent_one_is_not(
+    seed, django_app, settings, reply, status
+):
+    from aiosmtpd.controller import Controller
+
+    controller = Controller(RefusingInbox(reply), hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = controller.hostname, controller.port
+    try:
+        _subscribe(django_app, AGREEMENT)
+        for day in range(10):
+            _deliver(timezone.now() + timedelta(days=day))
+    finally:
+        controller.stop()
+    row = OutboxMessage.objects.get()
+    assert row.status == status
+    assert row.attempts == (10 if status == "pending" else 3)
+    assert reply.split()[0] in row.last_error
+
+
+def test_a_followed_list_whose_filter_value_is_gone_tells_nothing_rather_than_everything(
+    seed, django_app, mailserver
+):
+    _subscribed(django_app, mailserver, page_url="/upphandlingar/?municipality=laxa")
+    # As if Laxå had left the registry since: the filter no longer names anything.
+    Subscription.objects.update(list_query="municipality=finns-inte")
+    procurement = PlannedProcurement.objects.create(
+        title="Skolskjuts", slug="askersund-skolskjuts", status="planned", procurement_year=2027
+    )
+    ProcurementBuyer.objects.create(
+        procurement=procurement, municipality=Municipality.objects.get(code="1882")
+    )
+    _digests(_tomorrow())
+    assert not OutboxMessage.objects.filter(idempotency_key__startswith="digest:").exists()
