@@ -371,3 +371,38 @@ def test_a_change_that_commits_later_is_never_skipped_by_a_reader(seed, client):
     positions = list(Change.objects.filter(resource="municipalities", key__in=["laxa", "lekeberg"])
                      .order_by("generation", "id").values_list("key", flat=True))  # fmt: skip
     assert positions == ["laxa", "lekeberg"]
+
+
+# --- where people find it --------------------------------------------------------------------
+
+
+def test_the_openapi_document_describes_the_feed_its_parameters_and_entries(seed, client):
+    document = client.get("/api/v1/schema/").json()
+    operation = document["paths"][FEED]["get"]
+    parameters = {p["name"]: p["schema"] for p in operation["parameters"]}
+    assert parameters["limit"] == {"type": "integer", "minimum": 1, "maximum": 500}
+    assert parameters["after"]["pattern"] == r"^[0-9]{1,18}-[0-9]{1,18}$"
+    page = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    entry = document["components"]["schemas"]["ChangeEntry"]["properties"]
+    assert page == "#/components/schemas/ChangePage"
+    [action] = [part["$ref"].rsplit("/", 1)[-1] for part in entry["action"]["allOf"]]
+    assert document["components"]["schemas"][action]["enum"] == ["created", "changed", "deleted"]
+    assert {"$ref": "#/components/schemas/CooperationDetail"} in entry["data"]["anyOf"]
+    # Every cursor the document allows is one the feed accepts.
+    assert client.get(f"{FEED}?after=999999999999999999-0").status_code == 200
+
+
+def test_the_api_root_lists_the_feed(client, settings):
+    assert client.get("/api/v1/").json()["changes"] == f"{settings.REGISTRY_BASE_URL}{FEED}"
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/oppna-data/", "listar skapade, ändrade och borttagna poster"),
+        ("/en/oppna-data/", "lists created, changed and deleted records"),
+    ],
+)
+def test_the_open_data_page_explains_the_feed(seed, client, path, words):
+    page = client.get(path).content.decode()
+    assert words in page and 'href="/api/v1/changes/"' in page
