@@ -55,6 +55,7 @@ API = [
     ("API sources", "/api/v1/sources/"),
     ("API citations", "/api/v1/citations/"),
     ("OCDS releases", "/api/v1/ocds/releases/"),
+    ("API change feed, 100 entries", "/api/v1/changes/"),
 ]
 ADMIN = [
     ("admin cooperations", "/admin/agreements/cooperation/"),

@@ -406,3 +406,14 @@ def test_the_api_root_lists_the_feed(client, settings):
 def test_the_open_data_page_explains_the_feed(seed, client, path, words):
     page = client.get(path).content.decode()
     assert words in page and 'href="/api/v1/changes/"' in page
+
+
+def test_bulk_generated_data_is_in_the_feed_and_replaced_data_leaves_it(seed, client):
+    from django.core.management import call_command
+
+    small = {"municipalities": 6, "cooperations": 5, "procurements": 8, "verbosity": 0}
+    call_command("generate_scale_data", seed=1, **small)
+    store, cursor = follow(client)
+    call_command("generate_scale_data", seed=2, replace=True, **small)
+    follow(client, store, cursor)
+    assert_mirror_equals_api(client, store)
