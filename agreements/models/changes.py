@@ -33,7 +33,7 @@ class Change(models.Model):
     action = models.CharField(_("händelse"), max_length=10, choices=Action.choices)
     recorded_at = models.DateTimeField(_("tidpunkt"))
 
-    objects = natural_key_manager(NaturalKeyQuerySet, ("generation", "pk"))()
+    objects = natural_key_manager(NaturalKeyQuerySet, ("resource", "key"))()
 
     class Meta:
         verbose_name = _("ändring i flödet")
@@ -41,11 +41,16 @@ class Change(models.Model):
         ordering = ["generation", "id"]
         indexes = [
             models.Index(fields=["generation", "id"], name="agreements_change_position"),
-            # The entries a new one replaces, and what the feed last said about a record.
-            models.Index(fields=["resource", "key"], name="agreements_change_key"),
+            # What the feed last said about a record.
             models.Index(fields=["resource", "object_id"], name="agreements_change_object"),
         ]
         constraints = [
+            # The log is compacted: a new entry for a key replaces the earlier ones.
+            models.UniqueConstraint(
+                fields=["resource", "key"],
+                name="%(app_label)s_%(class)s_one_entry_per_key",
+                violation_error_message=_("Flödet har redan en ändring för den posten."),
+            ),
             models.CheckConstraint(
                 condition=models.Q(action__in=["created", "changed", "deleted"]),
                 name="%(app_label)s_%(class)s_known_action",
@@ -57,5 +62,5 @@ class Change(models.Model):
         return f"{self.generation}.{self.pk} {self.action} {self.resource} {self.key}"
 
     def natural_key(self):
-        # The entry's place in the feed; it has no page of its own (the API pages the feed).
-        return (self.generation, self.pk)
+        # It has no page of its own: the API pages the feed (/api/v1/changes/).
+        return (self.resource, self.key)
