@@ -8,7 +8,6 @@ cursor to continue from.
 
 import re
 
-from django.db.models import Q
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -97,6 +96,23 @@ def _values(record, paths):
             value = getattr(value, part)
         values.append(value)
     return values
+
+
+def entries_after(position, count):
+    """Up to `count` entries after `position` ((generation, id), or None for the start).
+
+    In two keyset queries, the rest of the position's generation and then the later ones, each
+    an index range: one change (a bulk load) can write 100,000 entries in one generation, and
+    "generation >= g" filtered row by row through all of them.
+    """
+    entries = Change.objects.order_by("generation", "id")
+    if position is None:
+        return list(entries[:count])
+    generation, pk = position
+    rows = list(entries.filter(generation=generation, id__gt=pk)[:count])
+    if len(rows) < count:
+        rows += entries.filter(generation__gt=generation)[: count - len(rows)]
+    return rows
 
 
 # --- the document ----------------------------------------------------------------------------
@@ -199,13 +215,7 @@ class ChangeFeedView(LanguageMixin, GenericAPIView):
         position = parse_cursor(after) if after is not None else None
         limit = int(request.query_params.get("limit", DEFAULT_LIMIT))
 
-        entries = Change.objects.order_by("generation", "id")
-        if position is not None:
-            generation, pk = position
-            entries = entries.filter(generation__gte=generation).exclude(
-                Q(generation=generation) & Q(id__lte=pk)
-            )
-        rows = list(entries[: limit + 1])
+        rows = entries_after(position, limit + 1)
         more, rows = len(rows) > limit, rows[:limit]
 
         wanted = {}
