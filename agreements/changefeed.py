@@ -32,14 +32,17 @@ Why (generation, id) is commit order
 ------------------------------------
 Ids and timestamps are taken when a row is inserted, not when it commits: T1 inserts id 10, T2
 inserts id 11 and commits, a reader reads past 11, T1 commits, and id 10 is never read. So each
-entry also carries the registry's generation (agreements.cache.PageGeneration), taken by
-`cache.bump()` in the writing transaction, which updates that one row and so holds its row lock
-until the transaction ends. While T1 holds it, T2's bump waits; T2 then increments the value T1
-committed. Hence every transaction that writes entries has a generation of its own, higher than
-that of every transaction that committed before it took the lock and lower than that of every
-transaction that takes it later, so ordering by (generation, id) orders entries by commit, and
-within one transaction by insertion. A reader that has seen an entry of generation g has seen
-every committed entry below g, and everything that commits later comes after its cursor.
+entry also carries the registry's generation (agreements.cache.PageGeneration). Every write of
+a record's row bumps it (`cache.bump()`, in the writing transaction), which updates that one
+row and so holds its row lock until the transaction ends; the feed locks the same row again
+(FOR UPDATE) before it reads what it announced and writes its entries, and stamps them with the
+value it reads. While T1 holds the lock, T2 waits, and then reads or increments the value T1
+committed. So a transaction's entries are stamped with a generation no lower than that of every
+transaction that committed before it took the lock, and lower than that of every transaction
+that takes it later (which bumps first); two transactions share a generation only when the later
+one wrote in autocommit mode and then its ids, taken after the lock, are the higher. Ordering by
+(generation, id) is therefore commit order: a reader that has seen an entry has seen every
+committed entry before it, and everything that commits later comes after its cursor.
 (On SQLite a write transaction locks the whole database, which serializes writers anyway.)
 A write made outside a transaction (autocommit) records its entries in their own transaction
 after the write has committed: later than the write, never earlier, so nothing is missed.
@@ -410,8 +413,7 @@ def flush():
 def _write(apps, using, records, announce_unchanged=True):
     """Write entries for `records` ({resource name: ids}) as they stand now; returns how many.
 
-    Holds the generation lock from the first line on (cache.bump), and stamps every entry with
-    the generation this transaction has taken.
+    Holds the generation's lock from the first line on and stamps every entry with it.
     """
     if not any(records.values()):
         return 0
@@ -486,9 +488,21 @@ def _compact(Change, using, keys):
 
 
 def _take_generation(apps, using):
+    """The generation this transaction holds, locked until it ends.
+
+    The change's own writes have bumped it already (cache._bump_on_change), in this transaction
+    or, for a write in autocommit mode, in one that has committed: either way no transaction
+    that commits later can stamp a lower one. Locking it again costs nothing in the first case
+    and, in the second, makes this transaction wait for a writer that holds it, so its entries
+    still follow every entry committed before. Before the first change there is no row: bump.
+    """
     PageGeneration = apps.get_model("pagecache", "PageGeneration")
-    cache.bump(using, model=PageGeneration)
-    return PageGeneration.objects.using(using).values_list("value", flat=True).get(pk=1)
+    rows = PageGeneration.objects.using(using)
+    value = rows.select_for_update().filter(pk=1).values_list("value", flat=True).first()
+    if value is None:
+        cache.bump(using, model=PageGeneration)
+        value = rows.values_list("value", flat=True).get(pk=1)
+    return value
 
 
 # --- bulk paths ------------------------------------------------------------------------------
