@@ -100,10 +100,11 @@ def request_generation(request):
     return request._registry_generation
 
 
-def bump(using=None):
+def bump(using=None, model=PageGeneration):
     """Count a change, in the caller's transaction: readers see it when, and only when, they see
-    the change itself (PostgreSQL holds the row lock until the commit)."""
-    rows = PageGeneration.objects.using(using)
+    the change itself (PostgreSQL holds the row lock until the commit, which also orders the
+    change feed's entries: agreements/changefeed.py). `model` is for data migrations."""
+    rows = model.objects.using(using)
     mark, now = uuid.uuid4().hex, timezone.now()
     if rows.filter(pk=1).update(value=F("value") + 1, mark=mark, changed_at=now):
         return

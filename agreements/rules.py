@@ -55,13 +55,34 @@ def checked_writes():
         return
     _state.pending = defaultdict(set)
     _state.change_id = uuid.uuid4()
+    _state.scratch = {}
     try:
         with transaction.atomic():
             yield
             _check(_state.pending)
+            for finish in _finishers:
+                finish()
     finally:
         _state.pending = None
         _state.change_id = None
+        _state.scratch = None
+
+
+# Run at the end of every change, after the rules (which may still write derived columns) and
+# inside its transaction: the change feed records there what the change left behind.
+_finishers = []
+
+
+def at_end_of_change(finisher):
+    """Register `finisher()` to run at the end of each change; returns it (a decorator)."""
+    _finishers.append(finisher)
+    return finisher
+
+
+def change_scratch():
+    """A dict that lasts as long as the change in progress, or None outside one: where a module
+    collects what the change touched, to act on it in its `at_end_of_change` finisher."""
+    return getattr(_state, "scratch", None)
 
 
 class _Rollback(Exception):

@@ -92,6 +92,9 @@ def _migrate_the_old_rows():
         },
     }
     MigrationExecutor(connection).migrate(latest)
+    from agreements.models import Change
+
+    facts["feed"] = set(Change.objects.values_list("resource", "key", "action"))
     return facts
 
 
@@ -129,3 +132,15 @@ def test_binding_and_host_keep_what_was_known_and_nothing_more(migrated):
 
 def test_procurement_statuses_and_joint_are_carried_over(migrated):
     assert migrated["procurements"] == {"ide": ("target", None), "gemensam": ("advertised", True)}
+
+
+def test_the_change_feed_starts_with_every_record_that_existed_before_it(migrated):
+    # A client following /api/v1/changes/ from the start must rebuild these too.
+    assert migrated["feed"] == {
+        *(("municipalities", slug, "created") for slug in
+          ["lekeberg", "laxa", "hallsberg", "askersund"]),
+        *(("cooperations", slug, "created") for slug in
+          ["avtalet", "utredningen", "natverket", "bolaget"]),
+        ("procurements", "ide", "created"),
+        ("procurements", "gemensam", "created"),
+    }  # fmt: skip

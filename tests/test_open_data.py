@@ -182,7 +182,7 @@ def test_openapi_document_validates_and_describes_every_endpoint(seed, client):
         "/api/v1/procurements/", "/api/v1/procurements/{slug}/",
         "/api/v1/sources/", "/api/v1/sources/{slug}/",
         "/api/v1/citations/", "/api/v1/citations/{key}/",
-        "/api/v1/ocds/releases/", "/api/v1/opportunities/",
+        "/api/v1/ocds/releases/", "/api/v1/opportunities/", "/api/v1/changes/",
     }  # fmt: skip
     assert set(schema["paths"]) == expected
     cooperation_params = {

@@ -29,9 +29,12 @@ AGREEMENT = "avtalssamverkan-hallsberg-laxa-lekeberg"
 
 def _dump():
     out = StringIO()
+    # The change feed's log says the records were written again (as "changed", with the same
+    # data); the records themselves must not change.
     call_command(
-        "dumpdata", "agreements", natural_foreign=True, natural_primary=True, indent=1, stdout=out
-    )
+        "dumpdata", "agreements", natural_foreign=True, natural_primary=True, indent=1,
+        exclude=["agreements.Change"], stdout=out,
+    )  # fmt: skip
     return out.getvalue()
 
 

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.http import JsonResponse
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,22 +36,7 @@ class Pagination(PageNumberPagination):
     bounds = {"page": (1, None), "page_size": (1, max_page_size)}
 
     def paginate_queryset(self, queryset, request, view=None):
-        errors = {}
-        for name, (low, high) in self.bounds.items():
-            values = request.query_params.getlist(name)
-            # Given twice or empty: StrictFilterBackend has refused it already.
-            if len(values) != 1 or not values[0]:
-                continue
-            if not values[0].isascii() or not values[0].isdigit():
-                errors[name] = [_("Ange ett heltal.")]
-            elif int(values[0]) < low or (high is not None and int(values[0]) > high):
-                errors[name] = [
-                    _("Ange ett heltal från %(low)s till %(high)s.") % {"low": low, "high": high}
-                    if high is not None
-                    else _("Ange ett heltal från %(low)s.") % {"low": low}
-                ]
-        if errors:
-            raise ValidationError(errors)
+        check_whole_numbers(request, self.bounds)
         return super().paginate_queryset(queryset, request, view)
 
     def get_next_link(self):
@@ -60,6 +46,27 @@ class Pagination(PageNumberPagination):
     def get_previous_link(self):
         link = super().get_previous_link()
         return link and absolute_url(link)
+
+
+def check_whole_numbers(request, bounds):
+    """Refuse (400) a parameter of `bounds` ({name: (low, high or None)}) that is not a whole
+    number within them."""
+    errors = {}
+    for name, (low, high) in bounds.items():
+        values = request.query_params.getlist(name)
+        # Given twice or empty: check_parameters has refused it already.
+        if len(values) != 1 or not values[0]:
+            continue
+        if not values[0].isascii() or not values[0].isdigit():
+            errors[name] = [_("Ange ett heltal.")]
+        elif int(values[0]) < low or (high is not None and int(values[0]) > high):
+            errors[name] = [
+                _("Ange ett heltal från %(low)s till %(high)s.") % {"low": low, "high": high}
+                if high is not None
+                else _("Ange ett heltal från %(low)s.") % {"low": low}
+            ]
+    if errors:
+        raise ValidationError(errors)
 
 
 class CanonicalHyperlinkedIdentityField(HyperlinkedIdentityField):
@@ -75,6 +82,8 @@ class APIRootView(routers.APIRootView):
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
+        # The change feed is no router resource: it follows the records it reports on.
+        response.data["changes"] = reverse("api:changes")
         response.data = {name: absolute_url(url) for name, url in response.data.items()}
         return response
 
@@ -88,27 +97,33 @@ class StrictFilterBackend(filters.DjangoFilterBackend):
         filterset_class = self.get_filterset_class(view, queryset)
         known = set(filterset_class.base_filters) if filterset_class else set()
         known |= CONTROL_PARAMETERS | set(getattr(view, "control_parameters", ()))
-        errors = {
-            name: [_("Okänd parameter. Giltiga: %(valid)s.") % {"valid": ", ".join(sorted(known))}]
-            for name in sorted(set(request.query_params) - known)
-        }
-        # An empty value is no value the document allows: leave the parameter out instead.
         lists = {
             name
             for name, filter_ in (filterset_class.base_filters if filterset_class else {}).items()
             if isinstance(filter_, BaseCSVFilter)
         }
-        for name, values in request.query_params.lists():
-            if name in errors:
-                continue
-            items = [item for value in values for item in value.split(",")] if name in lists else []
-            if len(values) > 1:
-                errors[name] = [_("Ange parametern en gång.")]
-            elif "" in values or "" in items:
-                errors[name] = [_("Ange ett värde, eller utelämna parametern.")]
-        if errors:
-            raise ValidationError(errors)
+        check_parameters(request, known, lists)
         return super().filter_queryset(request, queryset, view)
+
+
+def check_parameters(request, known, lists=()):
+    """Refuse (400) a parameter not in `known`, one given twice, or one given empty (or, for a
+    comma-separated list in `lists`, with an empty item)."""
+    errors = {
+        name: [_("Okänd parameter. Giltiga: %(valid)s.") % {"valid": ", ".join(sorted(known))}]
+        for name in sorted(set(request.query_params) - set(known))
+    }
+    # An empty value is no value the document allows: leave the parameter out instead.
+    for name, values in request.query_params.lists():
+        if name in errors:
+            continue
+        items = [item for value in values for item in value.split(",")] if name in lists else []
+        if len(values) > 1:
+            errors[name] = [_("Ange parametern en gång.")]
+        elif "" in values or "" in items:
+            errors[name] = [_("Ange ett värde, eller utelämna parametern.")]
+    if errors:
+        raise ValidationError(errors)
 
 
 LANGUAGE_PARAMETER = OpenApiParameter(

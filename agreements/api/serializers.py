@@ -682,15 +682,21 @@ class CooperationDetailSerializer(CooperationSerializer):
             "arose_from",
         ]
 
+    @cached_property
+    def _commitment_rows(self):
+        # One serializer for every cooperation serialized together (a page of the change feed),
+        # as for the parties: building one per cooperation was most of such a page's time. Its
+        # lookups collect each cooperation's versions and commitments; ids are unique.
+        context = {**self.context, "version_sequences": {}, "commitments": {}}
+        return CommitmentSerializer(many=True, context=context)
+
     @extend_schema_field(CommitmentSerializer(many=True))
     def get_staffing_history(self, obj):
         commitments = list(obj.commitments.all())
-        context = {
-            **self.context,
-            "version_sequences": {v.pk: v.sequence for v in obj.versions.all()},
-            "commitments": {c.pk: c for c in commitments},
-        }
-        return CommitmentSerializer(commitments, many=True, context=context).data
+        rows = self._commitment_rows
+        rows.context["version_sequences"].update({v.pk: v.sequence for v in obj.versions.all()})
+        rows.context["commitments"].update({c.pk: c for c in commitments})
+        return rows.to_representation(commitments)
 
 
 # --- procurements ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularJSONAPIView
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import changes, views
 from .rest import APIRootView
 
 app_name = "api"
@@ -19,5 +19,6 @@ urlpatterns = [
     path("schema/", SpectacularJSONAPIView.as_view(), name="schema"),
     path("opportunities/", views.OpportunityView.as_view(), name="opportunity-list"),
     path("ocds/releases/", views.OcdsReleasePackageView.as_view(), name="ocds-releases"),
+    path("changes/", changes.ChangeFeedView.as_view(), name="changes"),
     *router.urls,
 ]

@@ -1,3 +1,5 @@
+from collections import defaultdict
+
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -84,17 +86,25 @@ class MunicipalityViewSet(CitedViewSet):
         citations = facts.cite_records(records)
         if self.action != "retrieve":
             return
-        [municipality] = records
-        municipality.listed_relations = list(
-            Party.objects.filter(municipality=municipality)
+        # One record for its address, many for a page of the change feed: the same queries.
+        relations, claims = defaultdict(list), defaultdict(list)
+        for party in (
+            Party.objects.filter(municipality__in=records)
             .select_related("cooperation", "municipality")
             .order_by("cooperation__name", "pk")
-        )
-        municipality.listed_claims = list(
-            Claim.objects.filter(made_by=municipality).select_related("made_by").order_by("slug")
-        )
+        ):
+            relations[party.municipality_id].append(party)
+        for claim in (
+            Claim.objects.filter(made_by__in=records).select_related("made_by").order_by("slug")
+        ):
+            claims[claim.made_by_id].append(claim)
+        for municipality in records:
+            municipality.listed_relations = relations[municipality.pk]
+            municipality.listed_claims = claims[municipality.pk]
         attach_citations(
-            citations, party=municipality.listed_relations, claim=municipality.listed_claims
+            citations,
+            party=[p for rows in relations.values() for p in rows],
+            claim=[c for rows in claims.values() for c in rows],
         )
 
 
@@ -152,12 +162,12 @@ class CooperationViewSet(CitedViewSet):
         citations = facts.cite_records(records)
         rows = {"party": [p for c in records for p in c.parties.all()]}
         if self.action == "retrieve":
-            [cooperation] = records
+            # One record for its address, many for a page of the change feed.
             rows |= {
-                "commitment": list(cooperation.commitments.all()),
-                "objection": list(cooperation.objections.all()),
-                "agreement_version": list(cooperation.versions.all()),
-                "proposal": list(cooperation.proposals.all()),
+                "commitment": [r for c in records for r in c.commitments.all()],
+                "objection": [r for c in records for r in c.objections.all()],
+                "agreement_version": [r for c in records for r in c.versions.all()],
+                "proposal": [r for c in records for r in c.proposals.all()],
             }
         attach_citations(citations, **rows)
 

@@ -1,4 +1,5 @@
 from .alerts import *  # noqa: F403
+from .changes import *  # noqa: F403
 from .cooperations import *  # noqa: F403
 from .editors import *  # noqa: F403
 from .places import *  # noqa: F403

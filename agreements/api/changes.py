@@ -1,0 +1,260 @@
+"""GET /api/v1/changes/: the change feed (agreements/changefeed.py records it).
+
+A page holds the entries after the `after` cursor in commit order, each with the record as its
+API detail address serves it now (in the asked language), so that a client applying the entries
+in order ends with what the API serves. Every page, the last and an empty one too, gives the
+cursor to continue from.
+"""
+
+import re
+
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from ..changefeed import DELETED, resources
+from ..links import absolute_url
+from ..models import Change
+from . import views
+from .rest import LANGUAGE_PARAMETER, LanguageMixin, check_parameters, check_whole_numbers
+
+DEFAULT_LIMIT, MAX_LIMIT = 100, 500
+# A position in the feed, "<generation>-<id>". Clients keep it as it is: what it holds may
+# change in a later version, and any string of this form is a valid place to continue from.
+CURSOR_PATTERN = r"^[0-9]{1,18}-[0-9]{1,18}$"
+
+VIEWSETS = {
+    "municipalities": views.MunicipalityViewSet,
+    "cooperations": views.CooperationViewSet,
+    "procurements": views.ProcurementViewSet,
+    "sources": views.SourceViewSet,
+    "citations": views.CitationViewSet,
+}
+# The detail schema each resource's `data` follows (components drf-spectacular names).
+COMPONENTS = {
+    "municipalities": "MunicipalityDetail",
+    "cooperations": "CooperationDetail",
+    "procurements": "Procurement",
+    "sources": "SourceDetail",
+    "citations": "Citation",
+}
+
+
+def format_cursor(position):
+    generation, pk = position
+    return f"{generation}-{pk}"
+
+
+def parse_cursor(text):
+    if not re.fullmatch(CURSOR_PATTERN, text):
+        raise ValidationError(
+            {
+                "after": [
+                    _(
+                        "Ogiltig markör. Använd värdet av cursor från ett tidigare svar, eller "
+                        "utelämna after för att börja från början."
+                    )
+                ]
+            }
+        )
+    generation, pk = text.split("-")
+    return int(generation), int(pk)
+
+
+def feed_url(cursor=None, limit=None):
+    """The feed's address after `cursor` (from the start if None), at the public address."""
+    query = {name: value for name, value in (("after", cursor), ("limit", limit)) if value}
+    return absolute_url(reverse("api:changes") + (f"?{urlencode(query)}" if query else ""))
+
+
+def representations(request, name, ids):
+    """{id: the record as GET /api/v1/<name>/<key>/ answers}, for many records in the same
+    queries as one (the detail view's own queryset, citations and serializer)."""
+    viewset = VIEWSETS[name](request=request, format_kwarg=None, action="retrieve", kwargs={})
+    records = list(viewset.get_queryset().filter(pk__in=ids))
+    if hasattr(viewset, "cite"):
+        viewset.cite(records)
+    data = viewset.get_serializer(records, many=True).data
+    resource = resources()[name]
+    return {
+        record.pk: (resource.key_of(_values(record, resource.key_fields)), row)
+        for record, row in zip(records, data, strict=True)
+    }
+
+
+def _values(record, paths):
+    values = []
+    for path in paths:
+        value = record
+        for part in path.split("__"):
+            value = getattr(value, part)
+        values.append(value)
+    return values
+
+
+def entries_after(position, count):
+    """Up to `count` entries after `position` ((generation, id), or None for the start).
+
+    In two keyset queries, the rest of the position's generation and then the later ones, each
+    an index range: one change (a bulk load) can write 100,000 entries in one generation, and
+    "generation >= g" filtered row by row through all of them.
+    """
+    entries = Change.objects.order_by("generation", "id")
+    if position is None:
+        return list(entries[:count])
+    generation, pk = position
+    rows = list(entries.filter(generation=generation, id__gt=pk)[:count])
+    if len(rows) < count:
+        rows += entries.filter(generation__gt=generation)[: count - len(rows)]
+    return rows
+
+
+# --- the document ----------------------------------------------------------------------------
+
+
+@extend_schema_field(
+    {
+        "nullable": True,
+        "description": (
+            "The record as its detail address answers now (the schema of its resource); "
+            "null for a deletion."
+        ),
+        "anyOf": [{"$ref": f"#/components/schemas/{c}"} for c in COMPONENTS.values()],
+    }
+)
+class RecordField(serializers.JSONField):
+    pass
+
+
+class ChangeEntrySerializer(serializers.Serializer):
+    cursor = serializers.CharField(help_text="The position of this entry: continue after it.")
+    resource = serializers.ChoiceField(
+        choices=list(COMPONENTS), help_text="Which list the record belongs to."
+    )
+    key = serializers.CharField(
+        help_text="The record's key in its detail address: a slug, or a citation's "
+        "'<source>.<key>'."
+    )
+    action = serializers.ChoiceField(
+        choices=Change.Action.values,
+        help_text=(
+            "created or changed: store `data` under the key (both carry the whole record); "
+            "deleted: remove the key. A changed slug is a deletion of the old key and a "
+            "creation of the new."
+        ),
+    )
+    time = serializers.DateTimeField(help_text="When the change was recorded.")
+    url = serializers.URLField(help_text="The record's detail address in the API.")
+    data = RecordField()
+
+
+class ChangePageSerializer(serializers.Serializer):
+    cursor = serializers.CharField(
+        help_text=(
+            "Where to continue: the last entry's cursor, or the one asked with when the page "
+            "is empty (null only before the first change)."
+        ),
+        allow_null=True,
+    )
+    next = serializers.URLField(
+        help_text="The address of the next page; ask it again later for changes made since."
+    )
+    more = serializers.BooleanField(help_text="Whether more entries follow already.")
+    results = ChangeEntrySerializer(many=True)
+
+
+DESCRIPTION = gettext_lazy(
+    "Ändringsflödet: skapade, ändrade och borttagna poster (kommuner, samverkan, "
+    "upphandlingar, källor och citat) i den ordning ändringarna sparades. Varje post står "
+    "som dess egen adress i API:t visar den nu. En klient som följer flödet från början och "
+    "sparar created och changed, och tar bort deleted, har samma uppgifter som API:t. "
+    "Fortsätt från cursor i föregående svar (after); svaret ger alltid en cursor, också när "
+    "det inte finns något nytt. En post som ändrats flera gånger står bara med sin senaste "
+    "ändring."
+)
+
+
+class ChangeFeedView(LanguageMixin, GenericAPIView):
+    """The change feed, paged by cursor (see the module's text)."""
+
+    pagination_class = None
+    filter_backends = []
+    control_parameters = {"lang", "after", "limit"}
+
+    @extend_schema(
+        operation_id="changes_list",
+        description=DESCRIPTION,
+        parameters=[
+            OpenApiParameter(
+                "after",
+                {"type": "string", "pattern": CURSOR_PATTERN},
+                description=gettext_lazy(
+                    "Fortsätt efter denna cursor från ett tidigare svar; utelämna för att "
+                    "börja från början."
+                ),
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT},
+                description=gettext_lazy("Högst så många ändringar (100 om inget anges)."),
+            ),
+            LANGUAGE_PARAMETER,
+        ],
+        responses={200: ChangePageSerializer},
+    )
+    def get(self, request, *args, **kwargs):
+        check_parameters(request, self.control_parameters)
+        check_whole_numbers(request, {"limit": (1, MAX_LIMIT)})
+        after = request.query_params.get("after")
+        position = parse_cursor(after) if after is not None else None
+        limit = int(request.query_params.get("limit", DEFAULT_LIMIT))
+
+        rows = entries_after(position, limit + 1)
+        more, rows = len(rows) > limit, rows[:limit]
+
+        wanted = {}
+        for row in rows:
+            if row.action != DELETED:
+                wanted.setdefault(row.resource, set()).add(row.object_id)
+        found = {name: representations(request, name, ids) for name, ids in wanted.items()}
+
+        results = []
+        for row in rows:
+            data = None
+            if row.action != DELETED:
+                key, data = found[row.resource].get(row.object_id, (None, None))
+                if key != row.key:
+                    # Deleted or renamed since this page's entries were read: that change's
+                    # entry comes later, after the cursor.
+                    continue
+            viewset = VIEWSETS[row.resource]
+            results.append(
+                {
+                    "cursor": format_cursor((row.generation, row.pk)),
+                    "resource": row.resource,
+                    "key": row.key,
+                    "action": row.action,
+                    "time": row.recorded_at,
+                    "url": absolute_url(
+                        reverse(
+                            f"api:{resources()[row.resource].basename}-detail",
+                            kwargs={viewset.lookup_field: row.key},
+                        )
+                    ),
+                    "data": data,
+                }
+            )
+        cursor = format_cursor((rows[-1].generation, rows[-1].pk)) if rows else after
+        page = {
+            "cursor": cursor,
+            "next": feed_url(cursor, request.query_params.get("limit")),
+            "more": more,
+            "results": results,
+        }
+        return Response(ChangePageSerializer(page).data)
