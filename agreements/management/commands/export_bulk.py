@@ -58,9 +58,10 @@ class Command(BaseCommand):
         except downloads.ExportRunning as running:
             raise CommandError(f"En annan export pågår redan i {running}.") from None
         seconds = time.monotonic() - started
-        # ru_maxrss is in kilobytes on Linux.
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        # ru_maxrss is in kilobytes on Linux. `make bench` reads this line.
         self.stdout.write(
             f"{export.path} ({export.size} byte, sha256 {export.sha256}, generation "
-            f"{export.generation}) på {seconds:.1f} s, högst {peak:.0f} MB minne."
+            f"{export.generation}) på {seconds:.1f} s ({usage.ru_utime + usage.ru_stime:.1f} s "
+            f"processortid), högst {usage.ru_maxrss / 1024:.0f} MB minne."
         )
