@@ -25,7 +25,6 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC
-from itertools import islice
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -67,7 +66,11 @@ class Resource:
     serializer: type
     queryset: object
     cite: object = None
-    batch_size: int = BATCH_SIZE
+    batch_size: int = 0  # 0: BATCH_SIZE
+
+    @property
+    def batch(self):
+        return self.batch_size or BATCH_SIZE
 
 
 def resources():
@@ -108,12 +111,6 @@ def resources():
             api_views.CitationViewSet.queryset.all(),
         ),
     ]
-
-
-def _batches(rows, size):
-    rows = iter(rows)
-    while batch := list(islice(rows, size)):
-        yield batch
 
 
 @dataclass
@@ -179,9 +176,8 @@ def write_jsonl(archive, contents):
         path = f"jsonl/{resource.name}.jsonl"
         count = 0
         with _entry(archive, path) as entry:
-            for batch in _batches(
-                resource.queryset.iterator(chunk_size=resource.batch_size), resource.batch_size
-            ):
+            rows = resource.queryset.iterator(chunk_size=resource.batch)
+            for batch in exports.batches(rows, resource.batch):
                 if resource.cite is not None:
                     resource.cite(batch)
                 data = resource.serializer(batch, many=True, context=context).data
@@ -202,7 +198,7 @@ def write_ocds(archive, contents):
     count = 0
     with _entry(archive, path) as entry:
         entry.write(head + b'"releases":[')
-        for batch in _batches(queryset.iterator(chunk_size=BATCH_SIZE), BATCH_SIZE):
+        for batch in exports.batches(queryset.iterator(chunk_size=BATCH_SIZE), BATCH_SIZE):
             api_views.facts.cite_records(batch)
             with translation.override("sv"):  # as release_package writes them
                 releases = [renderer.render(ocds.release(p)) for p in batch]

@@ -5,6 +5,7 @@ byte-order mark; English settings expect commas and decimal points. The page's l
 """
 
 import csv
+import gc
 from decimal import Decimal
 from itertools import islice
 
@@ -76,10 +77,23 @@ def fte(value):
     return Number(format_fte(value))
 
 
-def _batches(rows, size):
+# Rows carry reference cycles (records and the citations attached to them), which only the
+# cyclic collector frees; left to its thresholds it let a table's worth pile up before a full
+# collection (a whole-list CSV, the bulk download). Collecting every few batches keeps memory at
+# a few batches' worth.
+COLLECT_EVERY = 5
+
+
+def batches(rows, size):
+    """`rows` in lists of `size`, for work done once per batch (citations, prefetches)."""
     rows = iter(rows)
+    number = 0
     while batch := list(islice(rows, size)):
         yield batch
+        number += 1
+        if number % COLLECT_EVERY == 0:
+            del batch
+            gc.collect()
 
 
 def csv_lines(rows, columns, language):
@@ -93,7 +107,7 @@ def csv_lines(rows, columns, language):
         # Headers share their words with the models' lower-case field names ("valuta"):
         # a spreadsheet's header row starts each with a capital, like the pages' columns.
         yield writer.writerow([header_text(column) for column in columns])
-        for batch in _batches(rows, BATCH_SIZE):
+        for batch in batches(rows, BATCH_SIZE):
             if prepare is not None:
                 prepare(batch)
             for row in batch:
