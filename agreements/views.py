@@ -548,5 +548,7 @@ def bulk_download(request):
     response = FileResponse(
         handle, as_attachment=True, filename=export.file_name, content_type="application/zip"
     )
-    response["Digest"] = f"sha-256={base64.b64encode(bytes.fromhex(export.sha256)).decode()}"
+    # RFC 9530: the checksum /oppna-data/ publishes, for clients that check what they got.
+    digest = base64.b64encode(bytes.fromhex(export.sha256)).decode()
+    response["Repr-Digest"] = f"sha-256=:{digest}:"
     return response

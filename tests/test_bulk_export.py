@@ -1,6 +1,7 @@
 """The bulk download: `manage.py export_bulk` writes the whole public registry as one ZIP,
 publishes it atomically, and /oppna-data/ offers it with its checksum, size and date."""
 
+import base64
 import hashlib
 import io
 import json
@@ -316,6 +317,8 @@ def test_open_data_page_shows_the_exports_checksum_size_and_date(seed, django_ap
     download = page.click(href="/oppna-data/registret.zip")
     assert hashlib.sha256(download.body).hexdigest() == export.sha256
     assert download.content_type == "application/zip"
+    digest = base64.b64encode(bytes.fromhex(export.sha256)).decode()
+    assert download.headers["Repr-Digest"] == f"sha-256=:{digest}:"
 
 
 def test_english_open_data_page_shows_the_export_in_english(seed, django_app):
