@@ -32,6 +32,7 @@ lock: $(STAMP)
 run: $(STAMP)
 	$(DEV_ENV) $(MANAGE) migrate --noinput
 	$(DEV_ENV) $(MANAGE) loaddata fixtures/seed.json
+	$(DEV_ENV) $(MANAGE) export_bulk --if-changed
 	@echo "Admin login: run 'make superuser' in another terminal, then open http://127.0.0.1:8000/admin/"
 	$(DEV_ENV) $(MANAGE) runserver 127.0.0.1:8000
 

@@ -33,6 +33,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import downloads
 from .pagecache.models import PageGeneration
 from .release import release
 
@@ -96,8 +97,23 @@ def current(using=None):
 def request_generation(request):
     """`current()` read once per request: its cache key, ETag and Last-Modified agree."""
     if not hasattr(request, "_registry_generation"):
-        request._registry_generation = current()
+        request._registry_generation = _with_export(request, *current())
     return request._registry_generation
+
+
+# The open data page and the bulk download show the latest export, which changes without a
+# change to the registry (`export_bulk` runs after it): the export is part of their mark.
+EXPORT_PATH = "/oppna-data/"
+
+
+def _with_export(request, mark, changed_at):
+    if EXPORT_PATH not in request.path:
+        return mark, changed_at
+    export = downloads.latest()
+    if export is None:
+        return f"{mark}:no-export", changed_at
+    newest = max(moment for moment in (changed_at, export.created_at) if moment is not None)
+    return f"{mark}:{export.sha256[:16]}", newest
 
 
 def bump(using=None, model=PageGeneration):

@@ -5,6 +5,7 @@ byte-order mark; English settings expect commas and decimal points. The page's l
 """
 
 import csv
+import gc
 from decimal import Decimal
 from itertools import islice
 
@@ -30,8 +31,9 @@ class _Echo:
 
 
 class Columns(list):
-    """CSV columns [(header, getter)], and `prepare(rows)`, run on each batch of rows before
-    they are written, for what is fetched for many rows at once."""
+    """CSV columns [(header, getter, meaning)], and `prepare(rows)`, run on each batch of rows
+    before they are written, for what is fetched for many rows at once. The meaning (optional)
+    is what the bulk download's data dictionary says about the column."""
 
     def __init__(self, columns, prepare=None):
         super().__init__(columns)
@@ -75,33 +77,57 @@ def fte(value):
     return Number(format_fte(value))
 
 
-def _batches(rows, size):
+# Rows carry reference cycles (records and the citations attached to them), which only the
+# cyclic collector frees; left to its thresholds it let a table's worth pile up before a full
+# collection (a whole-list CSV, the bulk download). Collecting every few batches keeps memory at
+# a few batches' worth.
+COLLECT_EVERY = 5
+
+
+def batches(rows, size):
+    """`rows` in lists of `size`, for work done once per batch (citations, prefetches)."""
     rows = iter(rows)
+    number = 0
     while batch := list(islice(rows, size)):
         yield batch
+        number += 1
+        if number % COLLECT_EVERY == 0:
+            del batch
+            gc.collect()
+
+
+def csv_lines(rows, columns, language):
+    """The CSV file as text pieces: a byte-order mark, the header row, then `rows` (an iterable
+    of objects) in batches. Pages stream it; the bulk download writes it into its ZIP."""
+    delimiter = ";" if language == "sv" else ","
+    writer = csv.writer(_Echo(), delimiter=delimiter, lineterminator="\r\n")
+    prepare = getattr(columns, "prepare", None)
+    with translation.override(language):
+        yield "\ufeff"
+        # Headers share their words with the models' lower-case field names ("valuta"):
+        # a spreadsheet's header row starts each with a capital, like the pages' columns.
+        yield writer.writerow([header_text(column) for column in columns])
+        for batch in batches(rows, BATCH_SIZE):
+            if prepare is not None:
+                prepare(batch)
+            for row in batch:
+                yield writer.writerow([cell(column[1](row)) for column in columns])
+
+
+def header_text(column):
+    return capfirst(str(column[0]))
+
+
+def meaning(column):
+    """What the column holds, in words; empty when the header says it all."""
+    return column[2] if len(column) > 2 else ""
 
 
 def csv_response(rows, columns, filename, request):
     """Stream `rows` (an iterable of objects) as CSV with `columns` [(header, getter)]."""
-    language = translation.get_language()
-    delimiter = ";" if language == "sv" else ","
-    writer = csv.writer(_Echo(), delimiter=delimiter, lineterminator="\r\n")
-    prepare = getattr(columns, "prepare", None)
-
-    def lines():
-        # The body is written after the view has returned: in the request's language still.
-        with translation.override(language):
-            yield "\ufeff"
-            # Headers share their words with the models' lower-case field names ("valuta"):
-            # a spreadsheet's header row starts each with a capital, like the pages' columns.
-            yield writer.writerow([capfirst(str(header)) for header, _ in columns])
-            for batch in _batches(rows, BATCH_SIZE):
-                if prepare is not None:
-                    prepare(batch)
-                for row in batch:
-                    yield writer.writerow([cell(get(row)) for _, get in columns])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    # The body is written after the view has returned: in the request's language still.
+    lines = csv_lines(rows, columns, translation.get_language())
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
     return response
 
@@ -136,22 +162,48 @@ def _absolute(_request):
     return lambda record: absolute_url(record.get_absolute_url())
 
 
+AS_OF_MEANING = _(
+    "När uppgifterna gäller: datum för den nyaste källan bakom raden, eller att källan är odaterad."
+)
+URL_MEANING = _("Radens sida i registret.")
+
+
 def municipality_columns(request):
     return Columns(
         [
-            (_("Kommun"), lambda m: m.name),
-            (_("Kommunkod"), lambda m: m.code),
-            (_("Län"), lambda m: m.county.name),
-            (_("Organisationsnummer"), lambda m: m.organisation_number),
-            (_("Samverkan där kommunen är part"), lambda m: m.cooperation_count),
-            (_("Samverkan där kommunen nämns utan att vara bunden"), lambda m: m.mentioned_count),
+            (_("Kommun"), lambda m: m.name, _("Kommunens namn.")),
+            (_("Kommunkod"), lambda m: m.code, _("Kommunens officiella fyrsiffriga kod.")),
+            (_("Län"), lambda m: m.county.name, _("Länet kommunen ligger i.")),
+            (
+                _("Organisationsnummer"),
+                lambda m: m.organisation_number,
+                _("Kommunens organisationsnummer; tomt tills det är kontrollerat."),
+            ),
+            (
+                _("Samverkan där kommunen är part"),
+                lambda m: m.cooperation_count,
+                _("Antal samverkan som kommunen är bunden av genom beslut eller avtal."),
+            ),
+            (
+                _("Samverkan där kommunen nämns utan att vara bunden"),
+                lambda m: m.mentioned_count,
+                _("Antal samverkan där källorna nämner kommunen utan att den är bunden."),
+            ),
             (
                 _("Känd finansiering (heltidstjänster)"),
                 lambda m: fte(facts.financed_fte(m)),
+                _(
+                    "Summan av de kända andelar av tjänster som kommunen betalar i dag, i "
+                    "heltidstjänster; tomt när summan inte är känd."
+                ),
             ),
-            (_("Finansiering enligt källorna"), facts.financing_text),
-            (_("Uppgifterna gäller"), _as_of),
-            (_("Webbadress"), _absolute(request)),
+            (
+                _("Finansiering enligt källorna"),
+                facts.financing_text,
+                _("Vad kommunen betalar för tjänster så långt källorna säger, i ord."),
+            ),
+            (_("Uppgifterna gäller"), _as_of, AS_OF_MEANING),
+            (_("Webbadress"), _absolute(request), URL_MEANING),
         ],
         prepare=facts.cite_records,
     )
@@ -168,19 +220,55 @@ def cooperation_columns(request):
 
     return Columns(
         [
-            (_("Namn"), lambda c: c.name),
-            (_("Form"), _fact("form")),
-            (_("Status"), _fact("status")),
-            (_("Juridiskt bindande"), _fact("legally_binding")),
-            (_("Har värdkommun"), lambda c: yes_no(c.has_host)),
-            (_("Värdkommun"), lambda c: c.host.name if c.host else ""),
-            (_("Antal parter"), lambda c: len(facts.split_parties(c.parties.all())[0])),
-            (_("Parter (bundna genom beslut eller avtal)"), parties),
-            (_("Andra kommuner som nämns, inte bundna"), others),
-            (_("Gäller från"), lambda c: _date(c.start_date)),
-            (_("Gäller till"), lambda c: _date(c.end_date)),
-            (_("Uppgifterna gäller"), _as_of),
-            (_("Webbadress"), _absolute(request)),
+            (_("Namn"), lambda c: c.name, _("Samverkans namn.")),
+            (
+                _("Form"),
+                _fact("form"),
+                _("Samverkansform, till exempel avtalssamverkan eller gemensam nämnd."),
+            ),
+            (_("Status"), _fact("status"), _("Hur långt samverkan har kommit.")),
+            (
+                _("Juridiskt bindande"),
+                _fact("legally_binding"),
+                _("Om samverkan binder parterna juridiskt: Ja, Nej eller Okänt."),
+            ),
+            (
+                _("Har värdkommun"),
+                lambda c: yes_no(c.has_host),
+                _("Om en kommun utför arbetet åt de andra: Ja, Nej eller Okänt."),
+            ),
+            (
+                _("Värdkommun"),
+                lambda c: c.host.name if c.host else "",
+                _("Den part som har rollen värdkommun; tomt om ingen har den."),
+            ),
+            (
+                _("Antal parter"),
+                lambda c: len(facts.split_parties(c.parties.all())[0]),
+                _("Antal kommuner som är bundna genom beslut eller avtal."),
+            ),
+            (
+                _("Parter (bundna genom beslut eller avtal)"),
+                parties,
+                _("Parterna, var och en med hur den är bunden."),
+            ),
+            (
+                _("Andra kommuner som nämns, inte bundna"),
+                others,
+                _("Kommuner som källorna nämner utan att de är bundna, med sin nivå."),
+            ),
+            (
+                _("Gäller från"),
+                lambda c: _date(c.start_date),
+                _("Startdatum (ÅÅÅÅ-MM-DD); tomt när det inte är känt."),
+            ),
+            (
+                _("Gäller till"),
+                lambda c: _date(c.end_date),
+                _("Slutdatum (ÅÅÅÅ-MM-DD); tomt när det inte är känt eller inte finns."),
+            ),
+            (_("Uppgifterna gäller"), _as_of, AS_OF_MEANING),
+            (_("Webbadress"), _absolute(request), URL_MEANING),
         ],
         prepare=facts.cite_records,
     )
@@ -192,18 +280,50 @@ def procurement_columns(request):
 
     return Columns(
         [
-            (_("Rubrik"), lambda p: p.title),
-            (_("Köpare"), lambda p: ", ".join(b.municipality.name for b in p.buyers.all())),
-            (_("samordnande kommun"), lead),
-            (_("Gemensam upphandling"), lambda p: yes_no(p.is_joint)),
-            (_("Status"), _fact("status")),
-            (_("Upphandlingsår"), _fact("procurement_year", blank_if_unknown=True)),
-            (_("Avtalsstart (år)"), _fact("contract_start_year", blank_if_unknown=True)),
-            (_("CPV-kod"), lambda p: p.cpv_code),
-            (_("Uppskattat värde"), lambda p: decimal(p.estimated_value)),
-            (_("valuta"), lambda p: p.currency if p.estimated_value is not None else ""),
-            (_("Uppgifterna gäller"), _as_of),
-            (_("Webbadress"), _absolute(request)),
+            (_("Rubrik"), lambda p: p.title, _("Upphandlingens rubrik.")),
+            (
+                _("Köpare"),
+                lambda p: ", ".join(b.municipality.name for b in p.buyers.all()),
+                _("Kommunerna som köper."),
+            ),
+            (
+                _("samordnande kommun"),
+                lead,
+                _("Den köpare som leder en gemensam upphandling; tomt om ingen är angiven."),
+            ),
+            (
+                _("Gemensam upphandling"),
+                lambda p: yes_no(p.is_joint),
+                _("Om flera kommuner köper tillsammans: Ja, Nej eller Okänt."),
+            ),
+            (
+                _("Status"),
+                _fact("status"),
+                _("Hur långt avsikten har kommit: från målbild till tilldelad eller avbruten."),
+            ),
+            (
+                _("Upphandlingsår"),
+                _fact("procurement_year", blank_if_unknown=True),
+                _("Året då upphandlingen ska göras enligt källan; tomt när det inte är känt."),
+            ),
+            (
+                _("Avtalsstart (år)"),
+                _fact("contract_start_year", blank_if_unknown=True),
+                _("Året då avtalet ska börja gälla; tomt när det inte är känt."),
+            ),
+            (_("CPV-kod"), lambda p: p.cpv_code, _("Kod i EU:s gemensamma upphandlingsordlista.")),
+            (
+                _("Uppskattat värde"),
+                lambda p: decimal(p.estimated_value),
+                _("Uppskattat värde enligt källan; tomt när det inte är känt."),
+            ),
+            (
+                _("valuta"),
+                lambda p: p.currency if p.estimated_value is not None else "",
+                _("Valutan för det uppskattade värdet (ISO 4217)."),
+            ),
+            (_("Uppgifterna gäller"), _as_of, AS_OF_MEANING),
+            (_("Webbadress"), _absolute(request), URL_MEANING),
         ],
         prepare=facts.cite_records,
     )

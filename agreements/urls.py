@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("flode.atom", feeds.RecentChangesFeed(), name="feed"),
     path("oppna-data/", views.OpenData.as_view(), name="open-data"),
+    path("oppna-data/registret.zip", views.bulk_download, name="bulk-download"),
     path("samverkan/", views.CooperationList.as_view(), name="cooperation-list"),
     path("samverkan/<slug:slug>/", views.CooperationDetail.as_view(), name="cooperation-detail"),
     path(

@@ -1,5 +1,6 @@
 """Public pages. Queries live in the models' QuerySets; views only choose and paginate."""
 
+import base64
 import re
 from datetime import timedelta
 from functools import cache
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
-from . import charts, exports, facts, opportunities
+from . import charts, downloads, exports, facts, opportunities
 from .alerts import follow_query
 from .api.rest import is_api, json_error
 from .changelog import change_log
@@ -125,9 +126,20 @@ class FilteredListView(ListView):
             context = self.get_context_data(filter_errors=describe_errors(self.filterset.form))
             return self.render_to_response(context, status=400)
         if wants_csv:
-            rows = self.get_queryset().iterator(chunk_size=2000)
+            rows = self.get_queryset().iterator(chunk_size=exports.BATCH_SIZE)
             return exports.csv_response(rows, self.csv_columns(), self.csv_name, request)
         return super().get(request, *args, **kwargs)
+
+    @classmethod
+    def full_csv(cls, request):
+        """(file name, rows, columns) of the whole list's CSV, as `?format=csv` without filters
+        gives it: for the bulk download."""
+        view = cls(request=request, args=(), kwargs={})
+        view.filterset = cls.filterset_class(
+            None, queryset=view.get_base_queryset(), request=request
+        )
+        rows = view.get_queryset().iterator(chunk_size=exports.BATCH_SIZE)
+        return cls.csv_name, rows, view.csv_columns()
 
     def csv_columns(self):
         raise NotImplementedError
@@ -602,5 +614,21 @@ class OpenData(TemplateView):
         return super().get_context_data(
             endpoints=endpoints,
             ocid_prefix=settings.OCDS_OCID_PREFIX,
+            bulk=downloads.latest(),
             **kwargs,
         )
+
+
+def bulk_download(request):
+    """The current bulk download (agreements.bulk), streamed from the file the manifest names.
+    A new export is renamed into place beside it, so a download never sees half a file."""
+    export, handle = downloads.open_latest()
+    if export is None:
+        raise Http404(_("Det finns ingen export av hela registret ännu."))
+    response = FileResponse(
+        handle, as_attachment=True, filename=export.file_name, content_type="application/zip"
+    )
+    # RFC 9530: the checksum /oppna-data/ publishes, for clients that check what they got.
+    digest = base64.b64encode(bytes.fromhex(export.sha256)).decode()
+    response["Repr-Digest"] = f"sha-256=:{digest}:"
+    return response

@@ -289,6 +289,13 @@ REGISTRY_OUTBOX_LATE_MINUTES = env_int("REGISTRY_OUTBOX_LATE_MINUTES", 30)
 # undated facts are shown "as of" their source.
 REGISTRY_CONFIRMED_WITHIN_DAYS = env_int("REGISTRY_CONFIRMED_WITHIN_DAYS", 365)
 
+# The bulk download (`manage.py export_bulk`): where the ZIPs and their manifest are written
+# (served from there by /oppna-data/registret.zip), and how many ZIPs to keep.
+REGISTRY_EXPORT_DIR = Path(
+    os.environ.get("REGISTRY_EXPORT_DIR", "") or BASE_DIR / "var" / "exports"
+)
+REGISTRY_EXPORT_KEEP = max(1, env_int("REGISTRY_EXPORT_KEEP", 3))
+
 # --- Security -------------------------------------------------------------------------------
 # Safe by default: without DEBUG, cookies are secure and plain HTTP is redirected to HTTPS.
 # Behind a TLS-terminating proxy set DJANGO_BEHIND_PROXY=true so the proxy's header is trusted.

@@ -55,6 +55,13 @@ def _media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def _export_dir(settings, tmp_path):
+    # Bulk downloads too: a developer's var/exports must not show up on the tested pages.
+    settings.REGISTRY_EXPORT_DIR = tmp_path / "exports"
+    return settings.REGISTRY_EXPORT_DIR
+
+
 # --- the seed, loaded once ------------------------------------------------------------------
 #
 # Loading the seed costs more than most tests, so it is committed once per test database and

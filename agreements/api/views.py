@@ -83,29 +83,35 @@ class MunicipalityViewSet(CitedViewSet):
         return serializers.MunicipalitySerializer
 
     def cite(self, records):
-        citations = facts.cite_records(records)
-        if self.action != "retrieve":
-            return
-        # One record for its address, many for a page of the change feed: the same queries.
-        relations, claims = defaultdict(list), defaultdict(list)
-        for party in (
-            Party.objects.filter(municipality__in=records)
-            .select_related("cooperation", "municipality")
-            .order_by("cooperation__name", "pk")
-        ):
-            relations[party.municipality_id].append(party)
-        for claim in (
-            Claim.objects.filter(made_by__in=records).select_related("made_by").order_by("slug")
-        ):
-            claims[claim.made_by_id].append(claim)
-        for municipality in records:
-            municipality.listed_relations = relations[municipality.pk]
-            municipality.listed_claims = claims[municipality.pk]
-        attach_citations(
-            citations,
-            party=[p for rows in relations.values() for p in rows],
-            claim=[c for rows in claims.values() for c in rows],
-        )
+        if self.action == "retrieve":
+            cite_municipality_details(records)
+        else:
+            facts.cite_records(records)
+
+
+def cite_municipality_details(municipalities):
+    """What the detail serializer reads, for any number of municipalities in a fixed number of
+    queries: their citations, and each one's relations and claims with theirs."""
+    citations = facts.cite_records(municipalities)
+    relations, claims = defaultdict(list), defaultdict(list)
+    for party in (
+        Party.objects.filter(municipality__in=municipalities)
+        .select_related("cooperation", "municipality")
+        .order_by("cooperation__name", "pk")
+    ):
+        relations[party.municipality_id].append(party)
+    for claim in (
+        Claim.objects.filter(made_by__in=municipalities).select_related("made_by").order_by("slug")
+    ):
+        claims[claim.made_by_id].append(claim)
+    for municipality in municipalities:
+        municipality.listed_relations = relations[municipality.pk]
+        municipality.listed_claims = claims[municipality.pk]
+    attach_citations(
+        citations,
+        party=[p for rows in relations.values() for p in rows],
+        claim=[c for rows in claims.values() for c in rows],
+    )
 
 
 @in_any_language(
@@ -121,10 +127,25 @@ class CooperationViewSet(CitedViewSet):
     lookup_field = "slug"
 
     def get_queryset(self):
-        listed = Cooperation.objects.public()
         if self.action != "retrieve":
-            return listed.order_by("name", "pk")
-        return listed.select_related("record_keeper").prefetch_related(
+            return Cooperation.objects.public().order_by("name", "pk")
+        return cooperation_details()
+
+    def get_serializer_class(self):
+        if self.action == "retrieve":
+            return serializers.CooperationDetailSerializer
+        return serializers.CooperationSerializer
+
+    def cite(self, records):
+        cite_cooperations(records, details=self.action == "retrieve")
+
+
+def cooperation_details():
+    """Cooperations with everything the detail serializer shows, prefetched."""
+    return (
+        Cooperation.objects.public()
+        .select_related("record_keeper")
+        .prefetch_related(
             Prefetch(
                 "commitments",
                 # Provenance writes out the version and the replaced commitment in words.
@@ -152,24 +173,21 @@ class CooperationViewSet(CitedViewSet):
                 .order_by("position"),
             ),
         )
+    )
 
-    def get_serializer_class(self):
-        if self.action == "retrieve":
-            return serializers.CooperationDetailSerializer
-        return serializers.CooperationSerializer
 
-    def cite(self, records):
-        citations = facts.cite_records(records)
-        rows = {"party": [p for c in records for p in c.parties.all()]}
-        if self.action == "retrieve":
-            # One record for its address, many for a page of the change feed.
-            rows |= {
-                "commitment": [r for c in records for r in c.commitments.all()],
-                "objection": [r for c in records for r in c.objections.all()],
-                "agreement_version": [r for c in records for r in c.versions.all()],
-                "proposal": [r for c in records for r in c.proposals.all()],
-            }
-        attach_citations(citations, **rows)
+def cite_cooperations(cooperations, details=False):
+    """Attach the citations the (detail) serializer reads, for any number of cooperations."""
+    citations = facts.cite_records(cooperations)
+    rows = {"party": [p for c in cooperations for p in c.parties.all()]}
+    if details:
+        rows |= {
+            "commitment": [x for c in cooperations for x in c.commitments.all()],
+            "objection": [x for c in cooperations for x in c.objections.all()],
+            "agreement_version": [x for c in cooperations for x in c.versions.all()],
+            "proposal": [x for c in cooperations for x in c.proposals.all()],
+        }
+    attach_citations(citations, **rows)
 
 
 @in_any_language(

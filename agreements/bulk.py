@@ -1,0 +1,392 @@
+"""The whole public registry as one ZIP (`manage.py export_bulk`), published by
+agreements.downloads.
+
+Every part is written by the code that serves it one page at a time, so the file cannot say
+anything the site does not:
+
+- `csv/<list>.csv`: each list page's CSV download, unfiltered (agreements.exports, the list
+  views' querysets), Swedish (semicolons, decimal commas, as the Swedish pages give it);
+- `jsonl/<resource>.jsonl`: one line per record, exactly the API's detail response
+  (agreements.api: the detail serializers, their querysets and citations);
+- `ocds/releases.json`: the OCDS release package of /api/v1/ocds/releases/, every page in one;
+- `kallor/<slug>.txt`: each source's text as the registry holds it, and
+  `kallor/original/<slug>/<name>`: the original file, as /kallor/<slug>/original/ gives it;
+- `README.txt`: licence, publisher, date, the registry's change generation, the files and a
+  data dictionary generated from the same column and field definitions.
+
+Rows are streamed into the ZIP's entries from database iterators in batches; no table is held in
+memory. All parts are read in one transaction (REPEATABLE READ on PostgreSQL), so they show the
+registry as of one committed change, whose generation the README and the manifest name.
+"""
+
+import logging
+import shutil
+import time
+import zipfile
+from dataclasses import dataclass, field
+from datetime import UTC
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.test import RequestFactory
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from rest_framework.renderers import JSONRenderer
+
+from . import downloads, exports, views
+from .api import ocds, serializers
+from .api import views as api_views
+from .cache import generation
+from .links import absolute_url
+from .models import SourceDocument
+
+logger = logging.getLogger(__name__)
+
+# Rows per database round trip and per serializer call: big enough that the per-batch queries
+# (citations, prefetches) are few, small enough that a batch is a few megabytes at most.
+BATCH_SIZE = 1000
+# A source's text can be a whole report: fetch few at a time.
+SOURCE_BATCH_SIZE = 20
+COMPRESSION = zipfile.ZIP_DEFLATED
+# Level 6 took twice as long as level 1 for 8 % less (national scale): speed wins for a job
+# that runs after every burst of edits.
+COMPRESS_LEVEL = 1
+
+CSV_LISTS = [views.MunicipalityList, views.CooperationList, views.ProcurementList]
+
+
+@dataclass
+class Resource:
+    """One API resource as JSON Lines: its name in the API, the rows, and how they are cited."""
+
+    name: str
+    schema: str  # the detail serializer's component in the OpenAPI document
+    serializer: type
+    queryset: object
+    cite: object = None
+    batch_size: int = 0  # 0: BATCH_SIZE
+
+    @property
+    def batch(self):
+        return self.batch_size or BATCH_SIZE
+
+
+def resources():
+    return [
+        Resource(
+            "municipalities",
+            "MunicipalityDetail",
+            serializers.MunicipalityDetailSerializer,
+            api_views.MunicipalityViewSet.queryset.all(),
+            api_views.cite_municipality_details,
+        ),
+        Resource(
+            "cooperations",
+            "CooperationDetail",
+            serializers.CooperationDetailSerializer,
+            api_views.cooperation_details().order_by("name", "pk"),
+            lambda rows: api_views.cite_cooperations(rows, details=True),
+            batch_size=200,
+        ),
+        Resource(
+            "procurements",
+            "Procurement",
+            serializers.ProcurementSerializer,
+            api_views.ProcurementViewSet.queryset.all(),
+            lambda rows: api_views.facts.cite_records(rows),
+        ),
+        Resource(
+            "sources",
+            "SourceDetail",
+            serializers.SourceDetailSerializer,
+            api_views.SourceViewSet.queryset.all(),
+            batch_size=SOURCE_BATCH_SIZE,
+        ),
+        Resource(
+            "citations",
+            "Citation",
+            serializers.CitationSerializer,
+            api_views.CitationViewSet.queryset.all(),
+        ),
+    ]
+
+
+@dataclass
+class Contents:
+    """What was written: file name -> (kind, rows), for the README."""
+
+    files: dict = field(default_factory=dict)
+
+
+# --- the parts --------------------------------------------------------------------------------
+
+
+def _entry(archive, name):
+    """A new entry, dated when the export was made (ZIP times have no zone: UTC here)."""
+    info = zipfile.ZipInfo(name, date_time=archive.created_at.timetuple()[:6])
+    info.compress_type = COMPRESSION
+    # What ZipFile.open gives a named entry (Python 3.11 has no public name for it; 3.13 keeps
+    # this one as an alias of compress_level).
+    info._compresslevel = COMPRESS_LEVEL
+    # Sizes are not known before a streamed entry is written: ZIP64 headers in case it is big.
+    return archive.open(info, "w", force_zip64=True)
+
+
+def _write_text(archive, name, pieces):
+    """Write text pieces (a generator) into a new entry, encoded as UTF-8, in modest chunks."""
+    with _entry(archive, name) as entry:
+        buffer, size = [], 0
+        for piece in pieces:
+            buffer.append(piece)
+            size += len(piece)
+            if size >= 1 << 16:
+                entry.write("".join(buffer).encode())
+                buffer, size = [], 0
+        entry.write("".join(buffer).encode())
+
+
+def write_csv(archive, contents):
+    request = RequestFactory().get("/")
+    for view_class in CSV_LISTS:
+        name, rows, columns = view_class.full_csv(request)
+        counted = _Counted(rows)
+        path = f"csv/{name}.csv"
+        _write_text(archive, path, exports.csv_lines(counted, columns, "sv"))
+        contents.files[path] = (view_class, counted.count)
+
+
+class _Counted:
+    def __init__(self, rows):
+        self.rows, self.count = rows, 0
+
+    def __iter__(self):
+        for row in self.rows:
+            self.count += 1
+            yield row
+
+
+def write_jsonl(archive, contents):
+    renderer = JSONRenderer()
+    # Absolute links come from REGISTRY_BASE_URL whatever the request (agreements.links): no
+    # request is needed, and none is made up.
+    context = {"request": None}
+    for resource in resources():
+        path = f"jsonl/{resource.name}.jsonl"
+        count = 0
+        with _entry(archive, path) as entry:
+            rows = resource.queryset.iterator(chunk_size=resource.batch)
+            for batch in exports.batches(rows, resource.batch):
+                if resource.cite is not None:
+                    resource.cite(batch)
+                data = resource.serializer(batch, many=True, context=context).data
+                entry.write(b"".join(renderer.render(row) + b"\n" for row in data))
+                count += len(batch)
+        contents.files[path] = (resource, count)
+
+
+def write_ocds(archive, contents):
+    """The release package as the API gives it, with every release in one package: the
+    package's fields around a list of releases written one batch at a time."""
+    renderer = JSONRenderer()
+    request = RequestFactory().get(reverse("api:ocds-releases"))
+    empty = renderer.render(ocds.release_package([], request))
+    head, tail = empty.split(b'"releases":[]', 1)
+    queryset = api_views.OcdsReleasePackageView.queryset.all()
+    path = "ocds/releases.json"
+    count = 0
+    with _entry(archive, path) as entry:
+        entry.write(head + b'"releases":[')
+        for batch in exports.batches(queryset.iterator(chunk_size=BATCH_SIZE), BATCH_SIZE):
+            api_views.facts.cite_records(batch)
+            with translation.override("sv"):  # as release_package writes them
+                releases = [renderer.render(ocds.release(p)) for p in batch]
+            entry.write((b"," if count else b"") + b",".join(releases))
+            count += len(batch)
+        entry.write(b"]" + tail)
+    contents.files[path] = ("ocds", count)
+
+
+def source_paths(source):
+    """Where a source's text and original go in the ZIP."""
+    text = f"kallor/{source.slug}.txt"
+    original = None
+    if source.has_original:
+        name = source.original_name or f"{source.slug}.{source.original_format or 'bin'}"
+        original = f"kallor/original/{source.slug}/{name}"
+    return text, original
+
+
+def write_sources(archive, contents):
+    texts = originals = 0
+    queryset = SourceDocument.objects.order_by("slug", "pk")
+    for source in queryset.iterator(chunk_size=SOURCE_BATCH_SIZE):
+        text_path, original_path = source_paths(source)
+        with _entry(archive, text_path) as entry:
+            entry.write(source.text.encode())
+        texts += 1
+        if original_path is None:
+            continue
+        try:
+            handle = source.open_original()
+        except FileNotFoundError:
+            handle = None
+        if handle is None:
+            continue  # the page says so too: the download answers 404
+        with handle, _entry(archive, original_path) as entry:
+            shutil.copyfileobj(handle, entry, 1 << 20)
+        originals += 1
+    contents.files["kallor/"] = ("sources", texts)
+    contents.files["kallor/original/"] = ("originals", originals)
+
+
+# --- the README and its data dictionary ------------------------------------------------------
+
+
+def _schema_fields(components, name, prefix="", seen=()):
+    """(dotted field name, description) for every field of a schema component, nested objects
+    and lists of objects included, from the OpenAPI document the API publishes."""
+    for key, prop in components[name].get("properties", {}).items():
+        ref = (
+            prop.get("$ref")
+            or prop.get("items", {}).get("$ref")
+            or next((p.get("$ref") for p in prop.get("allOf", []) if "$ref" in p), None)
+        )
+        target = components.get(ref.rsplit("/", 1)[-1], {}) if ref else {}
+        text, codes = _describe(prop.get("description"))
+        if target and not target.get("properties"):
+            # An enumeration: its own description lists the codes.
+            codes = codes or _describe(target.get("description"))[1]
+        text = text or str(prop.get("title") or "") or fallback_meaning(key)
+        if codes:
+            text += " " + _("Koder: %(codes)s.") % {"codes": ", ".join(codes)}
+        suffix = "[]" if prop.get("type") == "array" else ""
+        yield prefix + key + suffix, text
+        if target.get("properties") and ref not in seen:
+            yield from _schema_fields(
+                components, ref.rsplit("/", 1)[-1], f"{prefix}{key}{suffix}.", (*seen, ref)
+            )
+
+
+def _describe(description):
+    """A schema description as (plain text, ["code (label)", ...]): drf-spectacular appends an
+    enumeration's codes as a Markdown list."""
+    text, codes = [], []
+    for line in str(description or "").splitlines():
+        match = views.CHOICE_LINE.match(line.strip())
+        if match:
+            codes.append(f"{match['value']} ({match['label']})")
+        elif line.strip():
+            text.append(line.strip())
+    return " ".join(text), codes
+
+
+def fallback_meaning(key):
+    """For the few fields the OpenAPI document leaves undescribed."""
+    meanings = {
+        "url": _("Postens adress i API:t."),
+        "html_url": _("Postens sida i registret."),
+        "county": _("Länet: kod och namn."),
+        "buyers": _("Köparna, var och en med kommun och om den leder upphandlingen."),
+        "municipality": _("Kommunen: kod, kortnamn och namn."),
+        "made_by": _("Kommunen som gjorde uttalandet: kod, kortnamn och namn."),
+        "cooperation": _("Samverkan: kortnamn, namn och sida."),
+        "decision_body": _("Organet som fattade beslutet."),
+        "decision_reference": _("Beslutets diarienummer eller paragraf."),
+        "assessment": _("Hur källan bedömer påståendet."),
+    }
+    return str(meanings.get(key, _("Se API:ts beskrivning på /oppna-data/.")))
+
+
+def _dictionary(contents):
+    lines = []
+    for path, (kind, _count) in contents.files.items():
+        if path.startswith("csv/"):
+            lines += ["", f"{path}", "-" * len(path)]
+            for column in kind.full_csv(RequestFactory().get("/"))[2]:
+                header = exports.header_text(column)
+                with translation.override("sv"):
+                    swedish = exports.header_text(column)
+                label = swedish if header == swedish else f"{swedish} ({header})"
+                lines.append(f"- {label}: {exports.meaning(column) or header}")
+        elif path.startswith("jsonl/"):
+            lines += ["", f"{path}", "-" * len(path)]
+            components = views._api_schema(translation.get_language())["components"]["schemas"]
+            for name, description in _schema_fields(components, kind.schema):
+                lines.append(f"- {name}: {description}")
+    return lines
+
+
+def readme(contents, created_at, generation_number, language):
+    with translation.override(language):
+        license_line = f"{settings.OPEN_DATA_LICENSE_NAME} <{settings.OPEN_DATA_LICENSE_URL}>"
+        lines = [
+            _("Samverkansregistret: hela registret som öppna data"),
+            "=" * 60,
+            "",
+            _("Utgivare: %(publisher)s <%(url)s>")
+            % {"publisher": settings.REGISTRY_PUBLISHER, "url": absolute_url("/")},
+            _("Licens: %(license)s") % {"license": license_line},
+            _("Exporterad: %(date)s (UTC)") % {"date": created_at.strftime("%Y-%m-%d %H:%M:%S")},
+            _("Registrets ändringsgeneration: %(generation)s") % {"generation": generation_number},
+            _("Dokumentation av API:t och formaten: %(url)s")
+            % {"url": absolute_url(reverse("agreements:open-data"))},
+            "",
+            _(
+                "Filen visar registret vid en och samma ändring (generationen ovan). CSV-filerna "
+                "är desamma som listornas CSV på de svenska sidorna (semikolon, decimalkomma, "
+                "UTF-8 med BOM). JSON Lines har en post per rad, precis som API:ts svar för den "
+                "enskilda posten. OCDS-paketet har alla releaser från /api/v1/ocds/releases/. "
+                "Källornas texter finns som UTF-8 under kallor/, originalfilerna under "
+                "kallor/original/."
+            ),
+            "",
+            _("Filer"),
+            "-----",
+        ]
+        for path, (_kind, count) in contents.files.items():
+            lines.append(
+                ngettext("- %(path)s: %(count)s post", "- %(path)s: %(count)s poster", count)
+                % {"path": path, "count": count}
+            )
+        lines += ["", _("Dataordlista"), "============", *_dictionary(contents)]
+    return "\n".join(lines) + "\n"
+
+
+# --- the whole file ---------------------------------------------------------------------------
+
+
+def write_zip(handle, created_at):
+    """Write the registry into `handle` (a binary file). Returns the generation it shows."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(), translation.override("sv"):
+        if connection.vendor == "postgresql" and outermost:
+            # One snapshot for every part and the generation, while writers go on. (Inside a
+            # caller's transaction, a test's, the snapshot is that transaction's.)
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        generation_number = generation()
+        contents = Contents()
+        with zipfile.ZipFile(
+            handle, "w", compression=COMPRESSION, compresslevel=COMPRESS_LEVEL
+        ) as archive:
+            archive.created_at = created_at.astimezone(UTC)
+            for part in (write_csv, write_jsonl, write_ocds, write_sources):
+                started = time.monotonic()
+                part(archive, contents)
+                logger.info("%s: %.1f s", part.__name__, time.monotonic() - started)
+            text = "\n\n".join(
+                readme(contents, created_at, generation_number, language)
+                for language in ("sv", "en")
+            )
+            with _entry(archive, "README.txt") as entry:
+                entry.write(text.encode())
+    return generation_number
+
+
+def export(created_at=None):
+    """Write and publish a new export; returns the published downloads.Export."""
+    created_at = (created_at or timezone.now()).replace(microsecond=0)
+    with downloads.exclusive():
+        return downloads.publish(lambda handle: write_zip(handle, created_at), created_at)
