@@ -160,7 +160,12 @@ def test_healthz_answers_ok_when_the_database_answers(db, client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
     # No DJANGO_CACHE_URL in tests: no page cache, which is no fault.
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "off"}
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "off",
+        "outbox": {"status": "ok", "oldest_due_seconds": 0},
+    }
 
 
 def test_healthz_fails_when_the_database_is_unreachable():
