@@ -382,9 +382,16 @@ def delete_unconfirmed(now=None):
 # --- digests -------------------------------------------------------------------------------
 
 
+# A change is dated when it is saved, and committed a moment later: a period is closed only
+# this long after its end, so a change saved at 23.59.59 and committed after midnight still
+# falls in a digest that has not yet been written.
+SETTLE = timedelta(minutes=5)
+
+
 def period_end(frequency, now):
-    """The end of the latest closed period: today's local midnight, or this week's Monday."""
-    local = timezone.localtime(now)
+    """The end of the latest closed period: today's local midnight, or this week's Monday
+    (once `SETTLE` has passed since)."""
+    local = timezone.localtime(now - SETTLE)
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     if frequency == Subscription.Frequency.WEEKLY:
         midnight -= timedelta(days=midnight.weekday())

@@ -310,6 +310,22 @@ def _reword_the_agreements_purpose(at):
     Cooperation.history.filter(pk=latest).update(history_date=at)
 
 
+def test_a_change_saved_before_midnight_and_committed_after_reaches_that_days_digest(
+    seed, django_app, mailserver
+):
+    _subscribed(django_app, mailserver)
+    midnight = alerts.period_end("daily", _tomorrow())  # tonight's, local time
+    # The timer fires just after midnight, while an editor's save is still being committed.
+    _digests(midnight + timedelta(minutes=1))
+    _reword_the_agreements_purpose(at=midnight - timedelta(seconds=1))
+    for minutes in (2, 6, 10):
+        _digests(midnight + timedelta(minutes=minutes))
+        _deliver(midnight + timedelta(minutes=minutes))
+    digests = [m for m in mailserver.messages if _header(m, "Subject").startswith("Ändringar")]
+    assert len(digests) == 1
+    assert "Att gemensamt klara upphandlingar" in digests[0].get_content()
+
+
 def test_a_mail_waits_in_the_outbox_while_the_smtp_server_is_down(seed, django_app, settings):
     _subscribe(django_app, AGREEMENT)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
