@@ -50,6 +50,7 @@ CATEGORY_DIGITS = 5
 CLOSED = (PlannedProcurement.Status.AWARDED, PlannedProcurement.Status.CANCELLED)
 SAME_YEAR, PER_LINK, SAME_CODE = 100, 10, 1
 DETAIL_LIMIT = 50
+MAX_OFFSET = 10**9
 
 
 def category_of(cpv_code):
@@ -333,6 +334,9 @@ class Page:
 def listing(filters=None, page=1, per_page=25):
     """One page of /mojligheter/: each pair once, the soonest first (by the earlier side's
     year and CPV category), each procurement's matches strongest first."""
+    if (page - 1) * per_page > MAX_OFFSET:
+        # Past any list there is: an empty page (404), not an offset the database refuses.
+        return Page([], page, False)
     where, params = _filter_sql(filters or Filters())
     rows = _pairs(
         f"{EACH_ONCE} AND {where}", params, LIST_ORDER, per_page + 1, (page - 1) * per_page

@@ -307,6 +307,8 @@ def test_the_list_pages_on(places, client):
     second = rows(client, FINDER + "?page=2")
     assert second and set(second).isdisjoint(rows(client))
     assert client.get(FINDER + "?page=999").status_code == 404
+    assert client.get(FINDER + "?page=45529331213187279749120").status_code == 404
+    assert client.get("/api/v1/opportunities/?page=45529331213187279749120").status_code == 404
 
 
 def test_the_page_takes_at_most_ten_queries_however_many_procurements(places, client):
