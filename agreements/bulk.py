@@ -16,7 +16,9 @@ anything the site does not:
 
 Rows are streamed into the ZIP's entries from database iterators in batches; no table is held in
 memory. All parts are read in one transaction (REPEATABLE READ on PostgreSQL), so they show the
-registry as of one committed change, whose generation the README and the manifest name.
+registry as of one committed change, whose generation the README and the manifest name. On
+PostgreSQL, worker processes (agreements.bulk_worker) write the entries at once, each in a
+transaction of its own that reads the same exported snapshot.
 """
 
 import gc
