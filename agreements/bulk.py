@@ -16,15 +16,21 @@ anything the site does not:
 
 Rows are streamed into the ZIP's entries from database iterators in batches; no table is held in
 memory. All parts are read in one transaction (REPEATABLE READ on PostgreSQL), so they show the
-registry as of one committed change, whose generation the README and the manifest name.
+registry as of one committed change, whose generation the README and the manifest name. On
+PostgreSQL, worker processes (agreements.bulk_worker) write the entries at once, each in a
+transaction of its own that reads the same exported snapshot.
 """
 
+import gc
 import logging
+import multiprocessing
 import shutil
+import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -35,7 +41,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from rest_framework.renderers import JSONRenderer
 
-from . import downloads, exports, views
+from . import bulk_worker, downloads, exports, views
 from .api import ocds, serializers
 from .api import views as api_views
 from .cache import generation
@@ -134,27 +140,16 @@ def _entry(archive, name):
     return archive.open(info, "w", force_zip64=True)
 
 
-def _write_text(archive, name, pieces):
-    """Write text pieces (a generator) into a new entry, encoded as UTF-8, in modest chunks."""
-    with _entry(archive, name) as entry:
-        buffer, size = [], 0
-        for piece in pieces:
-            buffer.append(piece)
-            size += len(piece)
-            if size >= 1 << 16:
-                entry.write("".join(buffer).encode())
-                buffer, size = [], 0
-        entry.write("".join(buffer).encode())
-
-
-def write_csv(archive, contents):
-    request = RequestFactory().get("/")
-    for view_class in CSV_LISTS:
-        name, rows, columns = view_class.full_csv(request)
-        counted = _Counted(rows)
-        path = f"csv/{name}.csv"
-        _write_text(archive, path, exports.csv_lines(counted, columns, "sv"))
-        contents.files[path] = (view_class, counted.count)
+def _write_text(sink, pieces):
+    """Write text pieces (a generator) into `sink`, encoded as UTF-8, in modest chunks."""
+    buffer, size = [], 0
+    for piece in pieces:
+        buffer.append(piece)
+        size += len(piece)
+        if size >= 1 << 16:
+            sink.write("".join(buffer).encode())
+            buffer, size = [], 0
+    sink.write("".join(buffer).encode())
 
 
 class _Counted:
@@ -167,26 +162,62 @@ class _Counted:
             yield row
 
 
-def write_jsonl(archive, contents):
+@dataclass(frozen=True)
+class Job:
+    """One ZIP entry written from the database: `kind` says which writer, `index` which list or
+    resource. Plain data, so that a worker process can be handed one."""
+
+    kind: str
+    index: int
+    path: str
+
+
+def jobs():
+    """The entries written from the database, in the ZIP's order."""
+    return [
+        *(Job("csv", i, f"csv/{view.csv_name}.csv") for i, view in enumerate(CSV_LISTS)),
+        *(Job("jsonl", i, f"jsonl/{r.name}.jsonl") for i, r in enumerate(resources())),
+        Job("ocds", 0, "ocds/releases.json"),
+    ]
+
+
+def run_job(job, sink):
+    """Write `job`'s entry into `sink` (a binary file); returns how many rows it wrote."""
+    return WRITERS[job.kind](job.index, sink)
+
+
+def described(job, count):
+    """What the README says of a job's entry: (kind, rows)."""
+    kind = {"csv": CSV_LISTS, "jsonl": resources(), "ocds": ["ocds"]}[job.kind][job.index]
+    return kind, count
+
+
+def write_csv(index, sink):
+    view_class = CSV_LISTS[index]
+    _name, rows, columns = view_class.full_csv(RequestFactory().get("/"))
+    counted = _Counted(rows)
+    _write_text(sink, exports.csv_lines(counted, columns, "sv"))
+    return counted.count
+
+
+def write_jsonl(index, sink):
+    resource = resources()[index]
     renderer = JSONRenderer()
     # Absolute links come from REGISTRY_BASE_URL whatever the request (agreements.links): no
     # request is needed, and none is made up.
     context = {"request": None}
-    for resource in resources():
-        path = f"jsonl/{resource.name}.jsonl"
-        count = 0
-        with _entry(archive, path) as entry:
-            rows = resource.queryset.iterator(chunk_size=resource.batch)
-            for batch in exports.batches(rows, resource.batch):
-                if resource.cite is not None:
-                    resource.cite(batch)
-                data = resource.serializer(batch, many=True, context=context).data
-                entry.write(b"".join(renderer.render(row) + b"\n" for row in data))
-                count += len(batch)
-        contents.files[path] = (resource, count)
+    count = 0
+    rows = resource.queryset.iterator(chunk_size=resource.batch)
+    for batch in exports.batches(rows, resource.batch):
+        if resource.cite is not None:
+            resource.cite(batch)
+        data = resource.serializer(batch, many=True, context=context).data
+        sink.write(b"".join(renderer.render(row) + b"\n" for row in data))
+        count += len(batch)
+    return count
 
 
-def write_ocds(archive, contents):
+def write_ocds(_index, sink):
     """The release package as the API gives it, with every release in one package: the
     package's fields around a list of releases written one batch at a time."""
     renderer = JSONRenderer()
@@ -194,18 +225,28 @@ def write_ocds(archive, contents):
     empty = renderer.render(ocds.release_package([], request))
     head, tail = empty.split(b'"releases":[]', 1)
     queryset = api_views.OcdsReleasePackageView.queryset.all()
-    path = "ocds/releases.json"
     count = 0
-    with _entry(archive, path) as entry:
-        entry.write(head + b'"releases":[')
-        for batch in exports.batches(queryset.iterator(chunk_size=BATCH_SIZE), BATCH_SIZE):
-            api_views.facts.cite_records(batch)
-            with translation.override("sv"):  # as release_package writes them
-                releases = [renderer.render(ocds.release(p)) for p in batch]
-            entry.write((b"," if count else b"") + b",".join(releases))
-            count += len(batch)
-        entry.write(b"]" + tail)
-    contents.files[path] = ("ocds", count)
+    sink.write(head + b'"releases":[')
+    for batch in exports.batches(queryset.iterator(chunk_size=BATCH_SIZE), BATCH_SIZE):
+        api_views.facts.cite_records(batch)
+        with translation.override("sv"):  # as release_package writes them
+            releases = [renderer.render(ocds.release(p)) for p in batch]
+        sink.write((b"," if count else b"") + b",".join(releases))
+        count += len(batch)
+    sink.write(b"]" + tail)
+    return count
+
+
+WRITERS = {"csv": write_csv, "jsonl": write_jsonl, "ocds": write_ocds}
+
+
+def write_parts(archive, contents):
+    """Every entry from the database, one after the other, in this process."""
+    for job in jobs():
+        started = time.monotonic()
+        with _entry(archive, job.path) as entry:
+            contents.files[job.path] = described(job, run_job(job, entry))
+        logger.info("%s: %.1f s", job.path, time.monotonic() - started)
 
 
 def source_paths(source):
@@ -239,6 +280,41 @@ def write_sources(archive, contents):
         originals += 1
     contents.files["kallor/"] = ("sources", texts)
     contents.files["kallor/original/"] = ("originals", originals)
+
+
+# The entries that take longest at national scale (100,000 procurements), longest first.
+LONGEST = ("jsonl/procurements.jsonl", "ocds/releases.json", "csv/planerade-upphandlingar.csv")
+
+
+def _size_rank(job):
+    return LONGEST.index(job.path) if job.path in LONGEST else len(LONGEST)
+
+
+def write_parts_in_workers(archive, contents, snapshot):
+    """Every entry from the database, written by REGISTRY_EXPORT_WORKERS processes that read
+    the exported PostgreSQL `snapshot`, each into a file of its own; this process compresses
+    the files into the ZIP in order as they are done."""
+    todo = jobs()
+    context = multiprocessing.get_context("spawn")
+    with (
+        tempfile.TemporaryDirectory(prefix="export-") as folder,
+        context.Pool(
+            min(settings.REGISTRY_EXPORT_WORKERS, len(todo)),
+            initializer=bulk_worker.start,
+            initargs=(connection.settings_dict["NAME"], snapshot),
+        ) as pool,
+    ):
+        # The biggest entries first, so that no worker is left with one at the end.
+        paths = [Path(folder) / str(number) for number in range(len(todo))]
+        order = sorted(range(len(todo)), key=lambda n: _size_rank(todo[n]))
+        results = {n: pool.apply_async(bulk_worker.write, (todo[n], str(paths[n]))) for n in order}
+        for number, job in enumerate(todo):
+            count, seconds = results[number].get()
+            logger.info("%s: %.1f s", job.path, seconds)
+            with paths[number].open("rb") as written, _entry(archive, job.path) as entry:
+                shutil.copyfileobj(written, entry, 1 << 20)
+            paths[number].unlink()
+            contents.files[job.path] = described(job, count)
 
 
 # --- the README and its data dictionary ------------------------------------------------------
@@ -360,22 +436,33 @@ def readme(contents, created_at, generation_number, language):
 def write_zip(handle, created_at):
     """Write the registry into `handle` (a binary file). Returns the generation it shows."""
     outermost = not connection.in_atomic_block
+    snapshot = None
     with transaction.atomic(), translation.override("sv"):
         if connection.vendor == "postgresql" and outermost:
             # One snapshot for every part and the generation, while writers go on. (Inside a
             # caller's transaction, a test's, the snapshot is that transaction's.)
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                if settings.REGISTRY_EXPORT_WORKERS > 1:
+                    cursor.execute("SELECT pg_export_snapshot()")
+                    snapshot = cursor.fetchone()[0]
         generation_number = generation()
         contents = Contents()
         with zipfile.ZipFile(
             handle, "w", compression=COMPRESSION, compresslevel=COMPRESS_LEVEL
         ) as archive:
             archive.created_at = created_at.astimezone(UTC)
-            for part in (write_csv, write_jsonl, write_ocds, write_sources):
-                started = time.monotonic()
-                part(archive, contents)
-                logger.info("%s: %.1f s", part.__name__, time.monotonic() - started)
+            # What is alive now (Django, its caches) outlives the export: the collections that
+            # agreements.exports runs every few batches need not walk it each time.
+            gc.freeze()
+            try:
+                if snapshot is None:
+                    write_parts(archive, contents)
+                else:
+                    write_parts_in_workers(archive, contents, snapshot)
+                write_sources(archive, contents)
+            finally:
+                gc.unfreeze()
             text = "\n\n".join(
                 readme(contents, created_at, generation_number, language)
                 for language in ("sv", "en")

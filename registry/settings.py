@@ -295,6 +295,8 @@ REGISTRY_EXPORT_DIR = Path(
     os.environ.get("REGISTRY_EXPORT_DIR", "") or BASE_DIR / "var" / "exports"
 )
 REGISTRY_EXPORT_KEEP = max(1, env_int("REGISTRY_EXPORT_KEEP", 3))
+# Processes that write the export's parts at once (PostgreSQL only; SQLite writes them in one).
+REGISTRY_EXPORT_WORKERS = max(1, env_int("REGISTRY_EXPORT_WORKERS", os.cpu_count() or 1))
 
 # --- Security -------------------------------------------------------------------------------
 # Safe by default: without DEBUG, cookies are secure and plain HTTP is redirected to HTTPS.

@@ -398,3 +398,37 @@ def test_export_memory_does_not_grow_with_the_data(seed, monkeypatch):
     large_peak, large = _peak_export(timezone.now() + timedelta(minutes=2))
     assert _uncompressed(large) > 4 * _uncompressed(small)
     assert large_peak < small_peak * 1.5
+
+
+# --- worker processes (PostgreSQL) ------------------------------------------------------------
+
+
+def _entries(export):
+    """Each entry's content; the OCDS package without its publishedDate (the time it was
+    rendered) and the README without its export time."""
+    archive = archive_of(export)
+    entries = {}
+    for name in archive.namelist():
+        if name == "README.txt":
+            continue
+        data = archive.read(name)
+        if name == "ocds/releases.json":
+            package = json.loads(data)
+            package.pop("publishedDate")
+            data = package
+        entries[name] = data
+    return entries
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_processes_write_the_same_file_as_one_process(seed, settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("worker processes share a PostgreSQL snapshot; SQLite writes in one")
+    settings.REGISTRY_EXPORT_WORKERS = 1
+    alone = export_now()
+    settings.REGISTRY_EXPORT_WORKERS = 2
+    shared = export_now(timezone.now() + timedelta(minutes=1))
+    assert _entries(shared) == _entries(alone)
+    assert zipfile.ZipFile(shared.path).testzip() is None
