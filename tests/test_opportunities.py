@@ -224,6 +224,27 @@ def test_the_english_page_explains_in_english(places, client):
     assert "both in Örebro län" in page
 
 
+def intro_and_description(client, path):
+    page = client.get(path).content.decode()
+    intro = page.split("<h1>", 1)[1].split("</p>", 1)[0]
+    description = page.split('<meta name="description" content="', 1)[1].split('"', 1)[0]
+    return intro, description
+
+
+def test_the_intro_claims_targets_as_well_as_plans_not_only_plans(places, client):
+    # The list shows targets ("målbild eller ambition") too: "planerar" would claim more.
+    for text in intro_and_description(client, FINDER):
+        assert "planerar" not in text
+        assert "har kvar att göra" in text
+        assert "som mål, plan, beslut eller annonserad upphandling" in text
+
+
+def test_the_english_intro_claims_targets_as_well_as_plans(places, client):
+    for text in intro_and_description(client, "/en" + FINDER):
+        assert " plans " not in text
+        assert "as a target, a plan, a decision or an advertised tender" in text
+
+
 # --- filters, errors, CSV and API ------------------------------------------------------------
 
 
