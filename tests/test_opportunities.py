@@ -294,6 +294,35 @@ def test_a_bad_cpv_value_is_explained_in_swedish(spread, django_app):
     assert "<b>45x" not in page.text
 
 
+def csv_header(client, path):
+    body = b"".join(client.get(path).streaming_content).decode("utf-8-sig")
+    return next(csv.reader(io.StringIO(body), delimiter=";"))
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_every_csv_column_has_a_name_of_its_own(spread, client, prefix):
+    header = csv_header(client, prefix + FINDER + "?format=csv")
+    assert len(header) == len(set(header)), header
+
+
+def test_the_csv_names_each_sides_columns_for_its_side(spread, client):
+    header = csv_header(client, FINDER + "?format=csv")
+    assert header[1:13] == [
+        "Upphandling",
+        "Kommun",
+        "Upphandlingens status",
+        "Upphandlingens år",
+        "Upphandlingens CPV-kod",
+        "Upphandlingens webbadress",
+        "Annan kommuns upphandling",
+        "Annan kommun",
+        "Den andra upphandlingens status",
+        "Den andra upphandlingens år",
+        "Den andra upphandlingens CPV-kod",
+        "Den andra upphandlingens webbadress",
+    ]
+
+
 def test_the_csv_has_the_pages_rows(spread, client):
     page = rows(client)
     body = b"".join(client.get(FINDER + "?format=csv").streaming_content).decode("utf-8-sig")
