@@ -323,6 +323,21 @@ def test_the_csv_names_each_sides_columns_for_its_side(spread, client):
     ]
 
 
+def test_a_too_long_cpv_value_gives_one_clear_message(spread, django_app, client):
+    form = django_app.get(FINDER).forms[0]
+    form["cpv"] = "773140"
+    page = form.submit(status=400)
+    message = "Ange två till fem siffror från början av en CPV-kod, t.ex. 45233."
+    summary = page.html.find(class_="error-summary").find_all("li")
+    assert [li.get_text() for li in summary] == [f"CPV-kategori börjar med: {message}"]
+    assert page.html.find(class_="field-error").get_text() == message
+    response = client.get("/api/v1/opportunities/?cpv=773140")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["cpv"] == [
+        "Ange två till fem siffror från början av en CPV-kod, t.ex. 45233."
+    ]
+
+
 def test_the_csv_has_the_pages_rows(spread, client):
     page = rows(client)
     body = b"".join(client.get(FINDER + "?format=csv").streaming_content).decode("utf-8-sig")
