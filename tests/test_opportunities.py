@@ -338,6 +338,22 @@ def test_a_too_long_cpv_value_gives_one_clear_message(spread, django_app, client
     ]
 
 
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("0", "Ange ett heltal från 1 till 500."),
+        ("501", "Ange ett heltal från 1 till 500."),
+        ("abc", "Ange ett heltal."),
+    ],
+)
+def test_a_bad_api_page_size_is_answered_as_on_the_other_lists(spread, client, value, message):
+    finder = client.get("/api/v1/opportunities/", {"page_size": value})
+    other = client.get("/api/v1/procurements/", {"page_size": value})
+    assert finder.status_code == other.status_code == 400
+    assert finder.json()["error"]["details"] == {"page_size": [message]}
+    assert other.json()["error"]["details"] == {"page_size": [message]}
+
+
 def test_the_csv_has_the_pages_rows(spread, client):
     page = rows(client)
     body = b"".join(client.get(FINDER + "?format=csv").streaming_content).decode("utf-8-sig")
