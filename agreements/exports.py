@@ -332,23 +332,43 @@ def procurement_columns(request):
 def opportunity_columns(request):
     """The joint-buying finder's rows (agreements.opportunities), as on /mojligheter/."""
 
-    def side(label_procurement, label_municipality, get_p, get_m):
+    # Both sides have the same columns; each is named for its side, so that no header is given
+    # twice (a spreadsheet or a CSV reader keyed by header would otherwise lose one side).
+    def side(labels, get_p, get_m):
+        procurement, municipality, status, year, code, url = labels
         return [
-            (label_procurement, lambda m: get_p(m).title),
-            (label_municipality, lambda m: get_m(m).name),
-            (_("Status"), lambda m: get_p(m).get_status_display()),
-            (_("Upphandlingsår"), lambda m: get_p(m).procurement_year),
-            (_("CPV-kod"), lambda m: get_p(m).cpv_code),
-            (_("Webbadress"), lambda m: absolute_url(get_p(m).get_absolute_url())),
+            (procurement, lambda m: get_p(m).title),
+            (municipality, lambda m: get_m(m).name),
+            (status, lambda m: get_p(m).get_status_display()),
+            (year, lambda m: get_p(m).procurement_year),
+            (code, lambda m: get_p(m).cpv_code),
+            (url, lambda m: absolute_url(get_p(m).get_absolute_url())),
         ]
 
     return Columns(
         [
             (_("CPV-kategori"), lambda m: m.category),
-            *side(_("Upphandling"), _("Kommun"), lambda m: m.procurement, lambda m: m.municipality),
             *side(
-                _("Annan kommuns upphandling"),
-                _("Annan kommun"),
+                (
+                    _("Upphandling"),
+                    _("Kommun"),
+                    _("Upphandlingens status"),
+                    _("Upphandlingens år"),
+                    _("Upphandlingens CPV-kod"),
+                    _("Upphandlingens webbadress"),
+                ),
+                lambda m: m.procurement,
+                lambda m: m.municipality,
+            ),
+            *side(
+                (
+                    _("Annan kommuns upphandling"),
+                    _("Annan kommun"),
+                    _("Den andra upphandlingens status"),
+                    _("Den andra upphandlingens år"),
+                    _("Den andra upphandlingens CPV-kod"),
+                    _("Den andra upphandlingens webbadress"),
+                ),
                 lambda m: m.other,
                 lambda m: m.other_municipality,
             ),

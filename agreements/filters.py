@@ -288,7 +288,8 @@ class OpportunityFilter(django_filters.FilterSet):
         {"type": "string", "pattern": CATEGORY_PATTERN, "maxLength": 5},
         django_filters.CharFilter(
             label=_("CPV-kategori börjar med"),
-            max_length=5,
+            # No max_length: the pattern already allows at most five digits, and a second
+            # message about the length would only repeat it less helpfully.
             method=_unchanged,
             validators=[
                 RegexValidator(

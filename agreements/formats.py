@@ -1,6 +1,6 @@
 """How derived facts are written for people: one place, used by pages, admin, CSV and feeds."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
 from django.utils.translation import ngettext
@@ -29,3 +29,27 @@ def format_fte_posts(value) -> str:
     return ngettext("%(fte)s heltidstjänst", "%(fte)s heltidstjänster", count) % {
         "fte": format_fte(value)
     }
+
+
+FILE_SIZE_UNITS = ("kB", "MB", "GB", "TB")
+
+
+def format_file_size(size) -> str:
+    """A file's size in decimal units, as the unit symbols mean (kB is 1000 bytes): 38337 ->
+    "38,3 kB" in Swedish, "38.3 kB" in English; under 1000, whole bytes ("512 byte").
+
+    Django's filesizeformat divides by 1024 but writes "kB", which says 37,4 kB for 38,3 kB."""
+    size = int(size)
+    if size < 1000:
+        # Swedish "byte" is the same in the plural; English adds an s. The unit is translated
+        # alone, so that the no-break space stays out of the catalogue.
+        unit = ngettext("byte", "byte", size)
+        return f"{size}\xa0{unit}"
+    value = Decimal(size)
+    for unit in FILE_SIZE_UNITS:
+        value /= 1000
+        # Choose the unit by the rounded figure: 999 950 bytes are "1,0 MB", not "1000,0 kB".
+        rounded = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        if rounded < 1000 or unit == FILE_SIZE_UNITS[-1]:
+            break
+    return f"{number_format(rounded, decimal_pos=1, use_l10n=True)}\xa0{unit}"

@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
-from django.template.defaultfilters import filesizeformat
 from django.utils import timezone, translation
 
 from agreements import bulk, downloads, exports
+from agreements.formats import format_file_size
 from agreements.models import Municipality, SourceDocument
 from agreements.pagecache.models import PageGeneration
 
@@ -308,10 +308,10 @@ def test_open_data_page_shows_the_exports_checksum_size_and_date(seed, django_ap
     page = django_app.get("/oppna-data/")
     section = page.html.find(id="hela-registret").find_next("dl")
     text = section.get_text(" ", strip=True)
-    with translation.override("sv"):
-        size = filesizeformat(export.size)
     assert export.sha256 in text
-    assert size in text and "," in size  # "34,2 kB"
+    # kB is 1000 bytes: 38,337 bytes are "38,3 kB", not the KiB a binary formatter gives.
+    assert 1000 <= export.size < 1_000_000
+    assert f"{export.size / 1000:.1f}".replace(".", ",") + "\xa0kB" in text
     assert "26 november 2026 09.30" in text  # Swedish time
     assert f"Ladda ner {export.file_name}" in text
     download = page.click(href="/oppna-data/registret.zip")
@@ -321,13 +321,33 @@ def test_open_data_page_shows_the_exports_checksum_size_and_date(seed, django_ap
     assert download.headers["Repr-Digest"] == f"sha-256=:{digest}:"
 
 
+@pytest.mark.parametrize(
+    "size, swedish, english",
+    [
+        (0, "0\xa0byte", "0\xa0bytes"),
+        (1, "1\xa0byte", "1\xa0byte"),
+        (999, "999\xa0byte", "999\xa0bytes"),
+        (1000, "1,0\xa0kB", "1.0\xa0kB"),
+        (38_337, "38,3\xa0kB", "38.3\xa0kB"),
+        (999_949, "999,9\xa0kB", "999.9\xa0kB"),
+        (999_950, "1,0\xa0MB", "1.0\xa0MB"),
+        (12_345_678, "12,3\xa0MB", "12.3\xa0MB"),
+        (2_500_000_000, "2,5\xa0GB", "2.5\xa0GB"),
+    ],
+)
+def test_file_sizes_are_written_in_decimal_units(size, swedish, english):
+    with translation.override("sv"):
+        assert format_file_size(size) == swedish
+    with translation.override("en"):
+        assert format_file_size(size) == english
+
+
 def test_english_open_data_page_shows_the_export_in_english(seed, django_app):
     export = export_now(datetime(2026, 11, 26, 8, 30, tzinfo=UTC))
     page = django_app.get("/en/oppna-data/")
     text = page.html.find(id="hela-registret").find_next("dl").get_text(" ", strip=True)
-    with translation.override("en"):
-        size = filesizeformat(export.size)
-    assert size in text and "." in size  # "34.2 KB"
+    assert 1000 <= export.size < 1_000_000
+    assert f"{export.size / 1000:.1f}\xa0kB" in text
     assert f"Download {export.file_name}" in text
     assert "26 November 2026" in text
     assert "The whole registry as one file" in page.text

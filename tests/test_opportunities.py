@@ -224,6 +224,27 @@ def test_the_english_page_explains_in_english(places, client):
     assert "both in Örebro län" in page
 
 
+def intro_and_description(client, path):
+    page = client.get(path).content.decode()
+    intro = page.split("<h1>", 1)[1].split("</p>", 1)[0]
+    description = page.split('<meta name="description" content="', 1)[1].split('"', 1)[0]
+    return intro, description
+
+
+def test_the_intro_claims_targets_as_well_as_plans_not_only_plans(places, client):
+    # The list shows targets ("målbild eller ambition") too: "planerar" would claim more.
+    for text in intro_and_description(client, FINDER):
+        assert "planerar" not in text
+        assert "har kvar att göra" in text
+        assert "som mål, plan, beslut eller annonserad upphandling" in text
+
+
+def test_the_english_intro_claims_targets_as_well_as_plans(places, client):
+    for text in intro_and_description(client, "/en" + FINDER):
+        assert " plans " not in text
+        assert "as a target, a plan, a decision or an advertised tender" in text
+
+
 # --- filters, errors, CSV and API ------------------------------------------------------------
 
 
@@ -271,6 +292,66 @@ def test_a_bad_cpv_value_is_explained_in_swedish(spread, django_app):
     page = form.submit(status=400)
     assert "Ange två till fem siffror från början av en CPV-kod, t.ex. 45233." in page.text
     assert "<b>45x" not in page.text
+
+
+def csv_header(client, path):
+    body = b"".join(client.get(path).streaming_content).decode("utf-8-sig")
+    return next(csv.reader(io.StringIO(body), delimiter=";"))
+
+
+@pytest.mark.parametrize("prefix", ["", "/en"])
+def test_every_csv_column_has_a_name_of_its_own(spread, client, prefix):
+    header = csv_header(client, prefix + FINDER + "?format=csv")
+    assert len(header) == len(set(header)), header
+
+
+def test_the_csv_names_each_sides_columns_for_its_side(spread, client):
+    header = csv_header(client, FINDER + "?format=csv")
+    assert header[1:13] == [
+        "Upphandling",
+        "Kommun",
+        "Upphandlingens status",
+        "Upphandlingens år",
+        "Upphandlingens CPV-kod",
+        "Upphandlingens webbadress",
+        "Annan kommuns upphandling",
+        "Annan kommun",
+        "Den andra upphandlingens status",
+        "Den andra upphandlingens år",
+        "Den andra upphandlingens CPV-kod",
+        "Den andra upphandlingens webbadress",
+    ]
+
+
+def test_a_too_long_cpv_value_gives_one_clear_message(spread, django_app, client):
+    form = django_app.get(FINDER).forms[0]
+    form["cpv"] = "773140"
+    page = form.submit(status=400)
+    message = "Ange två till fem siffror från början av en CPV-kod, t.ex. 45233."
+    summary = page.html.find(class_="error-summary").find_all("li")
+    assert [li.get_text() for li in summary] == [f"CPV-kategori börjar med: {message}"]
+    assert page.html.find(class_="field-error").get_text() == message
+    response = client.get("/api/v1/opportunities/?cpv=773140")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["cpv"] == [
+        "Ange två till fem siffror från början av en CPV-kod, t.ex. 45233."
+    ]
+
+
+@pytest.mark.parametrize(
+    "value, message",
+    [
+        ("0", "Ange ett heltal från 1 till 500."),
+        ("501", "Ange ett heltal från 1 till 500."),
+        ("abc", "Ange ett heltal."),
+    ],
+)
+def test_a_bad_api_page_size_is_answered_as_on_the_other_lists(spread, client, value, message):
+    finder = client.get("/api/v1/opportunities/", {"page_size": value})
+    other = client.get("/api/v1/procurements/", {"page_size": value})
+    assert finder.status_code == other.status_code == 400
+    assert finder.json()["error"]["details"] == {"page_size": [message]}
+    assert other.json()["error"]["details"] == {"page_size": [message]}
 
 
 def test_the_csv_has_the_pages_rows(spread, client):

@@ -7,7 +7,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import viewsets
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.response import Response
 
@@ -28,7 +28,13 @@ from ..models import (
     attach_citations,
 )
 from . import ocds, serializers
-from .rest import LANGUAGE_PARAMETER, LanguageMixin, Pagination, absolute_url
+from .rest import (
+    LANGUAGE_PARAMETER,
+    LanguageMixin,
+    Pagination,
+    absolute_url,
+    check_whole_numbers,
+)
 
 
 def in_any_language(description):
@@ -349,20 +355,12 @@ class OpportunityView(LanguageMixin, GenericAPIView):
 
 
 def _page_numbers(request):
-    values = {}
-    errors = {}
-    for name, default in (("page", 1), ("page_size", Pagination.page_size)):
-        raw = request.query_params.get(name)
-        low, high = Pagination.bounds[name]
-        if raw is None:
-            values[name] = default
-        elif not (raw.isascii() and raw.isdigit()) or int(raw) < low or (high and int(raw) > high):
-            errors[name] = [_("Ange ett heltal inom gränserna.")]
-        else:
-            values[name] = int(raw)
-    if errors:
-        raise ValidationError(errors)
-    return values["page"], values["page_size"]
+    # The other lists' check and messages ("Ange ett heltal från 1 till 500."), so that a bad
+    # page or page size is answered alike on every list.
+    check_whole_numbers(request, Pagination.bounds)
+    page = request.query_params.get("page")
+    size = request.query_params.get("page_size")
+    return int(page) if page else 1, int(size) if size else Pagination.page_size
 
 
 def _page_link(request, page):

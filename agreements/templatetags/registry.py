@@ -1,6 +1,6 @@
 from django import template
 
-from ..formats import format_fte, format_fte_posts
+from ..formats import format_file_size, format_fte, format_fte_posts
 
 register = template.Library()
 
@@ -15,6 +15,12 @@ def fte(value):
 def fte_posts(value):
     """A share with its unit, in the right plural form: "0,5 heltidstjänst", "0 heltidstjänster"."""
     return format_fte_posts(value)
+
+
+@register.filter
+def file_size(value):
+    """A file's size in decimal units: "38,3 kB" (kB is 1000 bytes), "38.3 kB" in English."""
+    return format_file_size(value)
 
 
 @register.inclusion_tag("includes/fact.html")
