@@ -224,6 +224,19 @@ def test_the_last_page_gives_its_cursor_to_poll_from(seed, client, settings):
     }
 
 
+def test_the_next_page_keeps_the_language_and_the_limit(seed, client):
+    first = client.get(f"{FEED}?lang=en&limit=1")
+    second = client.get(path_of(first.json()["next"]))
+    assert second["Content-Language"] == "en"
+    assert len(second.json()["results"]) == 1
+
+
+def test_an_english_page_links_each_entry_to_the_english_record(seed, client):
+    entry = client.get(f"{FEED}?lang=en&limit=1").json()["results"][0]
+    assert path_of(entry["url"]).endswith("/?lang=en")
+    assert entry["data"] == client.get(path_of(entry["url"])).json()
+
+
 def test_the_feed_without_any_change_starts_from_the_beginning(client):
     page = client.get(FEED).json()
     assert page["results"] == [] and page["cursor"] is None

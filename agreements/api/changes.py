@@ -9,7 +9,6 @@ cursor to continue from.
 import re
 
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -17,6 +16,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from ..changefeed import DELETED, resources
 from ..links import absolute_url
@@ -67,10 +67,23 @@ def parse_cursor(text):
     return int(generation), int(pk)
 
 
-def feed_url(cursor=None, limit=None):
-    """The feed's address after `cursor` (from the start if None), at the public address."""
-    query = {name: value for name, value in (("after", cursor), ("limit", limit)) if value}
-    return absolute_url(reverse("api:changes") + (f"?{urlencode(query)}" if query else ""))
+def feed_url(request, cursor):
+    """The address of the page after `cursor` (from the start if None), asked as `request` was
+    (its language and limit), at the public address."""
+    url = request.build_absolute_uri()
+    url = replace_query_param(url, "after", cursor) if cursor else remove_query_param(url, "after")
+    return absolute_url(url)
+
+
+def detail_url(request, name, key):
+    """The record's detail address, in the language the page was asked in: the one that serves
+    the entry's `data`."""
+    viewset = VIEWSETS[name]
+    url = absolute_url(
+        reverse(f"api:{resources()[name].basename}-detail", kwargs={viewset.lookup_field: key})
+    )
+    lang = request.query_params.get("lang")
+    return replace_query_param(url, "lang", lang) if lang else url
 
 
 def representations(request, name, ids):
@@ -150,7 +163,9 @@ class ChangeEntrySerializer(serializers.Serializer):
         ),
     )
     time = serializers.DateTimeField(help_text="When the change was recorded.")
-    url = serializers.URLField(help_text="The record's detail address in the API.")
+    url = serializers.URLField(
+        help_text="The record's detail address in the API, in the language of the page."
+    )
     data = RecordField()
 
 
@@ -163,7 +178,10 @@ class ChangePageSerializer(serializers.Serializer):
         allow_null=True,
     )
     next = serializers.URLField(
-        help_text="The address of the next page; ask it again later for changes made since."
+        help_text=(
+            "The address of the next page, in the same language and size; ask it again later "
+            "for changes made since."
+        )
     )
     more = serializers.BooleanField(help_text="Whether more entries follow already.")
     results = ChangeEntrySerializer(many=True)
@@ -233,7 +251,6 @@ class ChangeFeedView(LanguageMixin, GenericAPIView):
                     # Deleted or renamed since this page's entries were read: that change's
                     # entry comes later, after the cursor.
                     continue
-            viewset = VIEWSETS[row.resource]
             results.append(
                 {
                     "cursor": format_cursor((row.generation, row.pk)),
@@ -241,19 +258,14 @@ class ChangeFeedView(LanguageMixin, GenericAPIView):
                     "key": row.key,
                     "action": row.action,
                     "time": row.recorded_at,
-                    "url": absolute_url(
-                        reverse(
-                            f"api:{resources()[row.resource].basename}-detail",
-                            kwargs={viewset.lookup_field: row.key},
-                        )
-                    ),
+                    "url": detail_url(request, row.resource, row.key),
                     "data": data,
                 }
             )
         cursor = format_cursor((rows[-1].generation, rows[-1].pk)) if rows else after
         page = {
             "cursor": cursor,
-            "next": feed_url(cursor, request.query_params.get("limit")),
+            "next": feed_url(request, cursor),
             "more": more,
             "results": results,
         }
