@@ -6,8 +6,10 @@ in order ends with what the API serves. Every page, the last and an empty one to
 cursor to continue from.
 """
 
-import re
+import base64
+import struct
 
+from django.core import signing
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,9 +27,21 @@ from . import views
 from .rest import LANGUAGE_PARAMETER, LanguageMixin, check_parameters, check_whole_numbers
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500
-# A position in the feed, "<generation>-<id>". Clients keep it as it is: what it holds may
-# change in a later version, and any string of this form is a valid place to continue from.
-CURSOR_PATTERN = r"^[0-9]{1,18}-[0-9]{1,18}$"
+# A cursor is opaque: a format byte and the position (generation, id) packed, in URL-safe base64
+# without padding, signed so that a client can neither read nor make one up (a cursor only ever
+# comes from a page). The format byte lets a later version change what a position holds and still
+# read the cursors mirrors keep. Signed with SECRET_KEY: a new key makes the cursors mirrors
+# hold invalid, and they start again from the beginning.
+CURSOR_FORMAT = struct.Struct(">BQQ")
+CURSOR_VERSION = 1
+CURSOR_SALT = "agreements.changefeed.cursor"
+CURSOR_MAX_LENGTH = 200
+
+
+def _signer():
+    # Made per use: the key is the settings' at the time, not at import.
+    return signing.Signer(salt=CURSOR_SALT, sep=".")
+
 
 VIEWSETS = {
     "municipalities": views.MunicipalityViewSet,
@@ -48,11 +62,22 @@ COMPONENTS = {
 
 def format_cursor(position):
     generation, pk = position
-    return f"{generation}-{pk}"
+    packed = CURSOR_FORMAT.pack(CURSOR_VERSION, generation, pk)
+    return _signer().sign(base64.urlsafe_b64encode(packed).rstrip(b"=").decode())
 
 
 def parse_cursor(text):
-    if not re.fullmatch(CURSOR_PATTERN, text):
+    """The position a cursor from `format_cursor` holds; 400 for anything else."""
+    try:
+        if len(text) > CURSOR_MAX_LENGTH:
+            raise ValueError
+        encoded = _signer().unsign(text)
+        version, generation, pk = CURSOR_FORMAT.unpack(
+            base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        )
+        if version != CURSOR_VERSION:
+            raise ValueError
+    except (signing.BadSignature, ValueError, struct.error):
         raise ValidationError(
             {
                 "after": [
@@ -62,9 +87,8 @@ def parse_cursor(text):
                     )
                 ]
             }
-        )
-    generation, pk = text.split("-")
-    return int(generation), int(pk)
+        ) from None
+    return generation, pk
 
 
 def feed_url(request, cursor):
@@ -146,7 +170,9 @@ class RecordField(serializers.JSONField):
 
 
 class ChangeEntrySerializer(serializers.Serializer):
-    cursor = serializers.CharField(help_text="The position of this entry: continue after it.")
+    cursor = serializers.CharField(
+        help_text="The position of this entry, opaque (keep it as it is): continue after it."
+    )
     resource = serializers.ChoiceField(
         choices=list(COMPONENTS), help_text="Which list the record belongs to."
     )
@@ -211,7 +237,7 @@ class ChangeFeedView(LanguageMixin, GenericAPIView):
         parameters=[
             OpenApiParameter(
                 "after",
-                {"type": "string", "pattern": CURSOR_PATTERN},
+                str,
                 description=gettext_lazy(
                     "Fortsätt efter denna cursor från ett tidigare svar; utelämna för att "
                     "börja från början."
