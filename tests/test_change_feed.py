@@ -251,6 +251,37 @@ def test_a_cursor_altered_by_hand_is_refused(seed, client):
     assert client.get(f"{FEED}?after={altered}").status_code == 400
 
 
+def _restore_to_before(changes):
+    """The log as a backup taken before the newer entries would have it."""
+    Change.objects.exclude(pk__in=changes).delete()
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("sv", "utan after"), ("en", "without after")],
+)
+def test_a_cursor_beyond_the_feeds_end_tells_the_mirror_to_start_again(seed, client, lang, words):
+    _store, cursor = follow(client)
+    kept = list(Change.objects.values_list("pk", flat=True))
+    Cooperation.objects.create(slug="nytt-natverk", name="Nytt nätverk")
+    _store, later = follow(client, cursor=cursor)
+    _restore_to_before(kept)
+
+    response = client.get(f"{FEED}?after={later}&lang={lang}")
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["status"] == 400 and words in error["details"]["after"][0]
+
+
+def test_polling_after_a_deletion_that_ends_the_feed_is_accepted(seed, client):
+    Cooperation.objects.create(slug="nytt-natverk", name="Nytt nätverk")
+    Cooperation.objects.get(slug="nytt-natverk").delete()
+    _store, cursor = follow(client)
+    assert Change.objects.order_by("generation", "id").last().action == "deleted"
+    page = client.get(f"{FEED}?after={cursor}")
+    assert page.status_code == 200 and page.json()["results"] == []
+
+
 def test_the_feed_without_any_change_starts_from_the_beginning(client):
     page = client.get(FEED).json()
     assert page["results"] == [] and page["cursor"] is None

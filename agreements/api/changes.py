@@ -20,7 +20,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from ..changefeed import DELETED, resources
+from ..changefeed import DELETED, last_position, resources
 from ..links import absolute_url
 from ..models import Change
 from . import views
@@ -89,6 +89,26 @@ def parse_cursor(text):
             }
         ) from None
     return generation, pk
+
+
+def check_within_feed(position):
+    """Refuse (400) a position later than any entry the feed holds: it was handed out before the
+    database was restored to an earlier state, and the entries between are gone, so a mirror
+    that went on from it would silently miss changes. The newest entry (a kept deletion too)
+    stays a valid place to poll from."""
+    last = last_position()
+    if last is None or position > last:
+        raise ValidationError(
+            {
+                "after": [
+                    _(
+                        "Markören ligger efter flödets slut, troligen för att registret har "
+                        "återställts till ett tidigare läge. Börja om från början (utan after) "
+                        "och ersätt din kopia med det som flödet då ger."
+                    )
+                ]
+            }
+        )
 
 
 def feed_url(request, cursor):
@@ -240,7 +260,9 @@ class ChangeFeedView(LanguageMixin, GenericAPIView):
                 str,
                 description=gettext_lazy(
                     "Fortsätt efter denna cursor från ett tidigare svar; utelämna för att "
-                    "börja från början."
+                    "börja från början. Markören ska sparas som den är: den går inte att läsa "
+                    "eller skapa själv. En markör som ligger efter flödets slut (när registret "
+                    "har återställts till ett tidigare läge) ger 400: börja då om från början."
                 ),
             ),
             OpenApiParameter(
@@ -261,6 +283,9 @@ class ChangeFeedView(LanguageMixin, GenericAPIView):
 
         rows = entries_after(position, limit + 1)
         more, rows = len(rows) > limit, rows[:limit]
+        if position is not None and not rows:
+            # Only an empty page can start beyond the end: one with entries starts before them.
+            check_within_feed(position)
 
         wanted = {}
         for row in rows:
