@@ -6,10 +6,11 @@ in order ends with what the API serves. Every page, the last and an empty one to
 cursor to continue from.
 """
 
-import re
+import base64
+import struct
 
+from django.core import signing
 from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -17,17 +18,30 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from ..changefeed import DELETED, resources
+from ..changefeed import DELETED, last_position, resources
 from ..links import absolute_url
 from ..models import Change
 from . import views
 from .rest import LANGUAGE_PARAMETER, LanguageMixin, check_parameters, check_whole_numbers
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500
-# A position in the feed, "<generation>-<id>". Clients keep it as it is: what it holds may
-# change in a later version, and any string of this form is a valid place to continue from.
-CURSOR_PATTERN = r"^[0-9]{1,18}-[0-9]{1,18}$"
+# A cursor is opaque: a format byte and the position (generation, id) packed, in URL-safe base64
+# without padding, signed so that a client can neither read nor make one up (a cursor only ever
+# comes from a page). The format byte lets a later version change what a position holds and still
+# read the cursors mirrors keep. Signed with SECRET_KEY: a new key makes the cursors mirrors
+# hold invalid, and they start again from the beginning.
+CURSOR_FORMAT = struct.Struct(">BQQ")
+CURSOR_VERSION = 1
+CURSOR_SALT = "agreements.changefeed.cursor"
+CURSOR_MAX_LENGTH = 200
+
+
+def _signer():
+    # Made per use: the key is the settings' at the time, not at import.
+    return signing.Signer(salt=CURSOR_SALT, sep=".")
+
 
 VIEWSETS = {
     "municipalities": views.MunicipalityViewSet,
@@ -48,11 +62,22 @@ COMPONENTS = {
 
 def format_cursor(position):
     generation, pk = position
-    return f"{generation}-{pk}"
+    packed = CURSOR_FORMAT.pack(CURSOR_VERSION, generation, pk)
+    return _signer().sign(base64.urlsafe_b64encode(packed).rstrip(b"=").decode())
 
 
 def parse_cursor(text):
-    if not re.fullmatch(CURSOR_PATTERN, text):
+    """The position a cursor from `format_cursor` holds; 400 for anything else."""
+    try:
+        if len(text) > CURSOR_MAX_LENGTH:
+            raise ValueError
+        encoded = _signer().unsign(text)
+        version, generation, pk = CURSOR_FORMAT.unpack(
+            base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+        )
+        if version != CURSOR_VERSION:
+            raise ValueError
+    except (signing.BadSignature, ValueError, struct.error):
         raise ValidationError(
             {
                 "after": [
@@ -62,15 +87,47 @@ def parse_cursor(text):
                     )
                 ]
             }
+        ) from None
+    return generation, pk
+
+
+def check_within_feed(position):
+    """Refuse (400) a position later than any entry the feed holds: it was handed out before the
+    database was restored to an earlier state, and the entries between are gone, so a mirror
+    that went on from it would silently miss changes. The newest entry (a kept deletion too)
+    stays a valid place to poll from."""
+    last = last_position()
+    if last is None or position > last:
+        raise ValidationError(
+            {
+                "after": [
+                    _(
+                        "Markören ligger efter flödets slut, troligen för att registret har "
+                        "återställts till ett tidigare läge. Börja om från början (utan after) "
+                        "och ersätt din kopia med det som flödet då ger."
+                    )
+                ]
+            }
         )
-    generation, pk = text.split("-")
-    return int(generation), int(pk)
 
 
-def feed_url(cursor=None, limit=None):
-    """The feed's address after `cursor` (from the start if None), at the public address."""
-    query = {name: value for name, value in (("after", cursor), ("limit", limit)) if value}
-    return absolute_url(reverse("api:changes") + (f"?{urlencode(query)}" if query else ""))
+def feed_url(request, cursor):
+    """The address of the page after `cursor` (from the start if None), asked as `request` was
+    (its language and limit), at the public address."""
+    url = request.build_absolute_uri()
+    url = replace_query_param(url, "after", cursor) if cursor else remove_query_param(url, "after")
+    return absolute_url(url)
+
+
+def detail_url(request, name, key):
+    """The record's detail address, in the language the page was asked in: the one that serves
+    the entry's `data`."""
+    viewset = VIEWSETS[name]
+    url = absolute_url(
+        reverse(f"api:{resources()[name].basename}-detail", kwargs={viewset.lookup_field: key})
+    )
+    lang = request.query_params.get("lang")
+    return replace_query_param(url, "lang", lang) if lang else url
 
 
 def representations(request, name, ids):
@@ -133,7 +190,9 @@ class RecordField(serializers.JSONField):
 
 
 class ChangeEntrySerializer(serializers.Serializer):
-    cursor = serializers.CharField(help_text="The position of this entry: continue after it.")
+    cursor = serializers.CharField(
+        help_text="The position of this entry, opaque (keep it as it is): continue after it."
+    )
     resource = serializers.ChoiceField(
         choices=list(COMPONENTS), help_text="Which list the record belongs to."
     )
@@ -150,7 +209,9 @@ class ChangeEntrySerializer(serializers.Serializer):
         ),
     )
     time = serializers.DateTimeField(help_text="When the change was recorded.")
-    url = serializers.URLField(help_text="The record's detail address in the API.")
+    url = serializers.URLField(
+        help_text="The record's detail address in the API, in the language of the page."
+    )
     data = RecordField()
 
 
@@ -163,7 +224,10 @@ class ChangePageSerializer(serializers.Serializer):
         allow_null=True,
     )
     next = serializers.URLField(
-        help_text="The address of the next page; ask it again later for changes made since."
+        help_text=(
+            "The address of the next page, in the same language and size; ask it again later "
+            "for changes made since."
+        )
     )
     more = serializers.BooleanField(help_text="Whether more entries follow already.")
     results = ChangeEntrySerializer(many=True)
@@ -193,10 +257,12 @@ class ChangeFeedView(LanguageMixin, GenericAPIView):
         parameters=[
             OpenApiParameter(
                 "after",
-                {"type": "string", "pattern": CURSOR_PATTERN},
+                str,
                 description=gettext_lazy(
                     "Fortsätt efter denna cursor från ett tidigare svar; utelämna för att "
-                    "börja från början."
+                    "börja från början. Markören ska sparas som den är: den går inte att läsa "
+                    "eller skapa själv. En markör som ligger efter flödets slut (när registret "
+                    "har återställts till ett tidigare läge) ger 400: börja då om från början."
                 ),
             ),
             OpenApiParameter(
@@ -217,6 +283,9 @@ class ChangeFeedView(LanguageMixin, GenericAPIView):
 
         rows = entries_after(position, limit + 1)
         more, rows = len(rows) > limit, rows[:limit]
+        if position is not None and not rows:
+            # Only an empty page can start beyond the end: one with entries starts before them.
+            check_within_feed(position)
 
         wanted = {}
         for row in rows:
@@ -233,7 +302,6 @@ class ChangeFeedView(LanguageMixin, GenericAPIView):
                     # Deleted or renamed since this page's entries were read: that change's
                     # entry comes later, after the cursor.
                     continue
-            viewset = VIEWSETS[row.resource]
             results.append(
                 {
                     "cursor": format_cursor((row.generation, row.pk)),
@@ -241,19 +309,14 @@ class ChangeFeedView(LanguageMixin, GenericAPIView):
                     "key": row.key,
                     "action": row.action,
                     "time": row.recorded_at,
-                    "url": absolute_url(
-                        reverse(
-                            f"api:{resources()[row.resource].basename}-detail",
-                            kwargs={viewset.lookup_field: row.key},
-                        )
-                    ),
+                    "url": detail_url(request, row.resource, row.key),
                     "data": data,
                 }
             )
         cursor = format_cursor((rows[-1].generation, rows[-1].pk)) if rows else after
         page = {
             "cursor": cursor,
-            "next": feed_url(cursor, request.query_params.get("limit")),
+            "next": feed_url(request, cursor),
             "more": more,
             "results": results,
         }
