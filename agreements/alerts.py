@@ -428,8 +428,11 @@ def _ids(subscription):
 
 
 def digest_entries(subscription, since, until):
+    """The changes of the period, told in the subscriber's language: the change log writes
+    its words and values when it builds the entries, not when they are rendered."""
     coop_ids, proc_ids = _ids(subscription)
-    return changes_about(coop_ids, proc_ids, limit=DIGEST_LIMIT + 1, since=since, until=until)
+    with translation.override(subscription.language):
+        return changes_about(coop_ids, proc_ids, limit=DIGEST_LIMIT + 1, since=since, until=until)
 
 
 def _entry_links(entry):

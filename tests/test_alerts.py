@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from agreements import alerts, cache
 from agreements.models import (
@@ -665,3 +665,27 @@ def test_a_followed_list_whose_filter_value_is_gone_tells_nothing_rather_than_ev
     )
     _digests(_tomorrow())
     assert not OutboxMessage.objects.filter(idempotency_key__startswith="digest:").exists()
+
+
+# --- found in review (issue 14 follow-up) -----------------------------------------------------
+
+
+def test_an_english_followers_digest_tells_the_changes_in_the_change_logs_english_words(
+    seed, django_app, mailserver
+):
+    _subscribed(django_app, mailserver, page_url="/en" + AGREEMENT)
+    cooperation = Cooperation.objects.get(slug="avtalssamverkan-hallsberg-laxa-lekeberg")
+    cooperation.purpose = "Att gemensamt klara upphandlingar med en delad upphandlare."
+    cooperation.save()
+    # The timer's command runs in the site's language, whoever the mail is for.
+    with translation.override("sv"):
+        _digests(_tomorrow())
+    _deliver(_tomorrow())
+    body = mailserver.messages[-1].get_content()
+    log = django_app.get("/en" + AGREEMENT + "andringar/").html.select_one("ol.log > li")
+    assert "Changed" in log.get_text(" ", strip=True)
+    assert ": Changed " in body
+    assert "- Details changed" in body
+    assert "  Purpose: ”" in body
+    assert "Ändrad" not in body
+    assert "Uppgifterna ändrade" not in body
