@@ -228,11 +228,18 @@ def subscription_for_confirm(token):
     return Subscription.objects.filter(key=key).first()
 
 
+class BadLink(ValueError):
+    """A link whose token was not signed by the registry: mistyped, cut off or forged."""
+
+
 def subscription_for_unsubscribe(token):
+    """The subscription an unsubscribe link is for, or None when the link is genuine but its
+    subscription is gone (unsubscribed already, or what it followed was removed). Raises
+    BadLink for a link the registry never wrote, which says nothing about any subscription."""
     try:
         key = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
-    except signing.BadSignature:
-        return None
+    except signing.BadSignature as error:
+        raise BadLink(token) from error
     return Subscription.objects.filter(key=key).first()
 
 

@@ -689,3 +689,61 @@ def test_an_english_followers_digest_tells_the_changes_in_the_change_logs_englis
     assert "  Purpose: ”" in body
     assert "Ändrad" not in body
     assert "Uppgifterna ändrade" not in body
+
+
+def _unsubscribe_link(django_app, mailserver):
+    confirmation = _subscribed(django_app, mailserver)
+    return _path(UNSUBSCRIBE_LINK.search(confirmation.get_content()).group(0))
+
+
+def _damaged(link):
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    return {
+        "truncated": link.replace(token, token[:-3]),
+        "altered": link.replace(token, token[:-1] + ("A" if token[-1] != "A" else "B")),
+    }
+
+
+@pytest.mark.parametrize("damage", ["truncated", "altered"])
+def test_a_damaged_unsubscribe_link_opened_says_the_link_is_not_valid(
+    seed, django_app, mailserver, damage
+):
+    link = _damaged(_unsubscribe_link(django_app, mailserver))[damage]
+    page = django_app.get(link, status=404)
+    assert "Länken gäller inte" in page.text
+    assert "Du bevakar inte längre" not in page.text
+    assert Subscription.objects.exists()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "altered"])
+def test_a_damaged_unsubscribe_link_posted_deletes_nothing_and_says_so(
+    seed, django_app, mailserver, damage
+):
+    link = _damaged(_unsubscribe_link(django_app, mailserver))[damage]
+    page = django_app.post(link, status=404)
+    assert "Länken gäller inte" in page.text
+    assert "adressen är raderad" not in page.text
+    assert Subscription.objects.exists()
+
+
+def test_a_damaged_one_click_unsubscribe_is_refused_and_deletes_nothing(
+    seed, django_app, mailserver
+):
+    link = _damaged(_unsubscribe_link(django_app, mailserver))["truncated"]
+    django_app.post(
+        link,
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+        status=404,
+    )
+    assert Subscription.objects.exists()
+
+
+def test_a_valid_unsubscribe_link_for_a_gone_subscription_says_it_is_gone(
+    seed, django_app, mailserver
+):
+    link = _unsubscribe_link(django_app, mailserver)
+    Subscription.objects.all().delete()
+    for page in (django_app.get(link), django_app.post(link)):
+        assert "Bevakningen finns inte längre" in page.text
+        assert "adressen är raderad" not in page.text
