@@ -34,6 +34,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models.signals import pre_delete
 from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -375,6 +376,43 @@ def confirm(subscription, now=None):
 def unsubscribe(subscription):
     """Delete the subscription, its address and its unsent mail."""
     subscription.delete()
+
+
+def tell_followers_of_removal(sender, instance, **kwargs):
+    """A followed record is being deleted, and its subscriptions with it: each confirmed
+    follower gets a last mail saying so, written in the deletion's transaction (pre_delete runs
+    inside it), so the mail is written if and only if the record is gone.
+
+    The mail belongs to no subscription (the row is deleted with the record) and has no
+    unsubscribe link or header: there is nothing left to unsubscribe from. Like any sent mail
+    it is deleted SENT_KEPT after it was written.
+    """
+    now = timezone.now()
+    kind = KIND_OF_MODEL[sender]
+    followers = Subscription.objects.confirmed().filter(kind=kind, **{kind: instance})
+    for subscription in followers:
+        setattr(subscription, kind, instance)  # describe() names it without a query
+        with translation.override(subscription.language):
+            followed = describe(subscription)
+            subject = _("Bevakningen har upphört: %(followed)s") % {"followed": followed}
+            body = render_to_string(
+                "alerts/ended_email.txt",
+                {"followed": followed, "base_url": settings.REGISTRY_BASE_URL},
+            )
+        OutboxMessage.objects.create(
+            idempotency_key=f"ended:{subscription.key}",
+            recipient=subscription.email,
+            subject=subject[:300],
+            body=body,
+            headers={"Auto-Submitted": "auto-generated", "Content-Language": subscription.language},
+            next_attempt_at=now,
+        )
+
+
+for _model in KIND_OF_MODEL:
+    pre_delete.connect(
+        tell_followers_of_removal, sender=_model, dispatch_uid=f"alerts-removed-{_model.__name__}"
+    )
 
 
 def delete_unconfirmed(now=None):

@@ -747,3 +747,33 @@ def test_a_valid_unsubscribe_link_for_a_gone_subscription_says_it_is_gone(
     for page in (django_app.get(link), django_app.post(link)):
         assert "Bevakningen finns inte längre" in page.text
         assert "adressen är raderad" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("language", "removed", "ended"),
+    [
+        ("", "har tagits bort ur registret", "Bevakningen har upphört"),
+        ("/en", "has been removed from the registry", "Your alert has ended"),
+    ],
+)
+def test_deleting_a_followed_record_sends_its_followers_a_last_mail_saying_so(
+    seed, django_app, mailserver, language, removed, ended
+):
+    _subscribed(django_app, mailserver, page_url=language + PROCUREMENT)
+    PlannedProcurement.objects.get(slug="askersund-verksamheter-pa-entreprenad").delete()
+    assert not Subscription.objects.exists()
+    _deliver()
+    last = mailserver.messages[-1]
+    body = " ".join(last.get_content().split())
+    assert "Askersund" in _header(last, "Subject")
+    assert removed in body
+    assert ended in body
+    assert last["List-Unsubscribe"] is None
+    assert not UNSUBSCRIBE_LINK.search(body)
+
+
+def test_deleting_a_followed_record_writes_no_mail_to_an_unconfirmed_address(seed, django_app):
+    _subscribe(django_app, PROCUREMENT)
+    before = OutboxMessage.objects.count()
+    PlannedProcurement.objects.get(slug="askersund-verksamheter-pa-entreprenad").delete()
+    assert OutboxMessage.objects.count() == before - 1  # the confirmation went with it
