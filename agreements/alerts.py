@@ -164,7 +164,7 @@ def follow_query(route, params):
 
 
 def describe_list(followed, query, filterset=None):
-    """The list and its filters in words, in the active language: "Upphandlingar som övervägs
+    """The list and its filters in words, in the active language: "upphandlingar som övervägs
     eller planeras (Kommun: Laxå, CPV-kod: 7731)". `filterset`: the list's, already checked."""
     filterset = filterset or followed.filterset(query)
     parts = []
@@ -178,7 +178,8 @@ def describe_list(followed, query, filterset=None):
             else:
                 shown = dict(getattr(field, "choices", ()) or ()).get(value, value)
             parts.append(f"{field.label}: {shown}")
-    label = str(followed.label)
+    # The description always runs inside a sentence ("Bevaka upphandlingar som …").
+    label = str(followed.label).lower()
     return f"{label} ({', '.join(parts)})" if parts else label
 
 

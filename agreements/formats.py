@@ -1,6 +1,6 @@
 """How derived facts are written for people: one place, used by pages, admin, CSV and feeds."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
 from django.utils.translation import ngettext
@@ -18,6 +18,19 @@ def format_fte(value, min_decimals=0) -> str:
         value = value.quantize(Decimal("1"))
     decimals = max(-value.as_tuple().exponent, min_decimals)
     return number_format(value, decimal_pos=decimals, use_l10n=True)
+
+
+def format_amount(value) -> str:
+    """An amount of money in whole units, grouped: 1500000 -> "1 500 000" (with a no-break
+    space in Swedish, "1,500,000" in English), as procurement pages show estimated values."""
+    if value is None:
+        return ""
+    return number_format(
+        Decimal(value).quantize(Decimal("1"), ROUND_HALF_UP),
+        decimal_pos=0,
+        use_l10n=True,
+        force_grouping=True,
+    )
 
 
 def format_fte_posts(value) -> str:

@@ -777,3 +777,37 @@ def test_deleting_a_followed_record_writes_no_mail_to_an_unconfirmed_address(see
     before = OutboxMessage.objects.count()
     PlannedProcurement.objects.get(slug="askersund-verksamheter-pa-entreprenad").delete()
     assert OutboxMessage.objects.count() == before - 1  # the confirmation went with it
+
+
+def test_a_followed_lists_name_is_lower_case_inside_the_sentence(seed, django_app):
+    page = django_app.get("/bevaka/?lista=upphandlingar&cpv=7731")
+    assert page.html.h1.get_text(" ", strip=True) == (
+        "Bevaka upphandlingar som övervägs eller planeras (CPV-kod: 7731)"
+    )
+    english = django_app.get("/en/bevaka/?lista=upphandlingar&cpv=7731")
+    assert english.html.h1.get_text(" ", strip=True).startswith(
+        "Follow procurements considered or planned ("
+    )
+
+
+def test_the_follow_form_says_in_plain_swedish_that_no_change_means_no_mail(seed, django_app):
+    text = _follow_form(django_app, AGREEMENT).html.main.get_text(" ", strip=True)
+    assert "Har inget ändrats får du inget mejl." in text
+
+
+def test_a_digest_names_and_formats_a_procurements_fields_as_its_page_does(
+    seed, django_app, mailserver
+):
+    _subscribed(django_app, mailserver, page_url=PROCUREMENT)
+    procurement = PlannedProcurement.objects.get(slug="askersund-verksamheter-pa-entreprenad")
+    procurement.cpv_code = "77310000-6"
+    procurement.estimated_value, procurement.currency = 1500000, "SEK"
+    procurement.save()
+    _digests(_tomorrow())
+    _deliver(_tomorrow())
+    body = mailserver.messages[-1].get_content()
+    page = django_app.get(PROCUREMENT).html.main.get_text(" ", strip=True)
+    assert "1\xa0500\xa0000 SEK" in page
+    assert "  CPV-kod: ”" in body
+    assert "Cpv-kod" not in body
+    assert "Uppskattat värde: ”–” → ”1\xa0500\xa0000”" in body
