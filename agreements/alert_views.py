@@ -242,10 +242,14 @@ class Confirm(View):
 @method_decorator(csrf_exempt, name="dispatch")
 class Unsubscribe(View):
     """GET: a page with one button. POST (the button, or RFC 8058 one-click from the mail
-    program): delete the subscription. An address already gone gets the same answer."""
+    program): delete the subscription. A genuine link whose subscription is already gone says
+    so; a damaged one is refused like a damaged confirmation link, and deletes nothing."""
 
     def get(self, request, token):
-        subscription = alerts.subscription_for_unsubscribe(token)
+        try:
+            subscription = alerts.subscription_for_unsubscribe(token)
+        except alerts.BadLink:
+            return _invalid_link(request)
         if subscription is None:
             return render(request, "alerts/unsubscribed.html", {"followed": None})
         return render(
@@ -255,7 +259,10 @@ class Unsubscribe(View):
         )
 
     def post(self, request, token):
-        subscription = alerts.subscription_for_unsubscribe(token)
+        try:
+            subscription = alerts.subscription_for_unsubscribe(token)
+        except alerts.BadLink:
+            return _invalid_link(request)
         followed = None
         if subscription is not None:
             followed = alerts.describe(subscription)

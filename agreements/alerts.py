@@ -34,6 +34,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
+from django.db.models.signals import pre_delete
 from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -163,7 +164,7 @@ def follow_query(route, params):
 
 
 def describe_list(followed, query, filterset=None):
-    """The list and its filters in words, in the active language: "Upphandlingar som övervägs
+    """The list and its filters in words, in the active language: "upphandlingar som övervägs
     eller planeras (Kommun: Laxå, CPV-kod: 7731)". `filterset`: the list's, already checked."""
     filterset = filterset or followed.filterset(query)
     parts = []
@@ -177,7 +178,8 @@ def describe_list(followed, query, filterset=None):
             else:
                 shown = dict(getattr(field, "choices", ()) or ()).get(value, value)
             parts.append(f"{field.label}: {shown}")
-    label = str(followed.label)
+    # The description always runs inside a sentence ("Bevaka upphandlingar som …").
+    label = str(followed.label).lower()
     return f"{label} ({', '.join(parts)})" if parts else label
 
 
@@ -228,11 +230,18 @@ def subscription_for_confirm(token):
     return Subscription.objects.filter(key=key).first()
 
 
+class BadLink(ValueError):
+    """A link whose token was not signed by the registry: mistyped, cut off or forged."""
+
+
 def subscription_for_unsubscribe(token):
+    """The subscription an unsubscribe link is for, or None when the link is genuine but its
+    subscription is gone (unsubscribed already, or what it followed was removed). Raises
+    BadLink for a link the registry never wrote, which says nothing about any subscription."""
     try:
         key = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign(token)
-    except signing.BadSignature:
-        return None
+    except signing.BadSignature as error:
+        raise BadLink(token) from error
     return Subscription.objects.filter(key=key).first()
 
 
@@ -370,6 +379,43 @@ def unsubscribe(subscription):
     subscription.delete()
 
 
+def tell_followers_of_removal(sender, instance, **kwargs):
+    """A followed record is being deleted, and its subscriptions with it: each confirmed
+    follower gets a last mail saying so, written in the deletion's transaction (pre_delete runs
+    inside it), so the mail is written if and only if the record is gone.
+
+    The mail belongs to no subscription (the row is deleted with the record) and has no
+    unsubscribe link or header: there is nothing left to unsubscribe from. Like any sent mail
+    it is deleted SENT_KEPT after it was written.
+    """
+    now = timezone.now()
+    kind = KIND_OF_MODEL[sender]
+    followers = Subscription.objects.confirmed().filter(kind=kind, **{kind: instance})
+    for subscription in followers:
+        setattr(subscription, kind, instance)  # describe() names it without a query
+        with translation.override(subscription.language):
+            followed = describe(subscription)
+            subject = _("Bevakningen har upphört: %(followed)s") % {"followed": followed}
+            body = render_to_string(
+                "alerts/ended_email.txt",
+                {"followed": followed, "base_url": settings.REGISTRY_BASE_URL},
+            )
+        OutboxMessage.objects.create(
+            idempotency_key=f"ended:{subscription.key}",
+            recipient=subscription.email,
+            subject=subject[:300],
+            body=body,
+            headers={"Auto-Submitted": "auto-generated", "Content-Language": subscription.language},
+            next_attempt_at=now,
+        )
+
+
+for _model in KIND_OF_MODEL:
+    pre_delete.connect(
+        tell_followers_of_removal, sender=_model, dispatch_uid=f"alerts-removed-{_model.__name__}"
+    )
+
+
 def delete_unconfirmed(now=None):
     """Addresses that never confirmed are kept REGISTRY_ALERTS_UNCONFIRMED_DAYS, no longer."""
     since = (now or timezone.now()) - timedelta(days=settings.REGISTRY_ALERTS_UNCONFIRMED_DAYS)
@@ -428,8 +474,11 @@ def _ids(subscription):
 
 
 def digest_entries(subscription, since, until):
+    """The changes of the period, told in the subscriber's language: the change log writes
+    its words and values when it builds the entries, not when they are rendered."""
     coop_ids, proc_ids = _ids(subscription)
-    return changes_about(coop_ids, proc_ids, limit=DIGEST_LIMIT + 1, since=since, until=until)
+    with translation.override(subscription.language):
+        return changes_about(coop_ids, proc_ids, limit=DIGEST_LIMIT + 1, since=since, until=until)
 
 
 def _entry_links(entry):

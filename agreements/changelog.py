@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .formats import format_fte
+from .formats import format_amount, format_fte
 from .models import (
     Citation,
     Cooperation,
@@ -40,6 +41,8 @@ HIDDEN_FIELDS = {
     "cooperation",
     "procurement",
 }
+# Money, told as the record's page shows it: whole units, grouped.
+AMOUNT_FIELDS = {"estimated_value"}
 LIMIT = 20  # events on a page
 WINDOW = 500  # history rows read per model: enough for LIMIT events, bounded at any scale
 
@@ -142,6 +145,8 @@ def _value(record, f, names):
         return _("Ja") if value else _("Nej")
     if f.name == "fte":
         return format_fte(value)
+    if f.name in AMOUNT_FIELDS:
+        return format_amount(value)
     if isinstance(value, Decimal):
         return format_fte(value)
     return str(value)
@@ -227,7 +232,7 @@ def _diff(record, previous, names):
     if previous is None:
         return []
     return [
-        (str(f.verbose_name).capitalize(), old, new)
+        (capfirst(str(f.verbose_name)), old, new)
         for f in _fields(type(record))
         if (old := _value(previous, f, names)) != (new := _value(record, f, names))
     ]

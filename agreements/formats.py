@@ -20,6 +20,19 @@ def format_fte(value, min_decimals=0) -> str:
     return number_format(value, decimal_pos=decimals, use_l10n=True)
 
 
+def format_amount(value) -> str:
+    """An amount of money in whole units, grouped: 1500000 -> "1 500 000" (with a no-break
+    space in Swedish, "1,500,000" in English), as procurement pages show estimated values."""
+    if value is None:
+        return ""
+    return number_format(
+        Decimal(value).quantize(Decimal("1"), ROUND_HALF_UP),
+        decimal_pos=0,
+        use_l10n=True,
+        force_grouping=True,
+    )
+
+
 def format_fte_posts(value) -> str:
     """A share with its unit: "0,5 heltidstjänst", "1,5 heltidstjänster", "0 heltidstjänster"
     ("0.5 full-time post", "1.5 full-time posts", "0 full-time posts" in English)."""

@@ -171,3 +171,11 @@ def test_the_privacy_text_names_who_is_responsible_the_rights_and_the_address_co
     assert "Sydnärkes kommunalförbund" in about
     for word in words:
         assert word in about
+
+
+def test_the_about_page_says_unsubscribing_deletes_the_sent_mail_too(seed, client):
+    about = " ".join(text_of(client.get("/om-registret/")).split())
+    assert "Då raderas bevakningen och adressen direkt, med alla mejl om bevakningen" in about
+    assert "skickade eller inte" in about
+    english = " ".join(text_of(client.get("/en/om-registret/")).split())
+    assert "sent or not" in english

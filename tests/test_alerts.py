@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from agreements import alerts, cache
 from agreements.models import (
@@ -665,3 +665,149 @@ def test_a_followed_list_whose_filter_value_is_gone_tells_nothing_rather_than_ev
     )
     _digests(_tomorrow())
     assert not OutboxMessage.objects.filter(idempotency_key__startswith="digest:").exists()
+
+
+# --- found in review (issue 14 follow-up) -----------------------------------------------------
+
+
+def test_an_english_followers_digest_tells_the_changes_in_the_change_logs_english_words(
+    seed, django_app, mailserver
+):
+    _subscribed(django_app, mailserver, page_url="/en" + AGREEMENT)
+    cooperation = Cooperation.objects.get(slug="avtalssamverkan-hallsberg-laxa-lekeberg")
+    cooperation.purpose = "Att gemensamt klara upphandlingar med en delad upphandlare."
+    cooperation.save()
+    # The timer's command runs in the site's language, whoever the mail is for.
+    with translation.override("sv"):
+        _digests(_tomorrow())
+    _deliver(_tomorrow())
+    body = mailserver.messages[-1].get_content()
+    log = django_app.get("/en" + AGREEMENT + "andringar/").html.select_one("ol.log > li")
+    assert "Changed" in log.get_text(" ", strip=True)
+    assert ": Changed " in body
+    assert "- Details changed" in body
+    assert "  Purpose: ”" in body
+    assert "Ändrad" not in body
+    assert "Uppgifterna ändrade" not in body
+
+
+def _unsubscribe_link(django_app, mailserver):
+    confirmation = _subscribed(django_app, mailserver)
+    return _path(UNSUBSCRIBE_LINK.search(confirmation.get_content()).group(0))
+
+
+def _damaged(link):
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    return {
+        "truncated": link.replace(token, token[:-3]),
+        "altered": link.replace(token, token[:-1] + ("A" if token[-1] != "A" else "B")),
+    }
+
+
+@pytest.mark.parametrize("damage", ["truncated", "altered"])
+def test_a_damaged_unsubscribe_link_opened_says_the_link_is_not_valid(
+    seed, django_app, mailserver, damage
+):
+    link = _damaged(_unsubscribe_link(django_app, mailserver))[damage]
+    page = django_app.get(link, status=404)
+    assert "Länken gäller inte" in page.text
+    assert "Du bevakar inte längre" not in page.text
+    assert Subscription.objects.exists()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "altered"])
+def test_a_damaged_unsubscribe_link_posted_deletes_nothing_and_says_so(
+    seed, django_app, mailserver, damage
+):
+    link = _damaged(_unsubscribe_link(django_app, mailserver))[damage]
+    page = django_app.post(link, status=404)
+    assert "Länken gäller inte" in page.text
+    assert "adressen är raderad" not in page.text
+    assert Subscription.objects.exists()
+
+
+def test_a_damaged_one_click_unsubscribe_is_refused_and_deletes_nothing(
+    seed, django_app, mailserver
+):
+    link = _damaged(_unsubscribe_link(django_app, mailserver))["truncated"]
+    django_app.post(
+        link,
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+        status=404,
+    )
+    assert Subscription.objects.exists()
+
+
+def test_a_valid_unsubscribe_link_for_a_gone_subscription_says_it_is_gone(
+    seed, django_app, mailserver
+):
+    link = _unsubscribe_link(django_app, mailserver)
+    Subscription.objects.all().delete()
+    for page in (django_app.get(link), django_app.post(link)):
+        assert "Bevakningen finns inte längre" in page.text
+        assert "adressen är raderad" not in page.text
+
+
+@pytest.mark.parametrize(
+    ("language", "removed", "ended"),
+    [
+        ("", "har tagits bort ur registret", "Bevakningen har upphört"),
+        ("/en", "has been removed from the registry", "Your alert has ended"),
+    ],
+)
+def test_deleting_a_followed_record_sends_its_followers_a_last_mail_saying_so(
+    seed, django_app, mailserver, language, removed, ended
+):
+    _subscribed(django_app, mailserver, page_url=language + PROCUREMENT)
+    PlannedProcurement.objects.get(slug="askersund-verksamheter-pa-entreprenad").delete()
+    assert not Subscription.objects.exists()
+    _deliver()
+    last = mailserver.messages[-1]
+    body = " ".join(last.get_content().split())
+    assert "Askersund" in _header(last, "Subject")
+    assert removed in body
+    assert ended in body
+    assert last["List-Unsubscribe"] is None
+    assert not UNSUBSCRIBE_LINK.search(body)
+
+
+def test_deleting_a_followed_record_writes_no_mail_to_an_unconfirmed_address(seed, django_app):
+    _subscribe(django_app, PROCUREMENT)
+    before = OutboxMessage.objects.count()
+    PlannedProcurement.objects.get(slug="askersund-verksamheter-pa-entreprenad").delete()
+    assert OutboxMessage.objects.count() == before - 1  # the confirmation went with it
+
+
+def test_a_followed_lists_name_is_lower_case_inside_the_sentence(seed, django_app):
+    page = django_app.get("/bevaka/?lista=upphandlingar&cpv=7731")
+    assert page.html.h1.get_text(" ", strip=True) == (
+        "Bevaka upphandlingar som övervägs eller planeras (CPV-kod: 7731)"
+    )
+    english = django_app.get("/en/bevaka/?lista=upphandlingar&cpv=7731")
+    assert english.html.h1.get_text(" ", strip=True).startswith(
+        "Follow procurements considered or planned ("
+    )
+
+
+def test_the_follow_form_says_in_plain_swedish_that_no_change_means_no_mail(seed, django_app):
+    text = _follow_form(django_app, AGREEMENT).html.main.get_text(" ", strip=True)
+    assert "Har inget ändrats får du inget mejl." in text
+
+
+def test_a_digest_names_and_formats_a_procurements_fields_as_its_page_does(
+    seed, django_app, mailserver
+):
+    _subscribed(django_app, mailserver, page_url=PROCUREMENT)
+    procurement = PlannedProcurement.objects.get(slug="askersund-verksamheter-pa-entreprenad")
+    procurement.cpv_code = "77310000-6"
+    procurement.estimated_value, procurement.currency = 1500000, "SEK"
+    procurement.save()
+    _digests(_tomorrow())
+    _deliver(_tomorrow())
+    body = mailserver.messages[-1].get_content()
+    page = django_app.get(PROCUREMENT).html.main.get_text(" ", strip=True)
+    assert "1\xa0500\xa0000 SEK" in page
+    assert "  CPV-kod: ”" in body
+    assert "Cpv-kod" not in body
+    assert "Uppskattat värde: ”–” → ”1\xa0500\xa0000”" in body

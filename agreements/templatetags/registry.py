@@ -1,6 +1,6 @@
 from django import template
 
-from ..formats import format_file_size, format_fte, format_fte_posts
+from ..formats import format_amount, format_file_size, format_fte, format_fte_posts
 
 register = template.Library()
 
@@ -9,6 +9,11 @@ register = template.Library()
 def fte(value):
     """A share of a full-time post in the reader's notation: 0,5 in Swedish, 0.5 in English."""
     return format_fte(value)
+
+
+@register.filter
+def amount(value):
+    return format_amount(value)
 
 
 @register.filter
