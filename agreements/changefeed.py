@@ -54,6 +54,7 @@ from dataclasses import dataclass
 
 from django.apps import apps as global_apps
 from django.db import DEFAULT_DB_ALIAS, router, transaction
+from django.db.models import Max
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.utils import timezone
 
@@ -527,6 +528,24 @@ def reconcile(apps=global_apps, using=DEFAULT_DB_ALIAS, announce_all=False):
         records[name] = ids
     with transaction.atomic(using=using):
         return _write(apps, using, records, announce_unchanged=announce_all)
+
+
+def adopt_restored_log(using=DEFAULT_DB_ALIAS):
+    """Keep a restored backup's log as it was dumped, inside the loading change.
+
+    What the load itself would record (every record "changed") is dropped: the log it brings
+    already says what a mirror needs, and a mirror's cursor stays valid. The generation moves
+    past the log's newest entry, so that every later change is stamped after it.
+    """
+    scratch = rules.change_scratch()
+    if scratch is not None:
+        scratch.pop("changefeed", None)
+    Change = global_apps.get_model("agreements", "Change")
+    PageGeneration = global_apps.get_model("pagecache", "PageGeneration")
+    newest = Change.objects.using(using).aggregate(newest=Max("generation"))["newest"]
+    cache.bump(using)
+    if newest is not None:
+        PageGeneration.objects.using(using).filter(pk=1, value__lte=newest).update(value=newest + 1)
 
 
 def last_position(using=None):
