@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import alerts
 from .models import Cooperation, Municipality, PlannedProcurement, Subscription
-from .report_forms import HONEYPOT, HoneypotInput
+from .report_forms import PublicForm
 
 RECORDS = {
     Municipality: ("municipality", "kommuner", "municipality-list", _("Kommuner")),
@@ -37,7 +37,7 @@ RECORDS = {
 }
 
 
-class FollowForm(forms.Form):
+class FollowForm(PublicForm):
     email = forms.EmailField(
         label=_("Din e-postadress"),
         max_length=254,
@@ -61,32 +61,10 @@ class FollowForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": _("Välj hur ofta du vill få mejl.")},
     )
-    webbplats = forms.CharField(
-        label=_("Lämna fältet tomt"), required=False, widget=HoneypotInput()
-    )
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
-    def full_clean(self):
-        super().full_clean()
-        if self.is_bound and any("\x00" in value for value in self.data.values()):
-            data = self.data.copy()
-            for name in data:
-                data.setlist(name, [value.replace("\x00", "") for value in data.getlist(name)])
-            self.data = data
-            self.add_error(None, _("Texten innehåller ett tecken som inte är tillåtet (NUL)."))
-
-    def is_spam(self):
-        return bool(self.data.get(HONEYPOT, "").strip())
-
-    def visible_fields(self):
-        return [field for field in super().visible_fields() if field.name != HONEYPOT]
-
-    @property
-    def honeypot(self):
-        return self[HONEYPOT]
+    def refuse_nul(self):
+        # Also above the fields: the byte may have come in any of them, the choice included.
+        self.add_error(None, _("Texten innehåller ett tecken som inte är tillåtet (NUL)."))
 
 
 class _Follow(View):

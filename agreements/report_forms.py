@@ -18,7 +18,45 @@ class HoneypotInput(forms.TextInput):
         super().__init__(attrs={"tabindex": "-1", "autocomplete": "off"})
 
 
-class ErrorReportForm(forms.Form):
+class PublicForm(forms.Form):
+    """A form anyone may send without an account: a honeypot for bots, no label suffix (the
+    labels are questions or say "(frivilligt)"), and never a NUL byte shown back."""
+
+    webbplats = forms.CharField(
+        label=_("Lämna fältet tomt"), required=False, widget=HoneypotInput()
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def full_clean(self):
+        super().full_clean()
+        if self.is_bound and any("\x00" in value for value in self.data.values()):
+            # Refused with a message; the form shown again must not carry the NUL byte back
+            # into the page (invalid HTML, and nothing typed is echoed as it came).
+            data = self.data.copy()
+            for name in data:
+                data.setlist(name, [value.replace("\x00", "") for value in data.getlist(name)])
+            self.data = data
+            self.refuse_nul()
+
+    def refuse_nul(self):
+        """Text fields refuse a NUL byte themselves; a form whose fields do not says so here."""
+
+    def is_spam(self):
+        """Did a bot fill the field people never see? Read before validating anything else."""
+        return bool(self.data.get(HONEYPOT, "").strip())
+
+    def visible_fields(self):
+        return [field for field in super().visible_fields() if field.name != HONEYPOT]
+
+    @property
+    def honeypot(self):
+        return self[HONEYPOT]
+
+
+class ErrorReportForm(PublicForm):
     """What a reader may tell the registry: no account, no name, the e-mail only to be answered."""
 
     text = forms.CharField(
@@ -64,34 +102,6 @@ class ErrorReportForm(forms.Form):
         error_messages={"invalid": _("Skriv en e-postadress som namn@exempel.se.")},
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    webbplats = forms.CharField(
-        label=_("Lämna fältet tomt"), required=False, widget=HoneypotInput()
-    )
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")  # the labels are questions or say "(frivilligt)"
-        super().__init__(*args, **kwargs)
-
-    def full_clean(self):
-        super().full_clean()
-        if self.is_bound and any("\x00" in value for value in self.data.values()):
-            # Refused with a message; the form shown again must not carry the NUL byte back
-            # into the page (invalid HTML, and nothing typed is echoed as it came).
-            data = self.data.copy()
-            for name in data:
-                data.setlist(name, [value.replace("\x00", "") for value in data.getlist(name)])
-            self.data = data
-
-    def is_spam(self):
-        """Did a bot fill the field people never see? Read before validating anything else."""
-        return bool(self.data.get(HONEYPOT, "").strip())
-
-    def visible_fields(self):
-        return [field for field in super().visible_fields() if field.name != HONEYPOT]
-
-    @property
-    def honeypot(self):
-        return self[HONEYPOT]
 
 
 class ErrorReportAdminForm(forms.ModelForm):
