@@ -24,17 +24,7 @@ from django.views.decorators.csrf import csrf_exempt
 from . import alerts
 from .models import Cooperation, Municipality, PlannedProcurement, Subscription
 from .report_forms import PublicForm
-
-RECORDS = {
-    Municipality: ("municipality", "kommuner", "municipality-list", _("Kommuner")),
-    Cooperation: ("cooperation", "samverkan", "cooperation-list", _("Samverkan")),
-    PlannedProcurement: (
-        "procurement",
-        "upphandlingar",
-        "procurement-list",
-        _("Upphandlingar som övervägs eller planeras"),
-    ),
-}
+from .report_views import RECORDS  # a record's route, its list's route and the list's name
 
 
 class FollowForm(PublicForm):
@@ -122,7 +112,7 @@ class FollowRecord(_Follow):
 
     def followed(self, request, slug):
         record = get_object_or_404(self.model.objects.all(), slug=slug)
-        _route, _prefix, list_route, list_label = RECORDS[self.model]
+        _route, list_route, list_label = RECORDS[self.model]
         subscription = Subscription(kind=alerts.KIND_OF_MODEL[self.model])
         setattr(subscription, subscription.kind, record)
         context = {
