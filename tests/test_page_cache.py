@@ -158,6 +158,26 @@ def test_loading_a_fixture_counts_as_a_change(page_cache, seed, client):
     assert generation() > before
 
 
+def test_a_change_behind_the_registrys_back_shows_after_the_documented_reconcile(
+    page_cache, seed, client
+):
+    from agreements.models import Cooperation
+
+    before = client.get(DETAIL)
+    assert before.status_code == 200
+    # Raw SQL, as an operator's repair would: no signal, no bump.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Cooperation._meta.db_table} SET name = %s WHERE slug = %s",
+            [NEW_NAME, NETWORK],
+        )
+    assert NEW_NAME not in page(client).decode()  # the cached copy, until the operator acts
+    call_command("reconcile_change_feed", "--all", verbosity=0)
+    assert NEW_NAME in page(client).decode()
+    revalidated = client.get(DETAIL, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert revalidated.status_code == 200
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs concurrent transactions (PostgreSQL)"
 )
