@@ -447,6 +447,40 @@ def test_tracking_parameters_do_not_make_pages_of_their_own_in_the_cache(
     assert len(queries.captured_queries) == 1  # the generation: the page came from the cache
 
 
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DJANGO_CACHE_TIMEOUT_MS", "0"),
+        ("DJANGO_CACHE_TIMEOUT_MS", "-5"),
+        ("DJANGO_CACHE_CONNECT_TIMEOUT_MS", "0"),
+        ("DJANGO_CACHE_RETRY_SECONDS", "-1"),
+        ("DJANGO_CACHE_URL", "127.0.0.1:6379"),
+    ],
+)
+def test_a_cache_setting_that_would_never_work_stops_the_start_and_names_itself(name, value):
+    settings = {"DJANGO_CACHE_URL": "redis://127.0.0.1:6379/14", name: value}
+    result = manage("check", "--deploy", env=production_env(**settings), check=False)
+    assert result.returncode != 0
+    assert name in result.stderr and "ska vara" in result.stderr
+
+
+def test_log_lines_say_their_utc_offset():
+    import re
+
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "import logging; logging.getLogger('agreements.cache').warning('provrad')",
+        env=production_env(),
+    )
+    line = next(line for line in result.stderr.splitlines() if "provrad" in line)
+    # Stockholm is UTC+01:00 in winter and +02:00 in summer: the line says which.
+    assert re.match(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0[12]:00 WARNING agreements\.cache: provrad", line
+    )
+
+
 def test_production_refuses_to_start_without_its_public_address():
     env = production_env()
     del env["REGISTRY_BASE_URL"]
