@@ -513,7 +513,10 @@ def reconcile(apps=global_apps, using=DEFAULT_DB_ALIAS, announce_all=False):
     """Make the feed agree with the records after writes that sent no signals (bulk loads,
     data migrations, the feed's own first migration): `created` for every record it has not
     announced under its current key, `deleted` for every announced key no record has now, and
-    with `announce_all` `changed` for the rest. Returns the number of entries written."""
+    with `announce_all` `changed` for the rest. Returns the number of entries written.
+
+    It also counts as a change of the registry: the writes it follows sent no signal, so
+    cached pages and ETags still stand for the content before them."""
     Change = apps.get_model("agreements", "Change")
     records = {}
     for name, resource in resources().items():
@@ -527,6 +530,7 @@ def reconcile(apps=global_apps, using=DEFAULT_DB_ALIAS, announce_all=False):
         )
         records[name] = ids
     with transaction.atomic(using=using):
+        cache.bump(using, model=apps.get_model("pagecache", "PageGeneration"))
         return _write(apps, using, records, announce_unchanged=announce_all)
 
 

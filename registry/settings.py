@@ -23,14 +23,19 @@ def env_bool(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} ska vara ett heltal, inte {value!r}.") from exc
+    # Refused at start, not at the first request: a zero or negative timeout would otherwise
+    # pass `check --deploy` and leave the cache "unreachable" for good.
+    if minimum is not None and number < minimum:
+        raise ImproperlyConfigured(f"{name} ska vara minst {minimum}, inte {number}.")
+    return number
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -344,9 +349,14 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    # Time, level and logger on every line, so that an operator can find and filter warnings
-    # such as the page cache's ("agreements.cache").
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    # Time with its UTC offset, level and logger on every line, so that an operator can find
+    # and filter warnings such as the page cache's ("agreements.cache").
+    "formatters": {
+        "plain": {
+            "()": "registry.log.ZonedFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     # axes logs every successful login at INFO; lockouts are WARNING and still show.
@@ -438,12 +448,18 @@ OPEN_DATA_LICENSE_NAME = os.environ.get("OPEN_DATA_LICENSE_NAME", "CC0 1.0 Unive
 # DJANGO_CACHE_URL=redis://127.0.0.1:6379/1. Without it there is no page cache: a cache per
 # process would keep serving a page after another process saved a change.
 CACHE_URL = os.environ.get("DJANGO_CACHE_URL", "").strip()
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured(
+        f"DJANGO_CACHE_URL ska vara en Redis-adress som redis://127.0.0.1:6379/1 "
+        f"(redis://, rediss:// eller unix://), inte {CACHE_URL!r}."
+    )
 # A cache that does not answer costs a request at most these many milliseconds (connecting,
 # then each read or write); after a failure the cache is left alone for
 # DJANGO_CACHE_RETRY_SECONDS and pages come from the database.
-CACHE_CONNECT_TIMEOUT_MS = env_int("DJANGO_CACHE_CONNECT_TIMEOUT_MS", 200)
-CACHE_TIMEOUT_MS = env_int("DJANGO_CACHE_TIMEOUT_MS", 500)
-PAGE_CACHE_RETRY_SECONDS = env_int("DJANGO_CACHE_RETRY_SECONDS", 30)
+CACHE_CONNECT_TIMEOUT_MS = env_int("DJANGO_CACHE_CONNECT_TIMEOUT_MS", 200, minimum=1)
+CACHE_TIMEOUT_MS = env_int("DJANGO_CACHE_TIMEOUT_MS", 500, minimum=1)
+# At least a second: without the pause every request would wait out a hanging cache again.
+PAGE_CACHE_RETRY_SECONDS = env_int("DJANGO_CACHE_RETRY_SECONDS", 30, minimum=1)
 
 
 def redis_cache(url):
@@ -464,7 +480,7 @@ if CACHE_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # Public pages: cached until the next change of the registry, at most this long.
-PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 300) if CACHE_URL else 0
+PAGE_CACHE_SECONDS = env_int("DJANGO_PAGE_CACHE_SECONDS", 300, minimum=0) if CACHE_URL else 0
 
 # What browsers and shared proxies may do with anonymous public responses (agreements/
 # http_caching.py): keep them this many seconds, then serve the kept copy for at most this many

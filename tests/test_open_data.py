@@ -318,6 +318,21 @@ def test_csv_contains_every_row_not_one_page(seed, client):
     assert len(rows) == 1 + 30
 
 
+def test_csv_whose_database_fails_answers_500_not_a_cut_off_200(seed, monkeypatch):
+    from django.db import OperationalError
+    from django.test import Client
+
+    from agreements import exports
+
+    def unreachable(rows, size):
+        raise OperationalError("the database has gone away")
+        yield  # a generator, like the real one
+
+    monkeypatch.setattr(exports, "batches", unreachable)
+    response = Client(raise_request_exception=False).get("/samverkan/?format=csv")
+    assert response.status_code == 500
+
+
 def test_english_csv_uses_commas_and_decimal_points(seed, client):
     body = csv_body(client.get("/en/kommuner/", {"format": "csv"}))
     assert body.splitlines()[0].startswith("Municipality,Municipality code,County,")

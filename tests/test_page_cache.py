@@ -158,6 +158,26 @@ def test_loading_a_fixture_counts_as_a_change(page_cache, seed, client):
     assert generation() > before
 
 
+def test_a_change_behind_the_registrys_back_shows_after_the_documented_reconcile(
+    page_cache, seed, client
+):
+    from agreements.models import Cooperation
+
+    before = client.get(DETAIL)
+    assert before.status_code == 200
+    # Raw SQL, as an operator's repair would: no signal, no bump.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Cooperation._meta.db_table} SET name = %s WHERE slug = %s",
+            [NEW_NAME, NETWORK],
+        )
+    assert NEW_NAME not in page(client).decode()  # the cached copy, until the operator acts
+    call_command("reconcile_change_feed", "--all", verbosity=0)
+    assert NEW_NAME in page(client).decode()
+    revalidated = client.get(DETAIL, HTTP_IF_NONE_MATCH=before["ETag"])
+    assert revalidated.status_code == 200
+
+
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs concurrent transactions (PostgreSQL)"
 )
@@ -425,6 +445,40 @@ def test_tracking_parameters_do_not_make_pages_of_their_own_in_the_cache(
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/kommuner/laxa/", {"utm_source": "a"}).status_code == 200
     assert len(queries.captured_queries) == 1  # the generation: the page came from the cache
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DJANGO_CACHE_TIMEOUT_MS", "0"),
+        ("DJANGO_CACHE_TIMEOUT_MS", "-5"),
+        ("DJANGO_CACHE_CONNECT_TIMEOUT_MS", "0"),
+        ("DJANGO_CACHE_RETRY_SECONDS", "-1"),
+        ("DJANGO_CACHE_URL", "127.0.0.1:6379"),
+    ],
+)
+def test_a_cache_setting_that_would_never_work_stops_the_start_and_names_itself(name, value):
+    settings = {"DJANGO_CACHE_URL": "redis://127.0.0.1:6379/14", name: value}
+    result = manage("check", "--deploy", env=production_env(**settings), check=False)
+    assert result.returncode != 0
+    assert name in result.stderr and "ska vara" in result.stderr
+
+
+def test_log_lines_say_their_utc_offset():
+    import re
+
+    result = manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "import logging; logging.getLogger('agreements.cache').warning('provrad')",
+        env=production_env(),
+    )
+    line = next(line for line in result.stderr.splitlines() if "provrad" in line)
+    # Stockholm is UTC+01:00 in winter and +02:00 in summer: the line says which.
+    assert re.match(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0[12]:00 WARNING agreements\.cache: provrad", line
+    )
 
 
 def test_production_refuses_to_start_without_its_public_address():
