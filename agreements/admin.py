@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
-from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.contrib.admin.widgets import FilteredSelectMultiple, RelatedFieldWidgetWrapper
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
@@ -445,8 +445,22 @@ class ObjectionInline(ScopedInline, admin.TabularInline):
     autocomplete_fields = ["raised_by"]
 
 
+class CooperationForm(VersionedModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        led_to = self.fields.get("led_to")
+        if led_to is not None and self.instance.pk is not None:
+            # A cooperation leads to others, not to itself; a forged choice of it is refused.
+            led_to.queryset = led_to.queryset.exclude(pk=self.instance.pk)
+            # The admin wraps the widget; the list it renders is the wrapped widget's.
+            inner = getattr(led_to.widget, "widget", None)
+            if inner is not None:
+                inner.choices = led_to.choices
+
+
 @admin.register(Cooperation)
 class CooperationAdmin(ScopedAdmin):
+    form = CooperationForm
     list_display = [
         "name",
         "form",
@@ -493,6 +507,13 @@ class CooperationAdmin(ScopedAdmin):
         (_("Finansiering"), {"fields": ["current_fte", "fte_history"]}),
     ]
     autocomplete_fields = ["record_keeper"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "led_to":
+            # The two lists read "Tillgängliga samarbeten" and "Valda samarbeten", not
+            # "Tillgängliga ledde till": the widget names them after this word.
+            kwargs["widget"] = FilteredSelectMultiple(_("samarbeten"), is_stacked=False)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return (
