@@ -314,12 +314,27 @@ class ScopedInline(RegistryFormMixin):
         return allowed and (obj is None or may_change(request.user, obj))
 
 
-def field_name_choices(models_):
-    """A list to pick the supported field from, by its label, grouped by kind of record."""
+def field_name_choices(model=None):
+    """A list to pick the supported field from, by its label.
+
+    For one kind of record (a citation inline on its record's page), the record's fields.
+    For any (the citation's own page), every kind's fields grouped under its name, each
+    choice "<target>.<field>" and labelled with its kind too ("Namn (samverkan)"): several
+    kinds have a "Namn" or a "Status", and a closed list shows only the chosen label.
+    """
     whole = [("", _("Hela posten"))]
-    if len(models_) == 1:
-        return whole + citable_fields(models_[0])
-    return whole + [(capfirst(m._meta.verbose_name), citable_fields(m)) for m in models_]
+    if model is not None:
+        return whole + citable_fields(model)
+    return whole + [
+        (
+            capfirst(kind._meta.verbose_name),
+            [
+                (f"{target}.{name}", f"{label} ({kind._meta.verbose_name})")
+                for name, label in citable_fields(kind)
+            ],
+        )
+        for target, kind in CITABLE_FIELDS.items()
+    ]
 
 
 class CitationFieldMixin:
@@ -327,14 +342,53 @@ class CitationFieldMixin:
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "field_name":
-            targets = [self.parent_model] if hasattr(self, "parent_model") else None
             return forms.ChoiceField(
                 label=capfirst(db_field.verbose_name),
-                choices=field_name_choices(targets or list(CITABLE_FIELDS.values())),
+                choices=field_name_choices(getattr(self, "parent_model", None)),
                 required=False,
                 help_text=_("Välj ett fält om citatet bara stöder det, annars hela posten."),
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class CitationForm(VersionedModelForm):
+    """A citation's own page: the cited field is picked as "<target>.<field>" (see
+    field_name_choices) and stored as the field's name, once it is sure to be the target's."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        target = self._target_name(lambda name: getattr(self.instance, f"{name}_id"))
+        if self.instance.field_name and target and "field_name" in self.fields:
+            self.initial["field_name"] = f"{target}.{self.instance.field_name}"
+
+    @staticmethod
+    def _target_name(value_of):
+        targets = [name for name in CITABLE_FIELDS if value_of(name)]
+        return targets[0] if len(targets) == 1 else None
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, dot, name = (cleaned.get("field_name") or "").partition(".")
+        if not dot:
+            return cleaned
+        cleaned["field_name"] = name
+        target = self._target_name(cleaned.get)
+        if target is not None and target != kind:
+            model = CITABLE_FIELDS[kind]
+            self.add_error(
+                "field_name",
+                _(
+                    "Citatet gäller en post av typen ”%(group)s”, men fältet ”%(field)s” hör "
+                    "till typen ”%(kind)s”. Välj ett fält under ”%(group)s”, eller ”Hela "
+                    "posten”."
+                )
+                % {
+                    "field": dict(citable_fields(model)).get(name, name),
+                    "kind": capfirst(model._meta.verbose_name),
+                    "group": capfirst(CITABLE_FIELDS[target]._meta.verbose_name),
+                },
+            )
+        return cleaned
 
 
 class CitationInline(CitationFieldMixin, ScopedInline, admin.StackedInline):
@@ -844,8 +898,9 @@ class SourceDocumentAdmin(ScopedAdmin):
 
 @admin.register(Citation)
 class CitationAdmin(CitationFieldMixin, ScopedAdmin):
+    form = CitationForm
     scoped_fields = tuple(CITABLE_FIELDS)
-    list_display = ["key", "source", "short_quote", "target_display", "field_name"]
+    list_display = ["key", "source", "quote_display", "target_display", "field_label"]
     list_filter = ["source"]
     # Newest first by primary key: sorting by source title joins and sorts every citation.
     ordering = ["-pk"]
@@ -867,6 +922,19 @@ class CitationAdmin(CitationFieldMixin, ScopedAdmin):
 
     search_fields = ["key", "quote"]
     autocomplete_fields = ["source"]
+
+    @admin.display(description=_("citat"))
+    def quote_display(self, obj):
+        return obj.short_quote
+
+    @admin.display(description=_("fält"), ordering="field_name")
+    def field_label(self, obj):
+        target = obj.target
+        if not obj.field_name:
+            return _("Hela posten")
+        if target is None:
+            return obj.field_name
+        return dict(citable_fields(type(target))).get(obj.field_name, obj.field_name)
 
     @admin.display(description=_("gäller"))
     def target_display(self, obj):
