@@ -467,6 +467,14 @@ class ProposalInline(ScopedInline, admin.TabularInline):
     autocomplete_fields = ["proposed_in", "municipalities"]
 
 
+def _version_label(version):
+    # Under the heading "Avtalsversion": "2: utökning".
+    return _("%(n)s: %(kind)s") % {
+        "n": version.sequence,
+        "kind": version.get_kind_display().lower(),
+    }
+
+
 class CommitmentInline(ScopedInline, admin.TabularInline):
     model = StaffingCommitment
     extra = 1  # an empty row to fill in, also without JavaScript
@@ -487,6 +495,16 @@ class CommitmentInline(ScopedInline, admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_related()
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        version = formset.form.base_fields.get("agreement_version")
+        if version is not None and obj is not None:
+            # On the cooperation's page: its own versions, named without it ("2: utökning"),
+            # so that the narrow column tells them apart.
+            version.queryset = version.queryset.filter(cooperation=obj)
+            version.label_from_instance = _version_label
+        return formset
 
     @admin.display(description=_("läge"))
     def is_current_display(self, obj):
