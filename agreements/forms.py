@@ -103,7 +103,9 @@ class VersionedModelForm(RegistryModelForm):
     the history), and the editor's own input stays in the form: neither edit is lost.
     """
 
-    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    seen_version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, label=gettext_lazy("version du såg")
+    )
     # Set when the form edits an old copy (a revert): the version stored when it was opened.
     version_override = None
 

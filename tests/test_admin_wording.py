@@ -81,3 +81,11 @@ def test_a_refused_inline_row_names_the_field_that_changed_meanwhile(personas, d
 def test_the_two_list_picker_heads_the_chosen_list_valda(personas, admin_app):
     catalog = admin_app.get(reverse("admin:jsi18n"), user=personas["registry"]).text
     assert '"Chosen %s": "Valda %s"' in catalog
+
+
+def test_no_english_column_heading_in_the_commitment_table(personas, admin_app):
+    page = admin_app.get(
+        change_url(Cooperation.objects.get(slug=AGREEMENT)), user=personas["registry"]
+    )
+    headings = page.html.select_one("#commitments-group thead").get_text(" ")
+    assert "Seen version" not in headings
