@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
-from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
+from django.contrib.admin.widgets import FilteredSelectMultiple, RelatedFieldWidgetWrapper
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
@@ -314,12 +314,27 @@ class ScopedInline(RegistryFormMixin):
         return allowed and (obj is None or may_change(request.user, obj))
 
 
-def field_name_choices(models_):
-    """A list to pick the supported field from, by its label, grouped by kind of record."""
+def field_name_choices(model=None):
+    """A list to pick the supported field from, by its label.
+
+    For one kind of record (a citation inline on its record's page), the record's fields.
+    For any (the citation's own page), every kind's fields grouped under its name, each
+    choice "<target>.<field>" and labelled with its kind too ("Namn (samverkan)"): several
+    kinds have a "Namn" or a "Status", and a closed list shows only the chosen label.
+    """
     whole = [("", _("Hela posten"))]
-    if len(models_) == 1:
-        return whole + citable_fields(models_[0])
-    return whole + [(capfirst(m._meta.verbose_name), citable_fields(m)) for m in models_]
+    if model is not None:
+        return whole + citable_fields(model)
+    return whole + [
+        (
+            capfirst(kind._meta.verbose_name),
+            [
+                (f"{target}.{name}", f"{label} ({kind._meta.verbose_name})")
+                for name, label in citable_fields(kind)
+            ],
+        )
+        for target, kind in CITABLE_FIELDS.items()
+    ]
 
 
 class CitationFieldMixin:
@@ -327,14 +342,53 @@ class CitationFieldMixin:
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "field_name":
-            targets = [self.parent_model] if hasattr(self, "parent_model") else None
             return forms.ChoiceField(
                 label=capfirst(db_field.verbose_name),
-                choices=field_name_choices(targets or list(CITABLE_FIELDS.values())),
+                choices=field_name_choices(getattr(self, "parent_model", None)),
                 required=False,
                 help_text=_("Välj ett fält om citatet bara stöder det, annars hela posten."),
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+
+class CitationForm(VersionedModelForm):
+    """A citation's own page: the cited field is picked as "<target>.<field>" (see
+    field_name_choices) and stored as the field's name, once it is sure to be the target's."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        target = self._target_name(lambda name: getattr(self.instance, f"{name}_id"))
+        if self.instance.field_name and target and "field_name" in self.fields:
+            self.initial["field_name"] = f"{target}.{self.instance.field_name}"
+
+    @staticmethod
+    def _target_name(value_of):
+        targets = [name for name in CITABLE_FIELDS if value_of(name)]
+        return targets[0] if len(targets) == 1 else None
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, dot, name = (cleaned.get("field_name") or "").partition(".")
+        if not dot:
+            return cleaned
+        cleaned["field_name"] = name
+        target = self._target_name(cleaned.get)
+        if target is not None and target != kind:
+            model = CITABLE_FIELDS[kind]
+            self.add_error(
+                "field_name",
+                _(
+                    "Citatet gäller en post av typen ”%(group)s”, men fältet ”%(field)s” hör "
+                    "till typen ”%(kind)s”. Välj ett fält under ”%(group)s”, eller ”Hela "
+                    "posten”."
+                )
+                % {
+                    "field": dict(citable_fields(model)).get(name, name),
+                    "kind": capfirst(model._meta.verbose_name),
+                    "group": capfirst(CITABLE_FIELDS[target]._meta.verbose_name),
+                },
+            )
+        return cleaned
 
 
 class CitationInline(CitationFieldMixin, ScopedInline, admin.StackedInline):
@@ -413,6 +467,14 @@ class ProposalInline(ScopedInline, admin.TabularInline):
     autocomplete_fields = ["proposed_in", "municipalities"]
 
 
+def _version_label(version):
+    # Under the heading "Avtalsversion": "2: utökning".
+    return _("%(n)s: %(kind)s") % {
+        "n": version.sequence,
+        "kind": version.get_kind_display().lower(),
+    }
+
+
 class CommitmentInline(ScopedInline, admin.TabularInline):
     model = StaffingCommitment
     extra = 1  # an empty row to fill in, also without JavaScript
@@ -434,6 +496,16 @@ class CommitmentInline(ScopedInline, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).with_related()
 
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        version = formset.form.base_fields.get("agreement_version")
+        if version is not None and obj is not None:
+            # On the cooperation's page: its own versions, named without it ("2: utökning"),
+            # so that the narrow column tells them apart.
+            version.queryset = version.queryset.filter(cooperation=obj)
+            version.label_from_instance = _version_label
+        return formset
+
     @admin.display(description=_("läge"))
     def is_current_display(self, obj):
         return obj.state_display if obj.pk else "–"
@@ -445,8 +517,22 @@ class ObjectionInline(ScopedInline, admin.TabularInline):
     autocomplete_fields = ["raised_by"]
 
 
+class CooperationForm(VersionedModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        led_to = self.fields.get("led_to")
+        if led_to is not None and self.instance.pk is not None:
+            # A cooperation leads to others, not to itself; a forged choice of it is refused.
+            led_to.queryset = led_to.queryset.exclude(pk=self.instance.pk)
+            # The admin wraps the widget; the list it renders is the wrapped widget's.
+            inner = getattr(led_to.widget, "widget", None)
+            if inner is not None:
+                inner.choices = led_to.choices
+
+
 @admin.register(Cooperation)
 class CooperationAdmin(ScopedAdmin):
+    form = CooperationForm
     list_display = [
         "name",
         "form",
@@ -493,6 +579,13 @@ class CooperationAdmin(ScopedAdmin):
         (_("Finansiering"), {"fields": ["current_fte", "fte_history"]}),
     ]
     autocomplete_fields = ["record_keeper"]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "led_to":
+            # The two lists read "Tillgängliga samarbeten" and "Valda samarbeten", not
+            # "Tillgängliga ledde till": the widget names them after this word.
+            kwargs["widget"] = FilteredSelectMultiple(_("samarbeten"), is_stacked=False)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_queryset(self, request):
         return (
@@ -823,8 +916,9 @@ class SourceDocumentAdmin(ScopedAdmin):
 
 @admin.register(Citation)
 class CitationAdmin(CitationFieldMixin, ScopedAdmin):
+    form = CitationForm
     scoped_fields = tuple(CITABLE_FIELDS)
-    list_display = ["key", "source", "short_quote", "target_display", "field_name"]
+    list_display = ["key", "source", "quote_display", "target_display", "field_label"]
     list_filter = ["source"]
     # Newest first by primary key: sorting by source title joins and sorts every citation.
     ordering = ["-pk"]
@@ -846,6 +940,19 @@ class CitationAdmin(CitationFieldMixin, ScopedAdmin):
 
     search_fields = ["key", "quote"]
     autocomplete_fields = ["source"]
+
+    @admin.display(description=_("citat"))
+    def quote_display(self, obj):
+        return obj.short_quote
+
+    @admin.display(description=_("fält"), ordering="field_name")
+    def field_label(self, obj):
+        target = obj.target
+        if not obj.field_name:
+            return _("Hela posten")
+        if target is None:
+            return obj.field_name
+        return dict(citable_fields(type(target))).get(obj.field_name, obj.field_name)
 
     @admin.display(description=_("gäller"))
     def target_display(self, obj):

@@ -10,7 +10,9 @@ from decimal import Decimal
 
 from django.contrib import admin
 from django.utils import formats
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from .changelog import HIDDEN_FIELDS
@@ -30,6 +32,15 @@ class RegistryHistoryContextHelper(HistoricalRecordContextHelper):
 
 
 def display_value(value, decimal_places=None):
+    if isinstance(value, DeletedObject):
+        # django-simple-history's stand-in for a foreign key it cannot follow: also an empty
+        # one (pk None), which was never a deleted record.
+        if value.pk is None:
+            return "–"
+        return _("%(record)s som har tagits bort (id %(id)s)") % {
+            "record": capfirst(value.model._meta.verbose_name),
+            "id": value.pk,
+        }
     if value is None or value == "":
         return "–"
     if isinstance(value, bool):

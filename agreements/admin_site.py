@@ -16,8 +16,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from .admin_history import AdminLogHistoryMixin, LocalizedHistoryMixin
 from .admin_slugs import SlugFillingAdminMixin
-from .models import EditorProfile
-from .roles import MUNICIPALITY_EDITORS, REGISTRY_EDITORS
+from .models import EditorProfile, Municipality
+from .roles import MUNICIPALITY_EDITORS, REGISTRY_EDITORS, scope_of
 
 
 def _is_index(request):
@@ -52,9 +52,10 @@ TASKS = (
     Task(
         "felrapporter",
         _("Felrapporter från allmänheten"),
+        # A municipality editor sees their own municipality's share (_report_queue_help).
         _(
-            "Rapporter om fel i uppgifterna om din kommuns poster: läs, svara per e-post och "
-            "markera som hanterade."
+            "Rapporter om fel i registrets uppgifter: läs, svara per e-post och markera som "
+            "hanterade."
         ),
         ("agreements.errorreport",),
     ),
@@ -110,6 +111,18 @@ TECHNICAL = Task(
     ),
     (),
 )
+
+
+def _report_queue_help(user, task):
+    """The queue's help as the editor's queue is: a municipality editor is sent only the
+    reports about records their municipality takes part in; everyone else, all of them."""
+    scope = scope_of(user)
+    if isinstance(scope, Municipality):
+        return _(
+            "Rapporter om fel i uppgifter som rör %(kommun)s: läs, svara per e-post och "
+            "markera som hanterade."
+        ) % {"kommun": scope.name}
+    return task.help
 
 
 def role_label(user):
@@ -187,7 +200,10 @@ class RegistryAdminSite(admin.AdminSite):
         sections = []
         for task in TASKS:
             models = [by_key.pop(key) for key in task.models if key in by_key]
-            sections.append(self._section(task, models))
+            section = self._section(task, models)
+            if task.slug == "felrapporter" and models and _is_index(request):
+                section["help"] = _report_queue_help(request.user, task)
+            sections.append(section)
         rest = sorted(by_key.values(), key=lambda m: str(m["name"]))
         sections.append(self._section(TECHNICAL, rest, technical=True))
         return [s for s in sections if s["models"]]

@@ -9,9 +9,12 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .admin_history import display_value
+from .changelog import HIDDEN_FIELDS
 from .roles import UNRESTRICTED, may_change, may_write, scope_of
 
 
@@ -32,9 +35,12 @@ def _display(obj, field_name):
     display = getattr(obj, f"get_{field_name}_display", None)
     if display is not None:
         return display()
-    if value in (None, ""):
-        return "–"
-    return str(value)
+    try:
+        decimal_places = type(obj)._meta.get_field(field_name).decimal_places
+    except (FieldDoesNotExist, AttributeError):
+        decimal_places = None
+    # As the history pages write it: "0,50", "Ja", "–" for nothing.
+    return str(display_value(value, decimal_places))
 
 
 class RegistryModelForm(forms.ModelForm):
@@ -97,7 +103,9 @@ class VersionedModelForm(RegistryModelForm):
     the history), and the editor's own input stays in the form: neither edit is lost.
     """
 
-    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    seen_version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, label=gettext_lazy("version du såg")
+    )
     # Set when the form edits an old copy (a revert): the version stored when it was opened.
     version_override = None
 
@@ -158,19 +166,39 @@ class VersionedModelForm(RegistryModelForm):
             return cleaned
         raise ValidationError(self._stale_message(current, seen))
 
+    def _fields_to_compare(self, current):
+        """[(name, label)]: the form's fields, then the record's others.
+
+        An inline row shows only some of its record's fields (the commitment table leaves out
+        the note); a change made meanwhile on the record's own page is named all the same.
+        """
+        fields = []
+        for name, field in self.fields.items():
+            if name == VERSION_FIELD:
+                continue
+            try:
+                model_field = current._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if not model_field.many_to_many:
+                fields.append((name, field.label or capfirst(model_field.verbose_name)))
+        for model_field in current._meta.concrete_fields:
+            if model_field.name in self.fields or model_field.name in HIDDEN_FIELDS:
+                continue
+            if model_field.editable:
+                fields.append((model_field.name, capfirst(model_field.verbose_name)))
+        return fields
+
     def _stale_message(self, current, seen):
         changes = []
         before = None
         if seen is not None and hasattr(current, "history"):
             before = current.history.filter(version=seen).order_by("-history_date").first()
-        for name in self.fields:
-            if name == VERSION_FIELD or before is None:
-                continue
-            if not hasattr(before, name) or current._meta.get_field(name).many_to_many:
+        for name, label in self._fields_to_compare(current) if before is not None else ():
+            if not hasattr(before, name):
                 continue  # history keeps fields, not links to other records
             old, new = _display(before, name), _display(current, name)
             if old != new:
-                label = self.fields[name].label or name
                 changes.append((label, old, new))
         intro = _(
             "Någon annan har sparat den här posten medan du redigerade. Dina ändringar är "

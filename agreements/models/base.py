@@ -1,5 +1,8 @@
 """Shared pieces: natural keys and the validators every aggregate uses."""
 
+import re
+
+from django import forms
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Coalesce
@@ -131,11 +134,31 @@ class TimestampedModel(VersionedModel):
         abstract = True
 
 
+# Digits grouped by threes with a space between, as Swedes write amounts: "1 250 000,50". The
+# space may be a plain, a no-break (U+00A0), a thin (U+2009) or a narrow no-break (U+202F) one.
+THOUSANDS_GROUPED = re.compile(r"[+-]?\d{1,3}(?:[ \u00a0\u2009\u202f]\d{3})+(?:[.,]\d*)?")
+THOUSANDS_SEPARATORS = re.compile(r"[ \u00a0\u2009\u202f]")
+
+
+class LocalizedDecimalFormField(forms.DecimalField):
+    """A decimal typed as the user writes it: a decimal comma, and spaces between thousands.
+
+    Only whole groups of three count as thousands, so "1 2 5" is still not a number.
+    """
+
+    def to_python(self, value):
+        if isinstance(value, str) and THOUSANDS_GROUPED.fullmatch(value.strip()):
+            value = THOUSANDS_SEPARATORS.sub("", value.strip())
+        return super().to_python(value)
+
+
 class LocalizedDecimalField(models.DecimalField):
-    """A DecimalField whose forms accept the user's decimal separator (0,5 in Swedish)."""
+    """A DecimalField whose forms accept the user's decimal separator (0,5 in Swedish) and
+    spaces between thousands (1 250 000): every form of every such field, admin or not."""
 
     def formfield(self, **kwargs):
         kwargs.setdefault("localize", True)
+        kwargs.setdefault("form_class", LocalizedDecimalFormField)
         return super().formfield(**kwargs)
 
 

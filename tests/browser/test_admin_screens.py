@@ -35,6 +35,35 @@ def _overflow(page):
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
 
 
+# Form controls and tables on the page that reach past the window or past a box that clips
+# or scrolls them (a change list's table scrolls sideways inside its own box): what staff
+# would not see without scrolling, or at all.
+_CUT_OFF = """() => {
+  const found = [];
+  const boxes = '#content-main select, #content-main .select2-container, #content-main table,'
+    + ' #content-main input:not([type=hidden]), #content-main textarea';
+  for (const e of document.querySelectorAll(boxes)) {
+    const r = e.getBoundingClientRect();
+    if (!r.width || e.closest('.empty-form')) continue;
+    let limit = window.innerWidth;
+    for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+      if (getComputedStyle(a).overflowX !== 'visible') {
+        limit = Math.min(limit, a.getBoundingClientRect().left + a.clientWidth);
+      }
+    }
+    if (r.right > limit + 1) {
+      const name = e.id || e.name || e.className || e.tagName;
+      found.push(`${name}: ${Math.round(r.right)} > ${limit}`);
+    }
+  }
+  return found;
+}"""
+
+
+def _cut_off(page):
+    return page.evaluate(_CUT_OFF)
+
+
 def _shot(page, name):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / name), full_page=True)
@@ -106,3 +135,38 @@ def test_slug_fills_while_typing_a_swedish_name(staff_page):
     # Typed key by key, as a person does: the admin's script fills the slug on each key.
     page.locator("#id_statement").press_sequentially("Laxå och Örebro delar på en upphandlare")
     assert page.input_value("#id_slug") == "laxa-och-orebro-delar-pa-en-upphandlare"
+
+
+@pytest.mark.parametrize(
+    ("persona", "path", "shot"),
+    [
+        ("registry", "/admin/agreements/citation/add/", "admin-citation-add.png"),
+        ("registry", "/admin/agreements/citation/", "admin-citation-list.png"),
+        ("registry", "/admin/agreements/party/", "admin-party-list.png"),
+        ("laxa", "/admin/agreements/party/", "admin-party-list-laxa.png"),
+        ("registry", "/admin/agreements/staffingcommitment/", "admin-commitment-list.png"),
+    ],
+)
+def test_forms_and_lists_show_everything_at_1280(staff_page, persona, path, shot):
+    page = staff_page.sign_in(persona, path)
+    _shot(page, shot)
+    assert _overflow(page) <= 0
+    assert _cut_off(page) == []
+
+
+def test_commitment_rows_show_each_post_in_full(staff_page):
+    page = staff_page.sign_in("registry", "/admin/agreements/cooperation/")
+    page.click("a[href$='/change/']:has-text('Avtalssamverkan om upphandling')")
+    page.wait_for_selector("#commitments-group .select2-selection__rendered")
+    posts = page.evaluate(
+        """() => [...document.querySelectorAll(
+                '#commitments-group tr.form-row:not(.empty-form) td.field-post'
+                + ' .select2-selection__rendered')]
+            .filter(e => e.textContent.trim())
+            .map(e => ({text: e.textContent.trim(), hidden: e.scrollWidth > e.clientWidth + 1
+                                                    || e.scrollHeight > e.clientHeight + 1}))"""
+    )
+    _shot(page, "admin-cooperation-commitments.png")
+    assert len({p["text"] for p in posts}) >= 2, posts  # two different posts in the seed
+    assert [p for p in posts if p["hidden"]] == []
+    assert _cut_off(page) == []

@@ -1,0 +1,39 @@
+"""Numbers in admin forms are read as Swedes write them: a decimal comma, and a space (or a
+no-break or thin space) between thousands, as DOMAIN.md writes amounts (12 500 kr)."""
+
+import pytest
+
+from agreements.models import PlannedProcurement
+
+from .admin_forms import add_url, refusals, save_form
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "separator",
+    [" ", "\xa0", "\u2009", "\u202f"],
+    ids=["space", "no-break space", "thin space", "narrow no-break space"],
+)
+def test_an_amount_may_be_written_with_swedish_thousands_separators(personas, admin_app, separator):
+    form = save_form(admin_app.get(add_url("plannedprocurement"), user=personas["registry"]))
+    form["title"] = "Skolskjutsar"
+    form["status"] = "planned"
+    form["estimated_value"] = separator.join(["1", "250", "000,50"])
+    form["currency"] = "SEK"
+    response = form.submit("_save")
+    assert response.status_code == 302, refusals(response)
+    assert str(PlannedProcurement.objects.get(title="Skolskjutsar").estimated_value) == (
+        "1250000.50"
+    )
+
+
+def test_a_number_with_misplaced_spaces_is_still_refused(personas, admin_app):
+    form = save_form(admin_app.get(add_url("plannedprocurement"), user=personas["registry"]))
+    form["title"] = "Skolskjutsar"
+    form["status"] = "planned"
+    form["estimated_value"] = "1 2 5"
+    form["currency"] = "SEK"
+    response = form.submit("_save")
+    assert response.status_code == 200
+    assert "Fyll i ett tal." in refusals(response)

@@ -1,0 +1,91 @@
+"""Words in the admin that fit who reads them (issue 10's staff review)."""
+
+import pytest
+from django.urls import reverse
+
+from agreements.models import Cooperation, StaffingCommitment
+
+from .admin_forms import change_url, refusals, row, save_form
+
+pytestmark = pytest.mark.django_db
+
+AGREEMENT = "avtalssamverkan-hallsberg-laxa-lekeberg"
+
+
+def test_choosing_a_first_password_ends_on_a_heading_that_fits(client, seed):
+    page = client.get(reverse("admin:password_reset_complete")).content.decode()
+    assert "Lösenordet är valt" in page
+    assert "Nollställning" not in page and "Nollställ" not in page
+
+
+@pytest.mark.parametrize("persona", ["registry", "superuser"])
+def test_report_queue_help_fits_editors_without_a_municipality(personas, admin_app, persona):
+    page = admin_app.get(reverse("admin:index"), user=personas[persona])
+    help_text = page.html.select_one("caption .task-help").get_text(" ", strip=True)
+    assert "din kommun" not in help_text
+    assert "registrets" in help_text
+
+
+def test_report_queue_help_speaks_of_a_municipality_editors_own_records(personas, admin_app):
+    page = admin_app.get(reverse("admin:index"), user=personas["laxa"])
+    help_text = page.html.select_one("caption .task-help").get_text(" ", strip=True)
+    assert "Laxå" in help_text
+
+
+def test_recent_actions_heading_has_no_stray_capital(personas, admin_app):
+    page = admin_app.get(reverse("admin:index"), user=personas["registry"])
+    assert page.html.select_one("#recent-actions-module h2").get_text() == "Senaste händelser"
+
+
+def test_led_to_picker_reads_well_and_offers_other_cooperations_only(personas, admin_app):
+    agreement = Cooperation.objects.get(slug=AGREEMENT)
+    page = admin_app.get(change_url(agreement), user=personas["registry"])
+    picker = page.html.select_one("select[name=led_to]")
+    # SelectFilter2.js builds "Tillgängliga …" and "Valda …" from this.
+    assert picker["data-field-name"] == "samarbeten"
+    offered = [o["value"] for o in picker.select("option")]
+    assert str(agreement.pk) not in offered
+    assert offered
+
+
+def test_a_cooperation_cannot_be_said_to_have_led_to_itself(personas, admin_app):
+    agreement = Cooperation.objects.get(slug=AGREEMENT)
+    form = save_form(admin_app.get(change_url(agreement), user=personas["registry"]))
+    field = form["led_to"]
+    field.options.append((str(agreement.pk), False, agreement.name))
+    field.value = [str(agreement.pk)]
+    response = form.submit("_save")
+    assert response.status_code == 200
+    assert not agreement.led_to.exists()
+
+
+def test_a_refused_inline_row_names_the_field_that_changed_meanwhile(personas, django_app_factory):
+    agreement = Cooperation.objects.get(slug=AGREEMENT)
+    laxa = StaffingCommitment.objects.get(financer__code="1860")
+    first, second = (django_app_factory(extra_environ={"wsgi.url_scheme": "https"}) for _ in "12")
+    form_first = save_form(first.get(change_url(agreement), user=personas["registry"]))
+    # Meanwhile someone changes the commitment on its own page: its note, which the
+    # cooperation's table of commitments does not show.
+    form_second = save_form(second.get(change_url(laxa), user=personas["superuser"]))
+    form_second["note"] = "Andra redaktörens anteckning"
+    assert form_second.submit("_save").status_code == 302
+    i = row(form_first, "commitments", id=laxa)
+    form_first[f"commitments-{i}-fte"] = "0,4"
+    response = form_first.submit("_save")
+    assert response.status_code == 200
+    [stale] = [t for t in refusals(response) if "Någon annan har sparat" in t]
+    assert "Kommentar: ”–” → ”Andra redaktörens anteckning”" in stale
+    assert StaffingCommitment.objects.get(pk=laxa.pk).fte == laxa.fte
+
+
+def test_the_two_list_picker_heads_the_chosen_list_valda(personas, admin_app):
+    catalog = admin_app.get(reverse("admin:jsi18n"), user=personas["registry"]).text
+    assert '"Chosen %s": "Valda %s"' in catalog
+
+
+def test_no_english_column_heading_in_the_commitment_table(personas, admin_app):
+    page = admin_app.get(
+        change_url(Cooperation.objects.get(slug=AGREEMENT)), user=personas["registry"]
+    )
+    headings = page.html.select_one("#commitments-group thead").get_text(" ")
+    assert "Seen version" not in headings
