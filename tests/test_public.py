@@ -51,7 +51,8 @@ def test_agreement_page_shows_laxa_financing_half_a_post(seed, client):
 
 def test_network_page_shows_askersund_without_binding_commitment(seed, client):
     text = text_of(client.get(NETWORK))
-    assert "Juridiskt bindande Nej" in text
+    # No quote about the network says whether it binds anyone (tests/test_truth.py).
+    assert "Juridiskt bindande Okänt – källan säger inget" in text
     assert "muntligt uttalad ambition" in text
 
 

@@ -283,3 +283,52 @@ def test_the_diagrams_mark_shares_of_the_new_post_as_interpretations(seed, clien
     assert "0,5 · gäller · tolkning" in chart
     assert "Lekeberg: 0,3 (ersatt) → 0,5 (gäller, tolkning)." in chart
     assert "står inte ordagrant i källan" in section
+
+
+# --- the fact check of the fix (review of issue 11) -----------------------------------------
+
+
+# Review 2: the network's reading note says what the source says, and no sentence about
+# Askersund supports a fact about the network.
+def test_the_network_is_described_only_as_far_as_the_source_goes(seed, client):
+    assert says("ska nätverket mellan upphandlarna i Sydnärke stärkas genom regelbundna träffar")
+    text = page(client, NETWORK)
+    assert "med regelbundna träffar och utan avtal eller beslut" not in text
+    assert "de regelbundna träffarna är utredningens förslag" in text
+    assert "Ett nätverk av träffar är inte juridiskt bindande" not in text
+    assert "Juridiskt bindande Okänt – källan säger inget" in text
+    assert "Legally binding Unknown – the source does not say" in page(client, "/en" + NETWORK)
+    network = Cooperation.objects.get(slug="natverk-upphandlare-sydnarke")
+    assert network.legally_binding is None
+    assert not network.citations.filter(quote__contains="muntligt").exists()
+
+
+# Review 7: the study binds no one: cited from the sentence that says so.
+def test_the_study_binding_cites_the_sentence_that_says_it(seed, client):
+    assert says("Askersund har, mot bakgrund av motståndet från Hallsberg kan man anta, alltså "
+                "inte gått in i något juridiskt bindande samverkan.")  # fmt: skip
+    study = Cooperation.objects.get(slug="utrett-samarbete-askersund-hallsberg")
+    quotes = [c.display_quote for c in facts.provenance(study, "legally_binding").citations]
+    assert quotes == [
+        "Askersund har, mot bakgrund av motståndet från Hallsberg kan man anta, alltså inte "
+        "gått in i något juridiskt bindande samverkan."
+    ]
+    assert "Registrets tolkning: En utredning i sig binder ingen kommun" in page(client, STUDY)
+
+
+# Review 8: Laxå "ville" finance 0,5: the amount is the registry's reading.
+def test_laxas_share_is_quoted_with_ville_and_marked_as_interpretation(seed, client):
+    assert says("Därutöver ville även Laxå kommun ingå i avtalssamarbetet genom att finansiera 0,5")
+    assert says("medfinansierar ytterligare en upphandlare i Hallsberg")
+    laxa = StaffingCommitment.objects.get(financer__code="1860")
+    found = facts.provenance(laxa, "fte")
+    assert found.status == facts.INTERPRETED
+    assert [c.display_quote for c in found.citations] == [
+        "Därutöver ville även Laxå kommun ingå i avtalssamarbetet genom att finansiera 0,5 "
+        "upphandlartjänst."
+    ]
+    for path in (AGREEMENT, "/kommuner/laxa/"):
+        text = page(client, path)
+        assert re.search(r"Laxå (Avtalssamverkan [^0-9]*)?0,5 \(tolkning\)", text), path
+        assert "Att Laxå medfinansierar bekräftar svaret längre fram" in text, path
+    assert "0.5 (interpretation)" in page(client, "/en/kommuner/laxa/")
