@@ -502,3 +502,10 @@ def test_labels_say_no_more_than_the_words_they_stand_for(seed, client):
     assert claim["provenance"]["assessment"]["text"] == attributed
     hallsberg = page(client, "/kommuner/hallsberg/")
     assert "Som för Lekeberg" not in hallsberg
+
+
+def test_the_walk_finds_a_buyer_without_a_source(seed, client):
+    # What the walk said before the buyer had a citation: "Köpare: Askersund" stood unsupported.
+    Citation.objects.filter(buyer__isnull=False).delete()
+    assert facts.unsupported_fields(ProcurementBuyer.objects.get()) == ["municipality"]
+    assert re.search(r"Köpare Askersund \(Källa saknas\)", page(client, PROCUREMENT))
