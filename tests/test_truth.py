@@ -453,6 +453,8 @@ def test_every_page_of_facts_says_as_of_when_and_by_which_source(seed, client):
         assert "Uppgifterna gäller" in text and "enligt en odaterad källa" in text, path
     source = page(client, "/kallor/askersund-svar-interpellation-upphandling/")
     assert "Om dateringen Odaterat. Registrets bedömning: skrivet före 2026" in source
+    english = page(client, "/en/kallor/askersund-svar-interpellation-upphandling/")
+    assert "About the date Odaterat. Registrets bedömning: skrivet före 2026" in english
 
 
 # Review 7: the study binds no one: cited from the sentence that says so.
