@@ -432,12 +432,16 @@ class MunicipalityAdmin(ScopedAdmin):
         )
 
     @admin.display(
-        description=_("finansierar nu (heltidstjänster)"), ordering="current_financed_fte"
+        description=_("finansierar, senaste enligt källorna (heltidstjänster)"),
+        ordering="current_financed_fte",
     )
     def current_financed_fte(self, obj):
         return format_fte(getattr(obj, "current_financed_fte", 0) or 0)
 
-    @admin.display(description=_("tjänster hos kommunen som finansieras nu"), ordering="hosted_fte")
+    @admin.display(
+        description=_("tjänster hos kommunen som finansieras, senaste enligt källorna"),
+        ordering="hosted_fte",
+    )
     def current_hosted_fte(self, obj):
         return format_fte(getattr(obj, "hosted_fte", 0) or 0)
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from .facts import citations_for
+from .facts import citations_for, state_text
 from .formats import format_fte, format_fte_posts
 from .textwidth import ASCENT, DESCENT, text_width
 
@@ -368,7 +368,7 @@ def _chains(history):
             chain.append(
                 Share(
                     link.fte,
-                    link.state_display,
+                    state_text(link),
                     link.is_current,
                     link.post.employer.name,
                     _interpreted(link),

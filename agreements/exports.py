@@ -196,7 +196,8 @@ def municipality_columns(request):
                 _("Känd finansiering (heltidstjänster)"),
                 lambda m: fte(facts.financed_fte(m)),
                 _(
-                    "Summan av de kända andelar av tjänster som kommunen betalar i dag, i "
+                    "Summan av de kända andelar av tjänster som kommunen betalar, de senaste "
+                    "som källorna anger (se Uppgifterna gäller, inte nödvändigtvis i dag), i "
                     "heltidstjänster; tomt när summan inte är känd."
                 ),
             ),
@@ -286,7 +287,10 @@ def procurement_columns(request):
             (_("Rubrik"), lambda p: p.title, _("Upphandlingens rubrik.")),
             (
                 _("Köpare"),
-                lambda p: ", ".join(b.municipality.name for b in p.buyers.all()),
+                # Marked where who buys is the registry's reading of its source.
+                lambda p: ", ".join(
+                    facts.text_with_mark(b, "municipality") for b in p.buyers.all()
+                ),
                 _("Kommunerna som köper."),
             ),
             (
@@ -305,9 +309,12 @@ def procurement_columns(request):
                 _("Hur långt avsikten har kommit: från målbild till tilldelad eller avbruten."),
             ),
             (
-                _("Upphandlingsår"),
+                _("Upphandlingsår (mål eller plan)"),
                 _fact("procurement_year", blank_if_unknown=True),
-                _("Året då upphandlingen ska göras enligt källan; tomt när det inte är känt."),
+                _(
+                    "Året då upphandlingen ska göras enligt källan, som mål eller plan (se "
+                    "status), inte att den är gjord; tomt när det inte är känt."
+                ),
             ),
             (
                 _("Avtalsstart (år)"),

@@ -32,7 +32,9 @@ from .models import (
     Party,
     PlannedProcurement,
     Post,
+    ProcurementBuyer,
     Proposal,
+    SourceDocument,
     StaffingCommitment,
     attach_citations,
 )
@@ -95,6 +97,7 @@ PROVENANCE_FIELDS = {
         "cpv_code",
         "estimated_value",
     ),
+    ProcurementBuyer: ("municipality",),
     Claim: ("made_by", "channel", "assessment"),
     Objection: ("raised_by", "raised_by_description"),
 }
@@ -188,7 +191,11 @@ def _status(obj, name):
 
 def provenance(obj, name):
     value, status, citations = _status(obj, name)
-    return Provenance(value, display(obj, name), status, citations)
+    text = display(obj, name)
+    if isinstance(obj, Claim) and name == "assessment" and is_known(value):
+        # A judgement is its speaker's: never a bare "Missvisande" the registry seems to say.
+        text = assessment_text(obj)
+    return Provenance(value, text, status, citations)
 
 
 def is_interpretation(obj, name):
@@ -204,6 +211,39 @@ def text_with_mark(obj, name):
     return text
 
 
+# Which citation field points at a record of each kind ("cooperation" for a Cooperation).
+def _own_field(model):
+    from .models.sources import CITABLE_FIELDS
+
+    return next(name for name, kind in CITABLE_FIELDS.items() if kind is model)
+
+
+def reading_filters(model, name):
+    """Q filters (stated, interpreted, missing) that split records of `model` by how their
+    field `name` is supported: the queryset twin of `_status` (and so of `is_interpretation`
+    and the lists' marks), for totals. Stated: a citation says it; interpreted: every
+    citation for it carries the registry's interpretation; missing: no citation at all."""
+    from django.db.models import Exists, OuterRef, Q
+
+    cited = Citation.objects.filter(**{_own_field(model): OuterRef("pk")}, field_name=name)
+    plain = Exists(cited.filter(interpretation=""))
+    anything = Exists(cited)
+    return Q(plain), Q(anything) & ~Q(plain), ~Q(anything)
+
+
+def split_by_reading(queryset, name, total=None):
+    """{"stated": …, "interpreted": …, "missing": …}: the records of `queryset` counted (or,
+    given `total`, that field summed) by how their field `name` is supported."""
+    from django.db.models import Count, Sum
+
+    stated, interpreted, missing = reading_filters(queryset.model, name)
+    make = (lambda q: Sum(total, filter=q)) if total else (lambda q: Count("pk", filter=q))
+    result = queryset.order_by().aggregate(
+        stated=make(stated), interpreted=make(interpreted), missing=make(missing)
+    )
+    return {key: value or 0 for key, value in result.items()}
+
+
 def unsupported_fields(obj):
     """The structured fields of `obj` that hold a value no citation supports."""
     return [
@@ -211,6 +251,26 @@ def unsupported_fields(obj):
         for name in PROVENANCE_FIELDS.get(type(obj), ())
         if provenance(obj, name).status == MISSING
     ]
+
+
+# --- a share's place in its chain -----------------------------------------------------------
+
+
+def state_text(commitment):
+    """Where a share stands, in words no surer than its sources: "ersatt", "gäller från …",
+    "avslutat …"; a share nothing has replaced is "senaste som källan anger", and "gäller nu
+    (bekräftat …)" only when a dated source confirmed it within the configured period.
+
+    The stored state ("current" in the API) is the same either way: it says the share is the
+    latest in its chain, not that it is in force today.
+    """
+    if commitment.state() != StaffingCommitment.State.CURRENT:
+        return str(commitment.state_display)
+    citations_for(commitment, "fte")  # fetches and keeps `cited` where none were attached
+    when = as_of(commitment.cited)
+    if when.confirmed_now:
+        return _("gäller nu (bekräftat %(date)s)") % {"date": when.date.isoformat()}
+    return str(StaffingCommitment.State.CURRENT.label)
 
 
 # --- financing ------------------------------------------------------------------------------
@@ -309,7 +369,12 @@ def as_of(citations):
     by_id = {}
     for citation in citations:
         by_id.setdefault(citation.source_id, citation.source)
-    sources = list(by_id.values())
+    return sources_as_of(by_id.values())
+
+
+def sources_as_of(sources):
+    """As of when facts resting on these sources hold: the newest source date, if any."""
+    sources = list(sources)
     dates = [s.date for s in sources if s.date]
     return AsOf(max(dates) if dates else None, sources)
 
@@ -332,7 +397,8 @@ ABOUT_RECORD = {
         "agreement_version__cooperation",
         "proposal__cooperation",
     ),
-    PlannedProcurement: ("procurement",),
+    PlannedProcurement: ("procurement", "buyer__procurement"),
+    ProcurementBuyer: ("buyer",),
     Municipality: (
         "municipality",
         "party__municipality",
@@ -341,6 +407,7 @@ ABOUT_RECORD = {
         "post__employer",
         "claim__made_by",
         "procurement__buyers__municipality",
+        "buyer__municipality",
     ),
 }
 
@@ -372,6 +439,7 @@ def cite_records(records):
     if not records_of:
         for record in records:
             record.about, record.cited = [], []
+        _cite_buyers(records, [])
         return []
     citations = list(Citation.objects.for_display().filter(pk__in=records_of))
     about = defaultdict(list)
@@ -382,7 +450,45 @@ def cite_records(records):
     for record in records:
         record.about = about[record.pk]
         record.cited = [c for c in record.about if getattr(c, own) == record.pk]
+    _cite_buyers(records, citations)
     return citations
+
+
+def _cite_buyers(records, citations):
+    """Who buys has its own citations: spread them over procurements' buyers already fetched,
+    so that marking a buyer as an interpretation costs no query per buyer."""
+    if not isinstance(records[0], PlannedProcurement):
+        return
+    buyers = [
+        buyer
+        for record in records
+        if "buyers" in getattr(record, "_prefetched_objects_cache", {})
+        for buyer in record.buyers.all()
+    ]
+    attach_citations(citations, buyer=buyers)
+
+
+def attach_as_of(records):
+    """Give each of `records` (all of one kind) `row_as_of`: as of when its facts hold, from the
+    sources of the citations about it and the rows under it, as `cite_records` would give it,
+    without building the citations: what a list page says per row, like its CSV."""
+    records = list(records)
+    if not records:
+        return records
+    paths = ABOUT_RECORD[type(records[0])]
+    ids = {r.pk for r in records}
+    per_path = [
+        Citation.objects.filter(**{f"{path}__in": ids}).order_by().values_list(path, "source_id")
+        for path in paths
+    ]
+    sources_of = defaultdict(set)
+    for record_id, source_id in per_path[0].union(*per_path[1:]):
+        sources_of[record_id].add(source_id)
+    wanted = set().union(*sources_of.values())
+    sources = SourceDocument.objects.only("slug", "title", "date", "date_note").in_bulk(wanted)
+    for record in records:
+        record.row_as_of = sources_as_of(sources[pk] for pk in sorted(sources_of[record.pk]))
+    return records
 
 
 def cite_own(records):

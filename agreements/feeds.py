@@ -63,7 +63,8 @@ class RecentChangesFeed(Feed):
         # bound how far, and as of when.
         record = entry.owner
         kind = record._meta.verbose_name.capitalize()
-        parts = [entry.summary, f"{kind} · {record.get_status_display()}."]
+        # The status marked as the lists mark it, when it is the registry's interpretation.
+        parts = [entry.summary, f"{kind} · {facts.text_with_mark(record, 'status')}."]
         if isinstance(record, Cooperation):
             bound, others = facts.split_parties(record.parties.all())
             if bound:

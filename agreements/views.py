@@ -7,7 +7,7 @@ from functools import cache
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseServerError
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
@@ -46,19 +46,40 @@ PAGE_SIZE = 25
 
 
 def home(request):
+    active = Cooperation.objects.active()
+    latest = StaffingCommitment.objects.current()
+    open_procurements = PlannedProcurement.objects.open()
+    # Each total is split as the lists mark each row: what the sources say, and what is the
+    # registry's interpretation of them (facts.reading_filters, the lists' marks in bulk).
+    cooperation_counts = facts.split_by_reading(active, "status")
+    fte_totals = facts.split_by_reading(latest, "fte", total="fte")
+    procurement_counts = facts.split_by_reading(open_procurements, "status")
+    # As of when the figures hold: the sources of the values they count.
+    sources = SourceDocument.objects.filter(
+        Q(citations__cooperation__in=active, citations__field_name="status")
+        | Q(citations__commitment__in=latest, citations__field_name="fte")
+        | Q(citations__procurement__in=open_procurements, citations__field_name="status")
+    ).distinct()
+    cooperations = list(Cooperation.objects.order_by("-pk")[:5])
+    procurements = list(PlannedProcurement.objects.order_by("-pk")[:5])
+    # The cards mark an interpreted status as the lists do: only the cards' own citations.
+    facts.cite_own(cooperations)
+    facts.cite_own(procurements)
     return render(
         request,
         "agreements/home.html",
         {
             "municipality_count": Municipality.objects.count(),
-            "active_cooperation_count": Cooperation.objects.active().count(),
-            "current_fte": StaffingCommitment.objects.current().aggregate(total=Sum("fte"))[
-                "total"
-            ],
-            "open_procurement_count": PlannedProcurement.objects.open().count(),
+            "active_cooperation_count": sum(cooperation_counts.values()),
+            "cooperation_counts": cooperation_counts,
+            "current_fte": sum(fte_totals.values()),
+            "fte_totals": fte_totals,
+            "open_procurement_count": sum(procurement_counts.values()),
+            "procurement_counts": procurement_counts,
+            "figures_as_of": facts.sources_as_of(sources.only("date", "title", "slug")),
             # The home page shows names, form and status only: no parties or buyers to load.
-            "cooperations": Cooperation.objects.order_by("-pk")[:5],
-            "procurements": PlannedProcurement.objects.order_by("-pk")[:5],
+            "cooperations": cooperations,
+            "procurements": procurements,
         },
     )
 
@@ -173,6 +194,8 @@ class FilteredListView(ListView):
         if self.cite_rows:
             # One query: what supports each row's values, so a list can mark interpretations.
             facts.cite_own(context["object_list"])
+        # As of when each row holds, as its CSV says: two queries for the page.
+        facts.attach_as_of(context["object_list"])
         return context
 
 
@@ -329,6 +352,12 @@ class ProcurementList(FilteredListView):
     def get_base_queryset(self):
         return PlannedProcurement.objects.public()
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Who buys is marked as the registry's interpretation where it is one: one query.
+        facts.cite_own([b for p in context["object_list"] for b in p.buyers.all()])
+        return context
+
     def csv_columns(self):
         return exports.procurement_columns(self.request)
 
@@ -338,14 +367,22 @@ class ProcurementDetail(DetailView):
 
     def get_context_data(self, **kwargs):
         procurement = self.object
+        buyers = list(procurement.buyers.select_related("municipality"))
         citations = attach_citations(
-            list(Citation.objects.for_display().filter(procurement=procurement)),
+            list(
+                Citation.objects.for_display().filter(
+                    Q(procurement=procurement) | Q(buyer__procurement=procurement)
+                )
+            ),
             procurement=[procurement],
+            buyer=buyers,
         )
         unmatchable = opportunities.why_unmatchable(procurement)
         matches, more = ([], False) if unmatchable else opportunities.for_procurement(procurement)
         return super().get_context_data(
             citations=citations,
+            buyers=buyers,
+            as_of=facts.as_of(citations),
             unmatchable=unmatchable,
             matches=matches,
             more_matches=more,

@@ -106,21 +106,30 @@ def test_every_current_commitment_in_the_table_is_in_a_diagram(client):
 
 def test_an_unknown_share_has_no_bar_and_says_unknown(two_posts):
     chart = _history_svg(two_posts)
-    assert "okänd andel hos Västmanlands provkommun · gäller" in _texts(chart)
+    assert "okänd andel hos Västmanlands provkommun · senaste som källan anger" in _texts(chart)
     bars = [(rect["width"], rect["fill"]) for rect in chart.find_all("rect")]
     # Arboga's two shares, Köping's, Sala's two: Kungsör's unknown share draws nothing.
     assert len(bars) == 5
-    assert "Kungsör: okänd andel hos Västmanlands provkommun (gäller)." in chart.desc.get_text()
+    assert (
+        "Kungsör: okänd andel hos Västmanlands provkommun (senaste som källan anger)."
+        in chart.desc.get_text()
+    )
 
 
 def test_a_moved_share_is_joined_to_the_share_it_replaced(two_posts):
     said = _history_svg(two_posts).desc.get_text()
-    assert "Arboga: 0,3 hos Västmanlands provkommun (ersatt) → 0,4 hos Köping (gäller)." in said
+    assert (
+        "Arboga: 0,3 hos Västmanlands provkommun (ersatt) → 0,4 hos Köping "
+        "(senaste som källan anger)." in said
+    )
 
 
 def test_shares_of_two_posts_at_once_are_not_drawn_as_a_change(two_posts):
     said = _history_svg(two_posts).desc.get_text()
-    assert "Sala: 0,2 hos Köping (gäller); 0,4 hos Västmanlands provkommun (gäller)." in said
+    assert (
+        "Sala: 0,2 hos Köping (senaste som källan anger); 0,4 hos Västmanlands provkommun "
+        "(senaste som källan anger)." in said
+    )
 
 
 def test_the_seed_agreement_shows_lekeberg_going_from_0_3_to_0_5(seed, client):
@@ -128,14 +137,15 @@ def test_the_seed_agreement_shows_lekeberg_going_from_0_3_to_0_5(seed, client):
     chart = _history_svg(html)
     # The new post's shares are the registry's reading of the source (see test_truth.py).
     assert chart.desc.get_text() == (
-        "Lekeberg: 0,3 (ersatt) → 0,5 (gäller, tolkning). Laxå: 0,5 (gäller, tolkning)."
+        "Lekeberg: 0,3 (ersatt) → 0,5 (senaste som källan anger, tolkning). "
+        "Laxå: 0,5 (senaste som källan anger, tolkning)."
     )
     assert _texts(chart)[3:] == [
         "Lekeberg",
         "0,3 · ersatt",
-        "0,5 · gäller · tolkning",
+        "0,5 · senaste som källan anger · tolkning",
         "Laxå",
-        "0,5 · gäller · tolkning",
+        "0,5 · senaste som källan anger · tolkning",
     ]
 
 
@@ -153,6 +163,6 @@ def test_english_diagrams_write_shares_with_a_decimal_point(seed, client):
         "own share: unknown",
     ]
     assert (
-        "Lekeberg: 0.3 (superseded) → 0.5 (current, interpretation)."
+        "Lekeberg: 0.3 (superseded) → 0.5 (latest the source gives, interpretation)."
         in _history_svg(html).desc.get_text()
     )

@@ -343,7 +343,10 @@ def test_english_csv_uses_commas_and_decimal_points(seed, client):
 
 def test_procurement_csv_has_buyers_and_years(seed, client):
     [record] = read_csv(client.get("/upphandlingar/", {"format": "csv"}))
-    assert record["Köpare"] == "Askersund" and record["Upphandlingsår"] == "2026"
+    assert (
+        record["Köpare"] == "Askersund (registrets tolkning)"
+        and record["Upphandlingsår (mål eller plan)"] == "2026"
+    )
     assert record["Avtalsstart (år)"] == "2027 (registrets tolkning)"  # "inför 2027"
 
 
@@ -582,9 +585,10 @@ API_PAGES = {
     "/api/v1/procurements/": 5,
     f"/api/v1/procurements/{PROCUREMENT}/": 4,
     "/api/v1/sources/": 2,
-    # +1 per kind of record the page's citations support (the seed's first page cites 11):
-    # one query joining all twelve took PostgreSQL a second to plan (see test_performance.py).
-    "/api/v1/citations/": 13,
+    # +1 per kind of record the page's citations support (the seed's first page cites 12,
+    # buyers among them): one query joining all thirteen took PostgreSQL a second to plan
+    # (see test_performance.py).
+    "/api/v1/citations/": 14,
     "/api/v1/ocds/releases/": 5,
     f"/api/v1/cooperations/{AGREEMENT}/": 10,
 }

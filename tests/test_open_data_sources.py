@@ -238,7 +238,8 @@ def test_network_exists_with_a_proposal_to_strengthen_it(seed, client):
     says("Utredningen förslår även ett utökat samarbete där även Askersund ingår.")
     network = api(client, f"/api/v1/cooperations/{NETWORK}/")
     assert (network["status"], network["status_label"]) == ("active", "Verksam")
-    assert network["legally_binding"] is False and network["has_host"] is None
+    # No quote about the network says whether it binds anyone: unknown, not no.
+    assert network["legally_binding"] is None and network["has_host"] is None
     [proposal] = network["proposals"]
     assert proposal["status"] == "proposed"
     assert proposal["proposed_in"] == STUDY

@@ -39,19 +39,23 @@ def test_agreement_page_shows_lekeberg_going_from_0_3_to_0_5(seed, client):
     text = text_of(client.get(AGREEMENT))
     old = r"Lekeberg: 0,3 källa : [^–]* av Upphandlingstjänst som avtalet med Lekeberg omfattade"
     assert re.search(old + r" före utökningen [^–]*\(avtalsversion 1\) – ersatt", text)
-    new = r"Lekeberg: 0,5 källa : [^–]* \(avtalsversion 2\) \(ersatte 0,3\)[^–]* – gäller"
+    new = (
+        r"Lekeberg: 0,5 källa : [^–]* \(avtalsversion 2\) \(ersatte 0,3\)[^–]* – "
+        r"senaste som källan anger"
+    )
     assert re.search(new, text)
 
 
 def test_agreement_page_shows_laxa_financing_half_a_post(seed, client):
     assert re.search(r"Laxå: 0,5 källa : [^–]* av Ny upphandlare i Hallsberg [^–]*"
-                     r"\(avtalsversion 2\) – gäller",
+                     r"\(avtalsversion 2\) – senaste som källan anger",
                      text_of(client.get(AGREEMENT)))  # fmt: skip
 
 
 def test_network_page_shows_askersund_without_binding_commitment(seed, client):
     text = text_of(client.get(NETWORK))
-    assert "Juridiskt bindande Nej" in text
+    # No quote about the network says whether it binds anyone (tests/test_truth.py).
+    assert "Juridiskt bindande Okänt – källan säger inget" in text
     assert "muntligt uttalad ambition" in text
 
 
@@ -76,8 +80,11 @@ def test_source_page_shows_the_four_questions_with_their_answers(seed, client):
 def test_home_shows_key_figures(seed, client):
     text = text_of(client.get("/"))
     assert "Kommuner 4" in text
-    assert "Verksam samverkan enligt källorna 2" in text
-    assert "Finansierade upphandlartjänster enligt källorna (heltidstjänster) 1" in text
+    assert "Verksam samverkan 2 (1 enligt källorna, 1 enligt registrets tolkning av dem)" in text
+    assert (
+        "Finansierade upphandlartjänster (heltidstjänster), de senaste andelar källorna anger 1 "
+        "(0,5 enligt källorna, 0,5 enligt registrets tolkning av dem)"
+    ) in text
     assert "Upphandlingar som övervägs eller planeras 1" in text
 
 
@@ -114,7 +121,7 @@ def test_diagram_and_chart_have_text_equivalents(seed, client):
     html = client.get(AGREEMENT).content.decode()
     assert html.count('role="img"') == 2
     assert "Lekeberg finansierar 0,5 heltidstjänst hos Hallsberg." in html
-    assert "Lekeberg: 0,3 (ersatt) → 0,5 (gäller, tolkning)." in html
+    assert "Lekeberg: 0,3 (ersatt) → 0,5 (senaste som källan anger, tolkning)." in html
 
 
 # --- filters -------------------------------------------------------------------------------
@@ -255,7 +262,9 @@ def test_long_valid_search_is_answered(seed, client):
 def test_english_page_uses_english_interface_and_decimal_point(seed, client):
     text = text_of(client.get("/en" + AGREEMENT))
     assert "Parties" in text and "Host municipality" in text
-    assert re.search(r"Laxå: 0.5 source : [^–]* \(agreement version 2\) – current", text)
+    assert re.search(
+        r"Laxå: 0.5 source : [^–]* \(agreement version 2\) – latest the source gives", text
+    )
 
 
 def test_pages_link_to_their_other_language(seed, client):
@@ -316,20 +325,23 @@ def test_server_error_page_is_friendly(client, settings):
 
 # Measured on the seed and pinned: a new query per page must be a decision, not an accident.
 PAGES = {
-    "/": 6,
-    "/kommuner/": 3,
+    # +1 the sources behind the figures (as of when they hold), +2 the cards' own citations
+    # (an interpreted status is marked as on the lists).
+    "/": 9,
+    # +2 each list: as of when each row holds (the rows' sources, then their dates).
+    "/kommuner/": 5,
     # +1 the interpellations about the municipality, +1 the posts it employs.
     "/kommuner/hallsberg/": 9,
     # +1 each list: the rows' own citations, to mark interpretations (facts.cite_own).
-    "/samverkan/": 6,
+    "/samverkan/": 8,
     # Versions, proposals, and what a study prompted or proposed: one query each.
     AGREEMENT: 12,
-    "/upphandlingar/": 5,
+    "/upphandlingar/": 8,  # +1 the buyers' own citations
     PROCUREMENT: 5,
     "/kallor/": 2,
     SOURCE: 4,
     "/tillganglighet/": 0,
-    "/samverkan/?q=upphandling&municipality=hallsberg&legally_binding=1": 7,
+    "/samverkan/?q=upphandling&municipality=hallsberg&legally_binding=1": 9,
     "/upphandlingar/?joint=1&procurement_year=2026": 2,  # no rows: nothing to cite
     # The pairs and the county filter's options; with matches, +1 the counties' names and +1
     # the shared cooperations (tests/test_opportunities.py counts it on 300 procurements).

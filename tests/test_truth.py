@@ -5,7 +5,9 @@ beside the passage of the interpellation answer that decides the question. The t
 findings of the fact check (issue 11) each have a test here.
 """
 
+import html
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from agreements.models import (
     Citation,
     Cooperation,
     Party,
+    ProcurementBuyer,
     StaffingCommitment,
 )
 
@@ -223,7 +226,7 @@ def test_provenance_walk_every_known_value_is_supported(seed):
 
 def test_provenance_walk_covers_every_kind_of_record():
     walked = set(facts.PROVENANCE_FIELDS)
-    assert {Cooperation, Party, AgreementVersion, StaffingCommitment} <= walked
+    assert {Cooperation, Party, AgreementVersion, StaffingCommitment, ProcurementBuyer} <= walked
 
 
 @pytest.mark.parametrize(
@@ -280,6 +283,231 @@ def test_the_diagrams_mark_shares_of_the_new_post_as_interpretations(seed, clien
     )
     # The 0,3 is the source's own figure for Lekeberg's earlier share: not marked.
     assert "0,3 · ersatt" in chart
-    assert "0,5 · gäller · tolkning" in chart
-    assert "Lekeberg: 0,3 (ersatt) → 0,5 (gäller, tolkning)." in chart
+    # A long label wraps over two lines (tspans): read as words.
+    assert "0,5 · senaste som källan anger · tolkning" in " ".join(
+        re.sub(r"<[^>]+>", " ", chart).split()
+    )
+    assert "Lekeberg: 0,3 (ersatt) → 0,5 (senaste som källan anger, tolkning)." in chart
     assert "står inte ordagrant i källan" in section
+
+
+# --- the fact check of the fix (review of issue 11) -----------------------------------------
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def feed_summaries(client, path):
+    import xml.etree.ElementTree as ET
+
+    feed = ET.fromstring(client.get(path).content)
+    return {
+        entry.find(f"{ATOM}title").text: entry.find(f"{ATOM}summary").text
+        for entry in feed.findall(f"{ATOM}entry")
+    }
+
+
+# Review 1: a status that is the registry's interpretation is marked wherever it is shown, and
+# a total that counts interpretations does not say "enligt källorna".
+def test_home_figures_say_which_part_is_interpretation_and_as_of_when(seed, client):
+    assert says("ska nätverket mellan upphandlarna i Sydnärke stärkas")  # not "it operates"
+    text = page(client, "/")
+    assert "Verksam samverkan enligt källorna" not in text
+    assert "Verksam samverkan 2 (1 enligt källorna, 1 enligt registrets tolkning av dem)" in text
+    assert "Siffrorna gäller enligt en odaterad källa, inte nödvändigtvis i dag." in text
+    assert "Informellt nätverk (tolkning) · Verksam (tolkning)" in text
+    english = html.unescape(page(client, "/en/"))
+    assert "according to the sources 2" not in english
+    assert (
+        "Operating cooperation 2 (1 according to the sources, 1 in the registry's "
+        "interpretation of them)"
+    ) in english
+    assert "The figures hold according to an undated source, not necessarily today." in english
+
+
+def test_the_totals_split_as_the_lists_mark_each_row(seed):
+    active = list(Cooperation.objects.active())
+    split = facts.split_by_reading(Cooperation.objects.active(), "status")
+    marked = [c.slug for c in active if facts.is_interpretation(c, "status")]
+    assert marked == ["natverk-upphandlare-sydnarke"]
+    assert split == {"stated": 1, "interpreted": 1, "missing": 0}
+    latest = StaffingCommitment.objects.current()
+    shares = facts.split_by_reading(latest, "fte", total="fte")
+    interpreted = sum(c.fte for c in latest if facts.is_interpretation(c, "fte"))
+    assert shares["interpreted"] == interpreted == Decimal("0.5")  # Laxå's, see review 8
+
+
+@pytest.mark.parametrize("path", ["/flode.atom", "/kommuner/askersund/flode.atom"])
+def test_the_feeds_mark_an_interpreted_status(seed, client, path):
+    network = Cooperation.objects.get(slug="natverk-upphandlare-sydnarke")
+    summaries = feed_summaries(client, path)
+    assert "Samverkan · Verksam (registrets tolkning)." in summaries[network.name]
+    english = feed_summaries(client, "/en" + path)
+    assert "(the registry's interpretation)" in english[network.name]
+
+
+# Review 2: the network's reading note says what the source says, and no sentence about
+# Askersund supports a fact about the network.
+def test_the_network_is_described_only_as_far_as_the_source_goes(seed, client):
+    assert says("ska nätverket mellan upphandlarna i Sydnärke stärkas genom regelbundna träffar")
+    text = page(client, NETWORK)
+    assert "med regelbundna träffar och utan avtal eller beslut" not in text
+    assert "de regelbundna träffarna är utredningens förslag" in text
+    assert "Ett nätverk av träffar är inte juridiskt bindande" not in text
+    assert "Juridiskt bindande Okänt – källan säger inget" in text
+    assert "Legally binding Unknown – the source does not say" in page(client, "/en" + NETWORK)
+    network = Cooperation.objects.get(slug="natverk-upphandlare-sydnarke")
+    assert network.legally_binding is None
+    assert not network.citations.filter(quote__contains="muntligt").exists()
+
+
+# Review 3: from an undated source a share is the latest the source gives, not "current".
+@pytest.mark.parametrize(
+    "path", [AGREEMENT, "/kommuner/hallsberg/", "/kommuner/laxa/", "/kommuner/lekeberg/"]
+)
+def test_undated_shares_are_the_latest_the_source_gives(seed, client, path):
+    swedish, english = page(client, path), page(client, "/en" + path)
+    assert "senaste som källan anger" in swedish
+    assert "latest the source gives" in english
+    for words in ("(gäller", "· gäller", "gäller inte nu", "Mörk stapel: gäller"):
+        assert words not in swedish, words
+    for words in ("(current", "· current", "current, interpretation", "not in force now"):
+        assert words not in english, words
+
+
+def test_the_latest_share_is_in_force_now_only_when_a_recent_dated_source_says_so(seed, client):
+    from django.utils import timezone
+
+    from agreements.models import SourceDocument
+
+    SourceDocument.objects.update(date=timezone.localdate())
+    assert "gäller nu (bekräftat" in page(client, AGREEMENT)
+
+
+def test_the_api_keeps_its_codes_and_says_what_current_means(seed, client):
+    data = client.get("/api/v1/cooperations/avtalssamverkan-hallsberg-laxa-lekeberg/").json()
+    latest = [c for c in data["staffing_history"] if c["state"] == "current"]
+    assert {c["state_label"] for c in latest} == {"senaste som källan anger"}
+    assert all(c["is_current"] for c in latest)
+    english = client.get(
+        "/api/v1/cooperations/avtalssamverkan-hallsberg-laxa-lekeberg/", {"lang": "en"}
+    ).json()
+    assert {c["state_label"] for c in english["staffing_history"] if c["is_current"]} == {
+        "latest the source gives"
+    }
+    schema = client.get("/api/v1/schema/").json()["components"]["schemas"]
+    described = " ".join(
+        str(prop.get("description", ""))
+        for component in schema.values()
+        for prop in component.get("properties", {}).values()
+    )
+    assert "in force today" not in described
+    assert "Today: current" not in described
+    assert "the latest the sources give" in described
+
+
+# Review 4: the English grammar slip.
+def test_the_unmatchable_reason_is_good_english(seed, client):
+    text = page(client, "/en" + PROCUREMENT)
+    assert "has no a" not in text
+    assert "the registry lacks a CPV code" in text
+
+
+# Review 5: the statement about sources says what is cited; reference data is named as such;
+# the buyer has a citation (an interpretation, with its reasoning).
+def test_reference_data_is_named_and_the_buyer_is_supported(seed, client):
+    assert says("Målbilden som anges i budgetöverenskommelsen är att vi ska kunna handla upp")
+    assert ProcurementBuyer in facts.PROVENANCE_FIELDS  # the walk above covers buyers
+    buyer = ProcurementBuyer.objects.get()
+    assert facts.provenance(buyer, "municipality").status == facts.INTERPRETED
+    text = page(client, PROCUREMENT)
+    assert re.search(
+        r"Köpare Askersund källa .* Registrets tolkning: ”Vi” är Askersunds kommun", text
+    )
+    assert "Kommunkod 1882 (referensdata från SCB, inte ur källorna)" in page(
+        client, "/kommuner/askersund/"
+    )
+    assert "Municipality code 1882 (reference data from SCB" in page(
+        client, "/en/kommuner/askersund/"
+    )
+    data = client.get("/api/v1/procurements/askersund-verksamheter-pa-entreprenad/").json()
+    assert data["buyers"][0]["provenance"]["municipality"]["status"] == "interpreted"
+    csv = client.get("/upphandlingar/?format=csv").getvalue().decode("utf-8-sig")
+    assert "Askersund (registrets tolkning)" in csv
+    sources = page(client, "/kallor/")
+    assert "Varje uppgift i registret hänvisar" not in sources
+    assert "Kommunkoder och län är referensdata från SCB" in sources
+    assert "Varje uppgift i registret hänvisar" not in page(client, "/om-registret/")
+
+
+# Review 6: every page that states facts says as of when, with the source and its dating.
+def test_every_page_of_facts_says_as_of_when_and_by_which_source(seed, client):
+    for path in ("/kommuner/askersund/", PROCUREMENT, AGREEMENT):
+        text = page(client, path)
+        assert re.search(
+            r"Uppgifterna gäller enligt en odaterad källa: Svar på .* \(Odaterat\. Registrets "
+            r"bedömning: skrivet före 2026",
+            text,
+        ), path
+    for path in ("/kommuner/", "/samverkan/", "/upphandlingar/"):
+        text = page(client, path)
+        assert "Uppgifterna gäller" in text and "enligt en odaterad källa" in text, path
+    source = page(client, "/kallor/askersund-svar-interpellation-upphandling/")
+    assert "Om dateringen Odaterat. Registrets bedömning: skrivet före 2026" in source
+    english = page(client, "/en/kallor/askersund-svar-interpellation-upphandling/")
+    assert "About the date Odaterat. Registrets bedömning: skrivet före 2026" in english
+
+
+# Review 7: the study binds no one: cited from the sentence that says so.
+def test_the_study_binding_cites_the_sentence_that_says_it(seed, client):
+    assert says("Askersund har, mot bakgrund av motståndet från Hallsberg kan man anta, alltså "
+                "inte gått in i något juridiskt bindande samverkan.")  # fmt: skip
+    study = Cooperation.objects.get(slug="utrett-samarbete-askersund-hallsberg")
+    quotes = [c.display_quote for c in facts.provenance(study, "legally_binding").citations]
+    assert quotes == [
+        "Askersund har, mot bakgrund av motståndet från Hallsberg kan man anta, alltså inte "
+        "gått in i något juridiskt bindande samverkan."
+    ]
+    assert "Registrets tolkning: En utredning i sig binder ingen kommun" in page(client, STUDY)
+
+
+# Review 8: Laxå "ville" finance 0,5: the amount is the registry's reading.
+def test_laxas_share_is_quoted_with_ville_and_marked_as_interpretation(seed, client):
+    assert says("Därutöver ville även Laxå kommun ingå i avtalssamarbetet genom att finansiera 0,5")
+    assert says("medfinansierar ytterligare en upphandlare i Hallsberg")
+    laxa = StaffingCommitment.objects.get(financer__code="1860")
+    found = facts.provenance(laxa, "fte")
+    assert found.status == facts.INTERPRETED
+    assert [c.display_quote for c in found.citations] == [
+        "Därutöver ville även Laxå kommun ingå i avtalssamarbetet genom att finansiera 0,5 "
+        "upphandlartjänst."
+    ]
+    for path in (AGREEMENT, "/kommuner/laxa/"):
+        text = page(client, path)
+        assert re.search(r"Laxå (Avtalssamverkan [^0-9]*)?0,5 \(tolkning\)", text), path
+        assert "Att Laxå medfinansierar bekräftar svaret längre fram" in text, path
+    assert "0.5 (interpretation)" in page(client, "/en/kommuner/laxa/")
+
+
+# Review 9: the smaller ones.
+def test_labels_say_no_more_than_the_words_they_stand_for(seed, client):
+    assert says("Så det som finns är ett avtal som har ingåtts mellan Hallsberg, Laxå och Lekeberg")
+    assert says("Utredningen förslår även ett utökat samarbete där även Askersund ingår.")
+    english = page(client, "/en" + AGREEMENT)
+    assert "Agreement entered into" in english and "Agreement signed" not in english
+    assert "Omfattar bland annat: Askersund" in page(client, NETWORK)
+    assert "Includes, among others: Askersund" in page(client, "/en" + NETWORK)
+    header = client.get("/upphandlingar/?format=csv").getvalue().decode("utf-8-sig")
+    assert "Upphandlingsår (mål eller plan)" in header.splitlines()[0]
+    claim = client.get("/api/v1/municipalities/hallsberg/").json()["claims"][0]
+    attributed = "Missvisande enligt Caroline Dieker (M), kommunstyrelsens ordförande"
+    assert claim["assessment_label"] == attributed
+    assert claim["provenance"]["assessment"]["text"] == attributed
+    hallsberg = page(client, "/kommuner/hallsberg/")
+    assert "Som för Lekeberg" not in hallsberg
+
+
+def test_the_walk_finds_a_buyer_without_a_source(seed, client):
+    # What the walk said before the buyer had a citation: "Köpare: Askersund" stood unsupported.
+    Citation.objects.filter(buyer__isnull=False).delete()
+    assert facts.unsupported_fields(ProcurementBuyer.objects.get()) == ["municipality"]
+    assert re.search(r"Köpare Askersund \(Källa saknas\)", page(client, PROCUREMENT))

@@ -147,8 +147,8 @@ def _year(procurement, name, label):
 def _rationale(procurement):
     """How far the intent has come, the years as the source says them, and as of when."""
     parts = [
-        _("Status: %(status)s.") % {"status": procurement.get_status_display()},
-        _year(procurement, "procurement_year", _("Upphandlingsår")),
+        _("Status: %(status)s.") % {"status": facts.text_with_mark(procurement, "status")},
+        _year(procurement, "procurement_year", _("Upphandlingsår (mål eller plan)")),
         _year(procurement, "contract_start_year", _("Avtalsstart (år)")),
         procurement.preconditions,
         _("Uppgifterna gäller: %(as_of)s.") % {"as_of": facts.as_of(procurement.about).text},

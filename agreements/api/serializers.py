@@ -178,7 +178,7 @@ class PartySerializer(serializers.ModelSerializer):
     )
     level_label = label_field()
     is_bound = serializers.BooleanField(
-        help_text="True for a decision or a signed agreement: only then is it a party."
+        help_text="True for a decision or an agreement entered into: only then is it a party."
     )
     role = NullableChoiceField(
         choices=Party.Role.choices, help_text="Null when the source gives no role."
@@ -240,7 +240,12 @@ class ClaimSerializer(serializers.ModelSerializer):
 
     made_by = MunicipalityRefSerializer()
     assessment = serializers.ChoiceField(choices=Claim.Assessment.choices)
-    assessment_label = label_field("The assessment alone, without who made it.")
+    assessment_label = serializers.SerializerMethodField(
+        help_text=(
+            "The assessment in words with who made it, never bare (the registry assesses "
+            "nothing itself): the same text as assessment_text. The code is `assessment`."
+        )
+    )
     assessment_text = serializers.SerializerMethodField(
         help_text=(
             "The assessment with its speaker, as the pages write it: 'Missvisande enligt "
@@ -270,7 +275,7 @@ class ClaimSerializer(serializers.ModelSerializer):
         ]
 
     def get_assessment_label(self, obj) -> str:
-        return facts.label(obj, "assessment")
+        return str(facts.assessment_text(obj))
 
     def get_assessment_text(self, obj) -> str:
         return str(facts.assessment_text(obj))
@@ -292,7 +297,7 @@ class MunicipalitySerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
     cooperation_count = serializers.IntegerField(
         read_only=True,
         help_text=(
-            "Cooperations the municipality is bound to by a decision or a signed agreement. "
+            "Cooperations the municipality is bound to by a decision or an agreement entered into. "
             "A mention, an ambition or a letter of intent is not counted here."
         ),
     )
@@ -305,9 +310,10 @@ class MunicipalitySerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
     )
     current_financed_fte = serializers.SerializerMethodField(
         help_text=(
-            "The known sum of the shares of posts it finances, in force today (decimal as a "
-            "string). Null when it is not known: it employs a post others co-finance and the "
-            "sources do not say its own share."
+            "The known sum of the latest shares of posts it finances that the sources give "
+            "(decimal as a string), as of the sources' date (as_of), not necessarily today. "
+            "Null when it is not known: it employs a post others co-finance and the sources do "
+            "not say its own share."
         )
     )
     own_share_unknown = serializers.BooleanField(
@@ -435,11 +441,27 @@ class CommitmentSerializer(serializers.ModelSerializer):
         help_text="The commitment this one replaced; it may be on another post."
     )
     superseded_by = CommitmentKeyField()
-    is_current = serializers.BooleanField()
-    state = serializers.SerializerMethodField(
-        help_text="Today: current, future (starts later), ended or superseded."
+    is_current = serializers.BooleanField(
+        help_text=(
+            "True for the latest share the sources give in its chain (not superseded, not "
+            "ended, not starting later). It holds as of the sources' date (see the cooperation's "
+            "as_of), not necessarily today: from an undated source it is only the latest the "
+            "source gives."
+        )
     )
-    state_label = serializers.CharField(source="state_display")
+    state = serializers.SerializerMethodField(
+        help_text=(
+            "The share's place in its chain as the sources give it: current (the latest the "
+            "sources give; in force now only if a dated source confirmed it recently, see "
+            "state_label and as_of), future (starts later), ended or superseded."
+        )
+    )
+    state_label = serializers.SerializerMethodField(
+        help_text=(
+            "The state in words, as on the pages: 'latest the source gives', or 'in force now "
+            "(confirmed …)' only when a dated source confirmed it within the registry's period."
+        )
+    )
     provenance = ProvenanceField()
 
     class Meta:
@@ -474,6 +496,9 @@ class CommitmentSerializer(serializers.ModelSerializer):
     @extend_schema_field({"type": "string", "enum": StaffingCommitment.State.values})
     def get_state(self, obj):
         return obj.state().value
+
+    def get_state_label(self, obj) -> str:
+        return str(facts.state_text(obj))
 
 
 class AgreementVersionSerializer(serializers.ModelSerializer):
@@ -518,7 +543,13 @@ class ProposalSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The cooperation (for example a study) that made the proposal, if known.",
     )
-    municipalities = MunicipalityRefSerializer(many=True)
+    municipalities = MunicipalityRefSerializer(
+        many=True,
+        help_text=(
+            "Municipalities the proposal names as included; not necessarily all ('där även "
+            "Askersund ingår' names one among others)."
+        ),
+    )
     html_url = serializers.CharField(source="get_absolute_url")
     provenance = ProvenanceField()
 
@@ -584,10 +615,10 @@ class CooperationSerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
         help_text="The party with the host role; null when there is none or it is unknown.",
     )
     party_count = serializers.SerializerMethodField(
-        help_text="Municipalities bound by a decision or a signed agreement: the parties."
+        help_text="Municipalities bound by a decision or an agreement entered into: the parties."
     )
     parties = serializers.SerializerMethodField(
-        help_text="The parties: municipalities bound by a decision or a signed agreement."
+        help_text="The parties: municipalities bound by a decision or an agreement entered into."
     )
     other_municipalities = serializers.SerializerMethodField(
         help_text=(
@@ -704,10 +735,11 @@ class CooperationDetailSerializer(CooperationSerializer):
 
 class BuyerSerializer(serializers.ModelSerializer):
     municipality = MunicipalityRefSerializer()
+    provenance = ProvenanceField()
 
     class Meta:
         model = ProcurementBuyer
-        fields = ["municipality", "is_lead"]
+        fields = ["municipality", "is_lead", "provenance"]
 
 
 class ProcurementSerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):

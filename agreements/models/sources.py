@@ -34,7 +34,7 @@ from .base import (
 )
 from .cooperations import AgreementVersion, Claim, Cooperation, Objection, Party, Proposal
 from .places import Municipality
-from .procurements import PlannedProcurement
+from .procurements import PlannedProcurement, ProcurementBuyer
 from .staffing import Post, StaffingCommitment
 
 __all__ = [
@@ -534,6 +534,7 @@ CITABLE_FIELDS = {
     "post": Post,
     "commitment": StaffingCommitment,
     "procurement": PlannedProcurement,
+    "buyer": ProcurementBuyer,
     "interpellation": Interpellation,
     "question": InterpellationQuestion,
 }
@@ -585,6 +586,7 @@ class CitationQuerySet(NaturalKeyQuerySet):
             "claim": ("made_by",),
             "post": ("employer",),
             "commitment": ("cooperation", "post__employer", "financer"),
+            "buyer": ("procurement", "municipality"),
             "interpellation": ("answer",),
             "question": ("interpellation__answer",),
         }
@@ -623,6 +625,7 @@ class CitationQuerySet(NaturalKeyQuerySet):
                 | Q(post__employer=municipality)
                 | Q(claim__made_by=municipality)
                 | Q(procurement__buyers__municipality=municipality)
+                | Q(buyer__municipality=municipality)
             )
             .distinct()
         )
@@ -683,6 +686,8 @@ class Citation(VersionedModel):
     post = _citable_fk(Post)
     commitment = _citable_fk(StaffingCommitment)
     procurement = _citable_fk(PlannedProcurement)
+    # Who buys is a fact a source states (or the registry reads from one), like any other.
+    buyer = _citable_fk(ProcurementBuyer)
     interpellation = _citable_fk(Interpellation)
     question = _citable_fk(InterpellationQuestion)
     agreement_version = _citable_fk(AgreementVersion)
@@ -758,6 +763,7 @@ class Citation(VersionedModel):
         "agreements.post",
         "agreements.staffingcommitment",
         "agreements.plannedprocurement",
+        "agreements.procurementbuyer",
         "agreements.interpellation",
         "agreements.interpellationquestion",
         "agreements.agreementversion",

@@ -261,7 +261,10 @@ class StaffingCommitment(RuleCheckedModel, VersionedModel):
         return self.cooperation.get_absolute_url() + "#finansiering"
 
     class State(models.TextChoices):
-        CURRENT = "current", _("gäller")
+        # The latest share the sources give, not superseded: "current" in the chain, which is
+        # as of the sources' date, not necessarily today (facts.state_text says "nu" only when
+        # a recent dated source confirmed it).
+        CURRENT = "current", _("senaste som källan anger")
         FUTURE = "future", _("gäller från ett senare datum")
         ENDED = "ended", _("avslutat")
         SUPERSEDED = "superseded", _("ersatt")

@@ -84,12 +84,48 @@ def mark(obj, name):
     return format_html(' <span class="interpretation-mark">({})</span>', gettext("tolkning"))
 
 
+@register.filter
+def marked(obj, name):
+    """The value in words, "(registrets tolkning)" after it when it is one: for plain text
+    such as a page's description, where the lists' mark (a span) cannot go."""
+    from .. import facts
+
+    return facts.text_with_mark(obj, name)
+
+
+@register.simple_tag
+def reading_split(split, fte=False):
+    """ " (1 enligt källorna, 1 enligt registrets tolkning av dem)" after a total that counts
+    interpretations too (facts.split_by_reading); nothing when the sources state it all."""
+    from django.utils.html import format_html
+    from django.utils.translation import gettext
+
+    if not split["interpreted"] and not split["missing"]:
+        return ""
+    shown = {key: format_fte(value) if fte else value for key, value in split.items()}
+    parts = [
+        gettext("%(count)s enligt källorna") % {"count": shown["stated"]},
+        gettext("%(count)s enligt registrets tolkning av dem") % {"count": shown["interpreted"]},
+    ]
+    if split["missing"]:
+        parts.append(gettext("%(count)s utan källa") % {"count": shown["missing"]})
+    return format_html(' <span class="figure-split">({})</span>', ", ".join(parts))
+
+
 @register.simple_tag
 def as_of(*objects):
     """As of when the facts about these records hold (their sources' newest date)."""
     from .. import facts
 
     return facts.record_as_of(*objects)
+
+
+@register.filter
+def state(commitment):
+    """ "senaste som källan anger", "ersatt", "gäller nu (bekräftat …)": facts.state_text."""
+    from .. import facts
+
+    return facts.state_text(commitment)
 
 
 @register.filter
