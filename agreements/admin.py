@@ -50,7 +50,7 @@ from .models import (
     citable_fields,
 )
 from .models.base import VersionedModel, count_of
-from .roles import UNRESTRICTED, may_change, scope_of, scoped
+from .roles import UNRESTRICTED, may_change, may_delete, scope_of, scoped
 from .source_forms import SourceDocumentForm
 
 
@@ -134,7 +134,7 @@ class ScopedAdmin(RegistryFormMixin, SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         allowed = super().has_delete_permission(request, obj)
-        return allowed and (obj is None or may_change(request.user, obj))
+        return allowed and (obj is None or may_delete(request.user, obj))
 
     def limit_choices(self, request, field_name, queryset):
         """The rows `field_name` may point at for this editor."""
@@ -215,13 +215,17 @@ class ScopedAdmin(RegistryFormMixin, SimpleHistoryAdmin):
             return view(request, *args, **kwargs)
         try:
             with rules.checked_writes():
-                return view(request, *args, **kwargs)
+                response = view(request, *args, **kwargs)
         except (rules.RuleViolation, IntegrityError) as error:
             # Everything was rolled back. Render the same request again with the reason
             # attached to the form, so that the editor sees it next to what they typed.
             _discard_queued_messages(request)
             request.rule_errors = _refusals(error)
             return view(request, *args, **kwargs)
+        # What the change did beyond what the editor typed (a citation taken off).
+        for notice in rules.take_notices():
+            self.message_user(request, notice, messages.WARNING)
+        return response
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return self._checked(request, super().changeform_view, object_id, form_url, extra_context)
@@ -311,7 +315,7 @@ class ScopedInline(RegistryFormMixin):
 
     def has_delete_permission(self, request, obj=None):
         allowed = super().has_delete_permission(request, obj)
-        return allowed and (obj is None or may_change(request.user, obj))
+        return allowed and (obj is None or may_delete(request.user, obj))
 
 
 def field_name_choices(models_):

@@ -137,7 +137,9 @@ def test_one_admin_save_with_inline_rows_reads_as_one_event(personas, admin_app)
         "Kommentar: ”Medfinansierar en upphandlare i Hallsberg.” → ”Betalar 0,5" in (newest["text"])
     )
     assert "Part tillagd: Askersund (Nämnd eller diskuterad, observatör)" in newest["text"]
-    assert len(newest["events"]) == 3
+    # The description's citation vouched for the old text: taken off in the same change.
+    assert newest["events"][-1].startswith("Källhänvisning borttagen: ”grannkommunerna")
+    assert len(newest["events"]) == 4
 
 
 def test_an_ended_commitment_is_told_in_words(personas, admin_app):
