@@ -756,8 +756,9 @@ class SourceDocumentAdmin(ScopedAdmin):
         hidden = set()
         if obj is None:
             hidden.add("original_info")
-        if obj is not None and obj.file_name:
-            # Its text comes from the file in seeds/; an edit here would be overwritten.
+        if obj is not None and obj.has_original:
+            # Its text is what was read from its file (uploaded or in seeds/), shown below;
+            # only a new file changes it (SourceDocument.keep_text_of_original).
             hidden.add("text")
         if obj is not None and not may_change:
             # Read-only: the stored text is shown below, the file through original_info (the
@@ -766,6 +767,14 @@ class SourceDocumentAdmin(ScopedAdmin):
         fieldsets = []
         for name, options in super().get_fieldsets(request, obj):
             fields = [f for f in options["fields"] if f not in hidden]
+            if "original" in fields and obj is not None and obj.has_original:
+                options = {
+                    **options,
+                    "description": _(
+                        "Texten nedan är hämtad ur filen och kan inte ändras för hand. Ladda upp "
+                        "en ny fil om texten ska ändras."
+                    ),
+                }
             if "citation_picker" in fields and not (obj and obj.text and may_cite):
                 continue
             if "text_display" in fields and not (obj and obj.text and not may_cite):

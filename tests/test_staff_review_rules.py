@@ -4,6 +4,7 @@ Faults 1, 2, 3, 4, 5 and 11 of the staff review: each test failed before its fix
 """
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from agreements import rules
 from agreements.models import (
@@ -11,6 +12,7 @@ from agreements.models import (
     Cooperation,
     Municipality,
     Party,
+    SourceDocument,
 )
 
 from .admin_forms import add_url, change_url, pick, refusals, save_form
@@ -164,3 +166,69 @@ def test_a_command_rewriting_a_cited_field_takes_the_citation_off(seed):
     kept = Citation.objects.get(cooperation__slug=AGREEMENT, field_name="form")
     coop.save()
     assert Citation.objects.filter(pk=kept.pk).exists()
+
+
+# --- 2. the text of a source with a file is the file's ---------------------------------------
+
+
+def _uploaded_source(admin_app, user):
+    from webtest import Upload
+
+    from . import documents
+
+    form = save_form(admin_app.get(add_url("sourcedocument"), user=user))
+    form["title"] = "Avtal om upphandlartjänst"
+    form["slug"] = "avtal-upphandlartjanst"
+    form["kind"] = "agreement"
+    form["original"] = Upload(
+        "avtal.pdf", documents.pdf(["Laxå kommun finansierar 0,5 av en upphandlartjänst."])
+    )
+    assert form.submit("_save").status_code == 302
+    return SourceDocument.objects.get(slug="avtal-upphandlartjanst")
+
+
+INVENTED = "Laxå ska därefter finansiera 0,4 av tjänsten."
+
+
+def test_the_text_of_an_uploaded_source_cannot_be_edited_in_the_admin(personas, admin_app, forger):
+    source = _uploaded_source(admin_app, personas["registry"])
+    page = admin_app.get(change_url(source), user=personas["registry"])
+    form = save_form(page)
+    assert "text" not in form.fields, "the extracted text is shown, not offered for editing"
+    assert "Laxå kommun finansierar 0,5" in page.text  # shown read-only, to cite from
+
+    # A forged field is ignored: the text stays the file's, and a quote from it is refused.
+    forged = save_form(forger.get(change_url(source), user=personas["registry"]))
+    forged.fields.setdefault("text", [])
+    response = forger.post(
+        change_url(source),
+        {**dict(forged.submit_fields()), "text": source.text + "\n" + INVENTED, "_save": "1"},
+        user=personas["registry"],
+    )
+    assert response.status_code in (200, 302)
+    assert INVENTED not in SourceDocument.objects.get(pk=source.pk).text
+
+
+def test_code_cannot_change_the_text_of_a_source_with_a_file(personas, admin_app):
+    source = _uploaded_source(admin_app, personas["registry"])
+    source.text += "\n" + INVENTED
+    with pytest.raises(ValidationError) as refused:
+        source.save()
+    assert "ladda upp en ny fil" in " ".join(refused.value.messages).lower()
+    assert INVENTED not in SourceDocument.objects.get(pk=source.pk).text
+    with pytest.raises(ValidationError):
+        source.full_clean()
+
+
+def test_pasted_text_of_a_source_without_a_file_stays_editable(personas, admin_app):
+    form = save_form(admin_app.get(add_url("sourcedocument"), user=personas["registry"]))
+    form["title"] = "Inklistrat svar"
+    form["slug"] = "inklistrat-svar"
+    form["kind"] = "other"
+    form["text"] = "Första versionen."
+    assert form.submit("_save").status_code == 302
+    source = SourceDocument.objects.get(slug="inklistrat-svar")
+    form = save_form(admin_app.get(change_url(source), user=personas["registry"]))
+    form["text"] = "Andra versionen."
+    assert form.submit("_save").status_code == 302
+    assert SourceDocument.objects.get(pk=source.pk).text == "Andra versionen."
