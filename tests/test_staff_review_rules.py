@@ -232,3 +232,55 @@ def test_pasted_text_of_a_source_without_a_file_stays_editable(personas, admin_a
     form["text"] = "Andra versionen."
     assert form.submit("_save").status_code == 302
     assert SourceDocument.objects.get(pk=source.pk).text == "Andra versionen."
+
+
+# --- 3 and 4. the change log and the feed tell versions and validity ------------------------
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def _askersund_joins_with_version(admin_app, user):
+    from .admin_forms import blank_row
+
+    form = save_form(admin_app.get(change_url(_coop(AGREEMENT)), user=user))
+    blank = blank_row(form, "parties")
+    pick(form, f"parties-{blank}-municipality", _muni("1882"))
+    form[f"parties-{blank}-level"] = "agreement"
+    form[f"parties-{blank}-role"] = "participant"
+    form[f"parties-{blank}-start_date"] = "2027-01-01"
+    blank = blank_row(form, "versions")
+    form[f"versions-{blank}-sequence"] = "3"
+    form[f"versions-{blank}-kind"] = "accession"
+    form[f"versions-{blank}-summary"] = "Askersund ansluter till avtalet."
+    form[f"versions-{blank}-date"] = "2027-01-01"
+    response = form.submit("_save")
+    assert response.status_code == 302, refusals(response)
+
+
+def test_an_agreement_version_added_in_a_save_is_in_the_change_log_and_the_feed(
+    personas, admin_app, client
+):
+    import xml.etree.ElementTree as ET
+
+    _askersund_joins_with_version(admin_app, personas["registry"])
+    log = admin_app.get(_coop(AGREEMENT).get_absolute_url() + "andringar/")
+    newest = log.html.select_one("ol.log > li").get_text(" ", strip=True)
+    assert "Part tillagd: Askersund" in newest
+    assert "Avtalsversion tillagd: version 3, Ny part ansluter, från 2027-01-01" in newest
+    assert "avtalsversioner" in log.html.select_one("p.meta").get_text()
+
+    feed = ET.fromstring(client.get("/flode.atom").content)
+    summary = feed.find(f"{ATOM}entry/{ATOM}summary").text
+    assert "Avtalsversion tillagd: version 3, Ny part ansluter, från 2027-01-01" in summary
+
+
+def test_the_feed_says_from_when_a_party_is_bound_as_the_page_does(personas, admin_app, client):
+    import xml.etree.ElementTree as ET
+
+    _askersund_joins_with_version(admin_app, personas["registry"])
+    page = admin_app.get(_coop(AGREEMENT).get_absolute_url())
+    assert "från 2027-01-01" in page.html.select_one("#part-askersund").get_text(" ", strip=True)
+    feed = ET.fromstring(client.get("/flode.atom").content)
+    summary = feed.find(f"{ATOM}entry/{ATOM}summary").text
+    assert "Askersund (Avtal ingånget, från 2027-01-01)" in summary
+    assert "Laxå (Avtal ingånget)" in summary
