@@ -383,7 +383,12 @@ def _bound_in_non_binding(cooperation, parties):
 
 
 def check_procurement(procurement_id):
-    """A joint procurement (several buyers) has exactly one lead among its buyers."""
+    """A joint procurement has at least two buyers, and exactly one lead among them.
+
+    "Joint" is stated by a source (and may be cited), so it is never flipped to fit the
+    buyers: a joint procurement left with one buyer is refused, and the editor decides
+    whether the buyer list or the "joint" answer is what is wrong.
+    """
     from .models import PlannedProcurement, ProcurementBuyer
 
     procurement = _lock(PlannedProcurement, procurement_id)
@@ -402,6 +407,18 @@ def check_procurement(procurement_id):
                     "”gemensam upphandling” eller ta bort köpare."
                 ),
                 code="joint_contradiction",
+            )
+        ]
+    if procurement.joint and len(leads) < 2:
+        return [
+            ValidationError(
+                _(
+                    "Upphandlingen är markerad som gemensam men har %(count)s köpare. Lägg till "
+                    "en köpare, eller ändra först ”Gemensam upphandling” till nej eller okänt "
+                    "om källan inte säger att flera kommuner köper tillsammans."
+                )
+                % {"count": len(leads)},
+                code="joint_with_one_buyer",
             )
         ]
     if len(leads) > 1 and sum(leads) != 1:

@@ -5,6 +5,7 @@ Faults 1, 2, 3, 4, 5 and 11 of the staff review: each test failed before its fix
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from agreements import rules
 from agreements.models import (
@@ -284,3 +285,49 @@ def test_the_feed_says_from_when_a_party_is_bound_as_the_page_does(personas, adm
     summary = feed.find(f"{ATOM}entry/{ATOM}summary").text
     assert "Askersund (Avtal ingånget, från 2027-01-01)" in summary
     assert "Laxå (Avtal ingånget)" in summary
+
+
+# --- 11. a joint procurement has at least two buyers ----------------------------------------
+
+
+def _joint_with_two_buyers():
+    from agreements.models import PlannedProcurement, ProcurementBuyer
+
+    procurement = PlannedProcurement.objects.get()
+    with rules.checked_writes():
+        ProcurementBuyer.objects.create(
+            procurement=procurement, municipality=_muni("1861"), is_lead=True
+        )
+        procurement.joint = True
+        procurement.save()
+    return procurement
+
+
+def test_deleting_the_lead_of_a_two_buyer_joint_procurement_is_refused(personas, admin_app):
+    from agreements.models import ProcurementBuyer
+
+    procurement = _joint_with_two_buyers()
+    lead = ProcurementBuyer.objects.get(procurement=procurement, is_lead=True)
+    url = reverse("admin:agreements_procurementbuyer_delete", args=[lead.pk])
+    response = admin_app.get(url, user=personas["registry"]).follow()
+    assert response.request.path == change_url(lead)
+    [said] = [t for t in refusals(response) if "gemensam" in t]
+    assert "Lägg till en köpare" in said and "”Gemensam upphandling”" in said
+    assert ProcurementBuyer.objects.filter(pk=lead.pk).exists()
+    page = admin_app.get(procurement.get_absolute_url()).text
+    assert "Hallsberg" in page
+
+
+def test_a_joint_procurement_with_one_buyer_is_refused_in_code_and_form(personas, admin_app):
+    from agreements.models import PlannedProcurement
+
+    procurement = PlannedProcurement.objects.get()
+    procurement.joint = True
+    with pytest.raises(rules.RuleViolation):
+        procurement.save()
+    form = save_form(admin_app.get(change_url(procurement), user=personas["registry"]))
+    form["joint"] = "true"
+    response = form.submit("_save")
+    assert response.status_code == 200
+    assert any("Lägg till en köpare" in t for t in refusals(response))
+    assert PlannedProcurement.objects.get().joint is None
