@@ -3,7 +3,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models
 from django.db.models import Count, ProtectedError, RestrictedError
@@ -50,7 +51,7 @@ from .models import (
     citable_fields,
 )
 from .models.base import VersionedModel, count_of
-from .roles import UNRESTRICTED, may_change, may_delete, scope_of, scoped
+from .roles import ROLE_GROUPS, UNRESTRICTED, may_change, may_delete, scope_of, scoped
 from .source_forms import SourceDocumentForm
 
 
@@ -899,6 +900,37 @@ class InterpellationQuestionAdmin(ScopedAdmin):
     list_select_related = ["interpellation"]
     search_fields = ["question", "answer"]
     inlines = [citation_inline("question")]
+
+
+class RoleGroupAdmin(GroupAdmin):
+    """The two role groups are looked up by name (agreements/roles.py): renamed or deleted,
+    every editor of that role would lose their rights and creating editors would fail. Their
+    names are shown, not edited, and they cannot be deleted; other groups are as usual."""
+
+    def _is_role(self, obj):
+        return obj is not None and obj.name in ROLE_GROUPS
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "name"] if self._is_role(obj) else fields
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self._is_role(obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        roles = [obj for obj in objs if self._is_role(obj)]
+        if roles:
+            # The list's "delete selected" then refuses, naming what it will not delete.
+            perms_needed = set(perms_needed) | {
+                _("rollgruppen ”%(name)s”, som rollerna bygger på") % {"name": obj.name}
+                for obj in roles
+            }
+        return deleted, counts, perms_needed, protected
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, RoleGroupAdmin)
 
 
 class EditorProfileInline(admin.StackedInline):

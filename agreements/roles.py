@@ -28,6 +28,8 @@ from .models import (
 
 REGISTRY_EDITORS = "Registerredaktörer"
 MUNICIPALITY_EDITORS = "Kommunredaktörer"
+# Looked up by name: the admin shows these names read-only and never deletes the groups.
+ROLE_GROUPS = (REGISTRY_EDITORS, MUNICIPALITY_EDITORS)
 
 BOUND = list(Party.BOUND_LEVELS)
 

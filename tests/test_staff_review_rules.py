@@ -331,3 +331,54 @@ def test_a_joint_procurement_with_one_buyer_is_refused_in_code_and_form(personas
     assert response.status_code == 200
     assert any("Lägg till en köpare" in t for t in refusals(response))
     assert PlannedProcurement.objects.get().joint is None
+
+
+# --- 5. the role groups keep their names ----------------------------------------------------
+
+
+def test_the_role_groups_cannot_be_renamed_or_deleted_in_the_admin(
+    personas, admin_app, forger, smtp_server
+):
+    from django.contrib.auth.models import Group
+
+    from agreements.roles import MUNICIPALITY_EDITORS
+
+    group = Group.objects.get(name=MUNICIPALITY_EDITORS)
+    url = reverse("admin:auth_group_change", args=[group.pk])
+    page = admin_app.get(url, user=personas["superuser"])
+    form = save_form(page)
+    assert "name" not in form.fields, "the role's name is shown, not offered for editing"
+    assert "Kommunredaktörer" in page.text
+    # Forged, the name is ignored.
+    forged = save_form(forger.get(url, user=personas["superuser"]))
+    forger.post(
+        url, {**dict(forged.submit_fields()), "name": "Omdöpt", "_save": "1"},
+        user=personas["superuser"],
+    )  # fmt: skip
+    assert Group.objects.filter(pk=group.pk, name=MUNICIPALITY_EDITORS).exists()
+    # Not deletable: no delete page, and the list's delete action refuses it.
+    delete = reverse("admin:auth_group_delete", args=[group.pk])
+    admin_app.get(delete, user=personas["superuser"], status=403)
+    changelist = admin_app.get(reverse("admin:auth_group_changelist"), user=personas["superuser"])
+    action = changelist.forms["changelist-form"]
+    action["action"] = "delete_selected"
+    for checkbox in action.fields["_selected_action"]:
+        if checkbox._value == str(group.pk):
+            checkbox.checked = True
+    refused = action.submit("index", index=0)
+    assert Group.objects.filter(pk=group.pk).exists()
+    assert "rollgruppen ”Kommunredaktörer”" in refused.text
+
+    # And creating a municipality editor still works.
+    users = admin_app.get(reverse("admin:auth_user_changelist"), user=personas["superuser"])
+    editor = users.click(description="Lägg till användare").forms["editor_form"]
+    for name, value in {
+        "username": "anna.laxa",
+        "first_name": "Anna",
+        "last_name": "Lindqvist",
+        "email": "anna.lindqvist@laxa.example.se",
+        "role": "municipality",
+        "municipality": str(_muni("1860").pk),
+    }.items():
+        editor[name] = value
+    assert editor.submit("_save").status_code == 302
