@@ -3,7 +3,8 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.widgets import FilteredSelectMultiple, RelatedFieldWidgetWrapper
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, models
 from django.db.models import Count, ProtectedError, RestrictedError
@@ -50,7 +51,7 @@ from .models import (
     citable_fields,
 )
 from .models.base import VersionedModel, count_of
-from .roles import UNRESTRICTED, may_change, scope_of, scoped
+from .roles import ROLE_GROUPS, UNRESTRICTED, may_change, may_delete, scope_of, scoped
 from .source_forms import SourceDocumentForm
 
 
@@ -134,7 +135,7 @@ class ScopedAdmin(RegistryFormMixin, SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         allowed = super().has_delete_permission(request, obj)
-        return allowed and (obj is None or may_change(request.user, obj))
+        return allowed and (obj is None or may_delete(request.user, obj))
 
     def limit_choices(self, request, field_name, queryset):
         """The rows `field_name` may point at for this editor."""
@@ -215,13 +216,17 @@ class ScopedAdmin(RegistryFormMixin, SimpleHistoryAdmin):
             return view(request, *args, **kwargs)
         try:
             with rules.checked_writes():
-                return view(request, *args, **kwargs)
+                response = view(request, *args, **kwargs)
         except (rules.RuleViolation, IntegrityError) as error:
             # Everything was rolled back. Render the same request again with the reason
             # attached to the form, so that the editor sees it next to what they typed.
             _discard_queued_messages(request)
             request.rule_errors = _refusals(error)
             return view(request, *args, **kwargs)
+        # What the change did beyond what the editor typed (a citation taken off).
+        for notice in rules.take_notices():
+            self.message_user(request, notice, messages.WARNING)
+        return response
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         return self._checked(request, super().changeform_view, object_id, form_url, extra_context)
@@ -311,7 +316,7 @@ class ScopedInline(RegistryFormMixin):
 
     def has_delete_permission(self, request, obj=None):
         allowed = super().has_delete_permission(request, obj)
-        return allowed and (obj is None or may_change(request.user, obj))
+        return allowed and (obj is None or may_delete(request.user, obj))
 
 
 def field_name_choices(model=None):
@@ -849,8 +854,9 @@ class SourceDocumentAdmin(ScopedAdmin):
         hidden = set()
         if obj is None:
             hidden.add("original_info")
-        if obj is not None and obj.file_name:
-            # Its text comes from the file in seeds/; an edit here would be overwritten.
+        if obj is not None and obj.has_original:
+            # Its text is what was read from its file (uploaded or in seeds/), shown below;
+            # only a new file changes it (SourceDocument.keep_text_of_original).
             hidden.add("text")
         if obj is not None and not may_change:
             # Read-only: the stored text is shown below, the file through original_info (the
@@ -859,6 +865,14 @@ class SourceDocumentAdmin(ScopedAdmin):
         fieldsets = []
         for name, options in super().get_fieldsets(request, obj):
             fields = [f for f in options["fields"] if f not in hidden]
+            if "original" in fields and obj is not None and obj.has_original:
+                options = {
+                    **options,
+                    "description": _(
+                        "Texten nedan är hämtad ur filen och kan inte ändras för hand. Ladda upp "
+                        "en ny fil om texten ska ändras."
+                    ),
+                }
             if "citation_picker" in fields and not (obj and obj.text and may_cite):
                 continue
             if "text_display" in fields and not (obj and obj.text and not may_cite):
@@ -997,6 +1011,37 @@ class InterpellationQuestionAdmin(ScopedAdmin):
     list_select_related = ["interpellation"]
     search_fields = ["question", "answer"]
     inlines = [citation_inline("question")]
+
+
+class RoleGroupAdmin(GroupAdmin):
+    """The two role groups are looked up by name (agreements/roles.py): renamed or deleted,
+    every editor of that role would lose their rights and creating editors would fail. Their
+    names are shown, not edited, and they cannot be deleted; other groups are as usual."""
+
+    def _is_role(self, obj):
+        return obj is not None and obj.name in ROLE_GROUPS
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        return [*fields, "name"] if self._is_role(obj) else fields
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not self._is_role(obj)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        roles = [obj for obj in objs if self._is_role(obj)]
+        if roles:
+            # The list's "delete selected" then refuses, naming what it will not delete.
+            perms_needed = set(perms_needed) | {
+                _("rollgruppen ”%(name)s”, som rollerna bygger på") % {"name": obj.name}
+                for obj in roles
+            }
+        return deleted, counts, perms_needed, protected
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, RoleGroupAdmin)
 
 
 class EditorProfileInline(admin.StackedInline):

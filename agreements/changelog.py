@@ -1,9 +1,10 @@
 """The public change log: what changed, in words, grouped by change. Never who.
 
 A cooperation's log tells the changes to the cooperation and to the rows that belong under
-it (its parties, commitments, objections and their citations); a procurement's, those to it,
-its buyers and its citations. The history rows one change wrote (an admin save with three
-inline rows) share a `change_group` id and read as one event, as in NetBox's change log.
+it (its parties, agreement versions, commitments, proposals, objections and their
+citations); a procurement's, those to it, its buyers and its citations. The history rows
+one change wrote (an admin save with three inline rows) share a `change_group` id and read
+as one event, as in NetBox's change log.
 The Atom feed is made of the same events.
 
 Staff who edit are personal data (GDPR); their names stay in the admin's history.
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy
 
 from .formats import format_amount, format_fte
 from .models import (
+    AgreementVersion,
     Citation,
     Cooperation,
     Municipality,
@@ -28,8 +30,10 @@ from .models import (
     PlannedProcurement,
     Post,
     ProcurementBuyer,
+    Proposal,
     StaffingCommitment,
 )
+from .models.cooperations import period_words
 
 # Fields a reader does not need: bookkeeping, and the link to the owner the log is about.
 HIDDEN_FIELDS = {
@@ -62,6 +66,11 @@ KINDS = {
     StaffingCommitment: Kind(gettext_lazy("Finansieringsåtagande tillagt"),
                              gettext_lazy("Finansieringsåtagande borttaget"),
                              gettext_lazy("Finansieringsåtagande ändrat")),
+    AgreementVersion: Kind(gettext_lazy("Avtalsversion tillagd"),
+                           gettext_lazy("Avtalsversion borttagen"),
+                           gettext_lazy("Avtalsversion ändrad")),
+    Proposal: Kind(gettext_lazy("Förslag tillagt"), gettext_lazy("Förslag borttaget"),
+                   gettext_lazy("Förslag ändrat")),
     Objection: Kind(gettext_lazy("Invändning tillagd"), gettext_lazy("Invändning borttagen"),
                     gettext_lazy("Invändning ändrad")),
     ProcurementBuyer: Kind(gettext_lazy("Köpare tillagd"), gettext_lazy("Köpare borttagen"),
@@ -160,7 +169,16 @@ def _subject(record, names):
         details = [record.get_level_display()]
         if record.role:
             details.append(record.get_role_display().lower())
+        period = period_words(record.start_date, record.end_date)  # as the page says it
+        if period:
+            details.append(period)
         return f"{names.get(Municipality, record.municipality_id)} ({', '.join(details)})"
+    if model is AgreementVersion:
+        # "version 3, Ny part ansluter, från 2027-01-01"
+        details = [_("version %(n)s") % {"n": record.sequence}, record.get_kind_display()]
+        if record.date:
+            details.append(_("från %(date)s") % {"date": record.date.isoformat()})
+        return ", ".join(details)
     if model is StaffingCommitment:
         text = _("%(financer)s, %(fte)s av ”%(post)s”") % {
             "financer": names.get(Municipality, record.financer_id),
@@ -178,7 +196,7 @@ def _subject(record, names):
     if model is Citation:
         quote = " ".join(record.quote.split())
         return "”" + (quote if len(quote) <= 80 else quote[:77] + "…") + "”"
-    text = str(getattr(record, "argument", "") or "")
+    text = str(getattr(record, "argument", "") or getattr(record, "summary", "") or "")
     return text if len(text) <= 80 else text[:77] + "…"
 
 
@@ -285,7 +303,14 @@ def _owned(records, owner_model, attribute):
     return records
 
 
-UNDER_COOPERATION = {"party": Party, "commitment": StaffingCommitment, "objection": Objection}
+# The rows under a cooperation, by the name of Citation's foreign key to them.
+UNDER_COOPERATION = {
+    "party": Party,
+    "agreement_version": AgreementVersion,
+    "commitment": StaffingCommitment,
+    "proposal": Proposal,
+    "objection": Objection,
+}
 
 
 def _citations(condition, until=None):

@@ -514,8 +514,12 @@ def cite_own(records):
 
 
 def party_text(party):
-    """ "Askersund (Muntlig ambition, inte bindande)": who, and how far bound, never bare."""
-    return f"{party.municipality.name} ({party.get_level_display()})"
+    """ "Askersund (Avtal ingånget, från 2027-01-01)": who, how far bound and, where known,
+    from and until when (the page's `period_display`), never bare."""
+    details = [party.get_level_display()]
+    if party.period_display:
+        details.append(party.period_display)
+    return f"{party.municipality.name} ({', '.join(details)})"
 
 
 def split_parties(parties):

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 
 from .admin_history import display_value
 from .changelog import HIDDEN_FIELDS
-from .roles import UNRESTRICTED, may_change, may_write, scope_of
+from .roles import UNRESTRICTED, may_change, may_delete, may_write, scope_of, write_refusal
 
 
 class MultilineTextField(forms.CharField):
@@ -91,6 +91,8 @@ class RegistryModelForm(forms.ModelForm):
                 )
                 % {"own": scope_of(self.editor) or _("(ingen kommun)")},
             )
+        elif refusal := write_refusal(self.editor, self.instance):
+            self.add_error(None, refusal)
 
 
 VERSION_FIELD = "seen_version"
@@ -241,7 +243,7 @@ class ScopedInlineFormSet(BaseInlineFormSet):
         super().add_fields(form, index)
         delete = form.fields.get("DELETE")
         if delete is not None and form.instance.pk and self.user is not None:
-            delete.disabled = not may_change(self.user, form.instance)
+            delete.disabled = not may_delete(self.user, form.instance)
 
     def clean(self):
         super().clean()
@@ -251,6 +253,14 @@ class ScopedInlineFormSet(BaseInlineFormSet):
             if form.instance.pk and not may_change(self.user, form.instance):
                 raise ValidationError(
                     _("Du får inte ta bort raden ”%(row)s”: den hör till en annan kommun.")
+                    % {"row": form.instance}
+                )
+            if form.instance.pk and not may_delete(self.user, form.instance):
+                raise ValidationError(
+                    _(
+                        "Du får inte ta bort ”%(row)s”: bara en registerredaktör kan ändra "
+                        "vem som är värdkommun."
+                    )
                     % {"row": form.instance}
                 )
 

@@ -6,6 +6,7 @@ public anyway). The scope is enforced on the server: admin permissions, form cho
 """
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from .models import (
     AgreementVersion,
@@ -27,6 +28,8 @@ from .models import (
 
 REGISTRY_EDITORS = "Registerredaktörer"
 MUNICIPALITY_EDITORS = "Kommunredaktörer"
+# Looked up by name: the admin shows these names read-only and never deletes the groups.
+ROLE_GROUPS = (REGISTRY_EDITORS, MUNICIPALITY_EDITORS)
 
 BOUND = list(Party.BOUND_LEVELS)
 
@@ -187,6 +190,44 @@ def may_write(user, obj):
         return True
     rule = WRITE_RULES.get(type(obj))
     return scope is not None and rule is not None and rule(obj, scope)
+
+
+def _is_host(role):
+    return role == Party.Role.HOST
+
+
+def _stored_role(party):
+    if party.pk is None:
+        return None
+    return Party.objects.filter(pk=party.pk).values_list("role", flat=True).first()
+
+
+def write_refusal(user, obj):
+    """Why `user` may not save `obj` with the values it now holds, in words; or None.
+
+    What a municipality editor may do beyond its scope (`may_write`): it records its own part
+    in a cooperation, but who hosts the cooperation is the registry's to record. A host gives
+    the work, and with it the right to edit the whole record, to one municipality.
+    """
+    if scope_of(user) is UNRESTRICTED:
+        return None
+    if isinstance(obj, Party) and _is_host(obj.role) != _is_host(_stored_role(obj)):
+        return _(
+            "Bara en registerredaktör kan ange eller ändra värdkommun. Välj en annan roll "
+            "(till exempel deltagare), och be en registerredaktör om hjälp om källan säger "
+            "vem som är värdkommun."
+        )
+    return None
+
+
+def may_delete(user, obj):
+    """May `user` delete the stored row? As `may_change`, but the host party is the
+    registry's: removing it changes who hosts the cooperation."""
+    if not may_change(user, obj):
+        return False
+    if scope_of(user) is UNRESTRICTED or obj.pk is None:
+        return True
+    return not (isinstance(obj, Party) and _is_host(_stored_role(obj)))
 
 
 def ensure_groups(**kwargs):

@@ -56,12 +56,17 @@ def checked_writes():
     _state.pending = defaultdict(set)
     _state.change_id = uuid.uuid4()
     _state.scratch = {}
+    _state.notices = []
     try:
         with transaction.atomic():
             yield
             _check(_state.pending)
+            _detach_outdated_citations(
+                _state.scratch.get(_OUTDATED, {}), _state.pending.get("citation", set())
+            )
             for finish in _finishers:
                 finish()
+        _state.last_notices = _state.notices
     finally:
         _state.pending = None
         _state.change_id = None
@@ -83,6 +88,14 @@ def change_scratch():
     """A dict that lasts as long as the change in progress, or None outside one: where a module
     collects what the change touched, to act on it in its `at_end_of_change` finisher."""
     return getattr(_state, "scratch", None)
+
+
+def take_notices():
+    """What the last change in this thread did on its own that the editor should be told
+    (citations it took off), once; a list of sentences."""
+    notices = getattr(_state, "last_notices", None) or []
+    _state.last_notices = []
+    return notices
 
 
 class _Rollback(Exception):
@@ -259,7 +272,12 @@ def check_cooperation(cooperation_id):
     cooperation = _lock(Cooperation, cooperation_id)
     if cooperation is None:
         return []
-    parties = {p.municipality_id: p for p in Party.objects.filter(cooperation_id=cooperation_id)}
+    parties = {
+        p.municipality_id: p
+        for p in Party.objects.filter(cooperation_id=cooperation_id)
+        .select_related("municipality")
+        .order_by("municipality__name")
+    }
     # The host is derived from the parties, in this one place: a party's role cannot say one
     # thing and the cooperation another, whichever form changed it.
     host = next((m for m, p in parties.items() if p.role == Party.Role.HOST), None)
@@ -284,6 +302,7 @@ def check_cooperation(cooperation_id):
                 code="host_missing",
             )
         )
+    errors += _bound_in_non_binding(cooperation, parties.values())
     derived = {"host_id": host}
     if host is not None:
         derived["has_host"] = True  # a host party says so itself
@@ -336,8 +355,40 @@ def check_cooperation(cooperation_id):
     return errors
 
 
+def _bound_in_non_binding(cooperation, parties):
+    """A municipality bound by decision or agreement in a cooperation recorded as binding no
+    one (not legally binding, or a network or study by its form) contradicts the record."""
+    if cooperation.form in cooperation.NON_BINDING_FORMS:
+        why = _("har formen ”%(form)s” och är därmed inte juridiskt bindande") % {
+            "form": cooperation.get_form_display().lower()
+        }
+    elif cooperation.legally_binding is False:
+        why = _("är registrerad som inte juridiskt bindande")
+    else:
+        return []
+    return [
+        ValidationError(
+            _(
+                "%(municipality)s har åtagandegraden ”%(level)s”, men samverkan %(why)s. Välj "
+                "en åtagandegrad som inte binder (nämnd, muntlig ambition eller "
+                "avsiktsförklaring), eller be en registerredaktör rätta samverkan om källan "
+                "säger att den är bindande."
+            )
+            % {"municipality": p.municipality.name, "level": p.get_level_display(), "why": why},
+            code="bound_in_non_binding",
+        )
+        for p in parties
+        if p.is_bound
+    ]
+
+
 def check_procurement(procurement_id):
-    """A joint procurement (several buyers) has exactly one lead among its buyers."""
+    """A joint procurement has at least two buyers, and exactly one lead among them.
+
+    "Joint" is stated by a source (and may be cited), so it is never flipped to fit the
+    buyers: a joint procurement left with one buyer is refused, and the editor decides
+    whether the buyer list or the "joint" answer is what is wrong.
+    """
     from .models import PlannedProcurement, ProcurementBuyer
 
     procurement = _lock(PlannedProcurement, procurement_id)
@@ -356,6 +407,18 @@ def check_procurement(procurement_id):
                     "”gemensam upphandling” eller ta bort köpare."
                 ),
                 code="joint_contradiction",
+            )
+        ]
+    if procurement.joint and len(leads) < 2:
+        return [
+            ValidationError(
+                _(
+                    "Upphandlingen är markerad som gemensam men har %(count)s köpare. Lägg till "
+                    "en köpare, eller ändra först ”Gemensam upphandling” till nej eller okänt "
+                    "om källan inte säger att flera kommuner köper tillsammans."
+                )
+                % {"count": len(leads)},
+                code="joint_with_one_buyer",
             )
         ]
     if len(leads) > 1 and sum(leads) != 1:
@@ -396,3 +459,105 @@ def integrity_message(error: IntegrityError):
         "Ändringen krockade med en annan post i registret och sparades inte. Ladda om sidan "
         "och försök igen."
     )
+
+
+# --- a citation vouches only for the value it was checked against --------------------------
+
+_OUTDATED = "outdated_citations"
+
+
+def _citation_link(model):
+    """The name of Citation's foreign key to `model`, or None if it cannot be cited."""
+    from .models import CITABLE_FIELDS
+
+    return next((name for name, m in CITABLE_FIELDS.items() if m is model), None)
+
+
+def citations_outdated_by(instance):
+    """{citation id: field} of `instance`'s citations about a field whose value this save of
+    `instance` changes (called before the save)."""
+    from .models import Citation
+
+    link = _citation_link(type(instance))
+    if link is None or instance.pk is None:
+        return {}
+    cited = dict(
+        Citation.objects.filter(**{f"{link}_id": instance.pk})
+        .exclude(field_name="")
+        .values_list("pk", "field_name")
+    )
+    if not cited:
+        return {}
+    meta = type(instance)._meta
+    attnames = {}
+    for name in set(cited.values()):
+        try:
+            attnames[name] = meta.get_field(name).attname
+        except Exception:  # a name no field has: clean() refuses it, nothing to follow
+            continue
+    stored = type(instance)._base_manager.filter(pk=instance.pk).values(*attnames.values()).first()
+    if stored is None:
+        return {}
+    changed = {n for n, a in attnames.items() if stored[a] != getattr(instance, a)}
+    return {pk: name for pk, name in cited.items() if name in changed}
+
+
+def note_outdated_citations(instance):
+    """Before `instance` is saved: its citations about a field the save changes no longer
+    vouch for it. Unless the same change saves them too (the editor checked them against the
+    new value), they are taken off at the end of the change, and the editor is told."""
+    outdated = citations_outdated_by(instance)
+    if not outdated:
+        return
+    scratch = change_scratch()
+    if scratch is None:
+        instance._outdated_citations = outdated  # a lone save: taken off right after it
+        return
+    scratch.setdefault(_OUTDATED, {}).update(outdated)
+
+
+def lone_save_done(instance):
+    outdated = getattr(instance, "_outdated_citations", None)
+    if outdated:
+        instance._outdated_citations = None
+        with checked_writes():
+            _detach_outdated_citations(outdated, set())
+
+
+def citation_saved(pk):
+    """A citation saved or deleted in this change: its editor has seen it."""
+    pending = _pending()
+    if pending is not None and pk is not None:
+        pending["citation"].add(pk)
+
+
+def _detach_outdated_citations(outdated, checked):
+    from .models import Citation
+
+    doomed = [pk for pk in outdated if pk not in checked]
+    if not doomed:
+        return
+    for citation in Citation.objects.with_targets().filter(pk__in=doomed).order_by("pk"):
+        target = citation.target
+        field = outdated[citation.pk]
+        try:
+            label = type(target)._meta.get_field(field).verbose_name
+        except Exception:
+            label = field
+        quote = " ".join(citation.quote.split())
+        notices = getattr(_state, "notices", None)
+        if notices is not None:
+            notices.append(
+                _(
+                    "Citatet ”%(quote)s” ur ”%(source)s” stödde den tidigare lydelsen av "
+                    "”%(field)s” och har tagits bort från ”%(record)s”: det visas inte längre "
+                    "som källa. Citera källan på nytt om den stöder det nya värdet."
+                )
+                % {
+                    "quote": quote if len(quote) <= 80 else quote[:77] + "…",
+                    "source": citation.source.title,
+                    "field": str(label).capitalize(),
+                    "record": target,
+                }
+            )
+        citation.delete()

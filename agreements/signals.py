@@ -5,6 +5,7 @@ from simple_history.signals import pre_create_historical_record
 
 from . import rules
 from .models import (
+    CITABLE_FIELDS,
     Citation,
     Cooperation,
     Objection,
@@ -136,3 +137,25 @@ def locate_loaded_citation(sender, instance, raw=False, **kwargs):
     # The same check as Citation.save(): a fixture cannot bring in a quote the text lacks.
     if raw:
         instance.locate()
+
+
+# A citation vouches for the value it was checked against (agreements/rules.py).
+def outdate_citations(sender, instance, **kwargs):
+    rules.note_outdated_citations(instance)
+
+
+def detach_after_lone_save(sender, instance, **kwargs):
+    rules.lone_save_done(instance)
+
+
+def citation_seen(sender, instance, **kwargs):
+    rules.citation_saved(instance.pk)
+
+
+for citable in set(CITABLE_FIELDS.values()):
+    pre_save.connect(outdate_citations, sender=citable, dispatch_uid=f"outdate-{citable.__name__}")
+    post_save.connect(
+        detach_after_lone_save, sender=citable, dispatch_uid=f"detach-{citable.__name__}"
+    )
+post_save.connect(citation_seen, sender=Citation, dispatch_uid="citation-seen-saved")
+post_delete.connect(citation_seen, sender=Citation, dispatch_uid="citation-seen-deleted")

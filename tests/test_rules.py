@@ -57,6 +57,13 @@ def test_turning_the_host_party_into_an_observer_is_refused_while_a_host_is_stat
     form["role"] = "observer"
     response = form.submit("_save")
     assert response.status_code == 200
+    # Who hosts is the registry's to record (agreements/roles.py) ...
+    assert any("Bara en registerredaktör" in t for t in refusals(response))
+    # ... and a registry editor too is held to the host the cooperation states (rules.py).
+    form = save_form(admin_app.get(change_url(party), user=personas["registry"]))
+    form["role"] = "observer"
+    response = form.submit("_save")
+    assert response.status_code == 200
     assert any("har en värdkommun: ge den parten rollen värdkommun" in t
                for t in refusals(response))  # fmt: skip
     assert _agreement().host == _muni("1861")

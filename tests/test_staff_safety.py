@@ -176,12 +176,13 @@ def test_laxa_editor_records_laxa_joining_a_cooperation(personas, admin_app):
     form = save_form(admin_app.get(add_url("party"), user=personas["laxa"]))
     pick(form, "cooperation", network)
     pick(form, "municipality", Municipality.objects.get(code="1860"))
-    form["level"] = "decision"
-    form["role"] = "participant"
+    # The network binds no one: Laxå joins it as far as a non-binding cooperation goes.
+    form["level"] = "intent"
+    form["role"] = "invited"
     response = form.submit("_save")
     assert response.status_code == 302, refusals(response)
     joined = Party.objects.get(cooperation=network, municipality__code="1860")
-    assert (joined.level, joined.role) == ("decision", "participant")
+    assert (joined.level, joined.role) == ("intent", "invited")
 
 
 def test_a_refused_join_keeps_the_chosen_cooperation(personas, admin_app):

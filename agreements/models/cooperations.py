@@ -349,12 +349,18 @@ class Party(RuleCheckedModel, VersionedModel):
     @property
     def period_display(self):
         """When the municipality is a party, as far as known: "från 2027-01-01", or ""."""
-        parts = []
-        if self.start_date:
-            parts.append(_("från %(date)s") % {"date": self.start_date.isoformat()})
-        if self.end_date:
-            parts.append(_("till %(date)s") % {"date": self.end_date.isoformat()})
-        return " ".join(parts)
+        return period_words(self.start_date, self.end_date)
+
+
+def period_words(start, end):
+    """ "från 2027-01-01 till 2028-12-31", "från 2027-01-01" or "": the one wording of a
+    party's validity period, for its page, the feeds and the change log."""
+    parts = []
+    if start:
+        parts.append(_("från %(date)s") % {"date": start.isoformat()})
+    if end:
+        parts.append(_("till %(date)s") % {"date": end.isoformat()})
+    return " ".join(str(p) for p in parts)
 
 
 class Objection(VersionedModel):

@@ -271,6 +271,33 @@ class SourceDocument(TimestampedModel):
         self.take_in_seed_file()
         self.take_in_original()
         self.text = normalize_text(self.text)
+        self.keep_text_of_original()
+
+    def keep_text_of_original(self):
+        """The text of a source with an original file is what was read from that file.
+
+        It changes only with a new file: edited by hand, it could say what the file does not,
+        and a citation checked against it would prove nothing. Pasted text (no file) stays
+        editable. Checked on every path that saves (forms, code, loaddata).
+        """
+        if self.pk is None or not self.has_original or self._pending_upload() is not None:
+            return
+        stored = (
+            type(self)
+            ._base_manager.filter(pk=self.pk)
+            .values_list("text", "original_sha256")
+            .first()
+        )
+        if stored is None or stored[1] != self.original_sha256 or stored[0] == self.text:
+            return  # new here, or the text comes with another file (a revert to it)
+        # Not tied to the text field: a form for a source with a file does not show it.
+        raise ValidationError(
+            _(
+                "Texten är hämtad ur originalfilen och kan inte ändras för hand. Ladda upp en "
+                "ny fil om texten ska ändras."
+            ),
+            code="text_of_original",
+        )
 
     def citation_positions(self):
         """[(citation id, start, end)] in this text, or ValidationError naming what breaks.

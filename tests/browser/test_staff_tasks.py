@@ -191,14 +191,14 @@ def test_registry_editor_records_askersund_joining_with_a_cited_source(staff, li
 
     reader.goto(live_server.url + agreement.get_absolute_url() + "andringar/")
     log = reader.locator("ol.log").inner_text()
-    assert "Part tillagd: Askersund (Beslut fattat, deltagare)" in log
+    assert "Part tillagd: Askersund (Beslut fattat, deltagare, från 2027-01-01)" in log
     assert "Finansieringsåtagande tillagt: Askersund, 0,2 av" in log
     assert "Källhänvisning tillagd: ”ingår i avtalssamverkan om upphandling med" in log
     assert "redaktor" not in log and "registret" not in log.lower()
 
     feed = ET.fromstring(reader.request.get(live_server.url + "/flode.atom").body())
     summaries = " ".join(e.text or "" for e in feed.iter("{http://www.w3.org/2005/Atom}summary"))
-    assert "Part tillagd: Askersund (Beslut fattat, deltagare)" in summaries
+    assert "Part tillagd: Askersund (Beslut fattat, deltagare, från 2027-01-01)" in summaries
     assert "Källhänvisning tillagd" in summaries
     public.close()
 
