@@ -24,7 +24,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -492,9 +492,15 @@ def citations_outdated_by(instance):
     attnames = {}
     for name in set(cited.values()):
         try:
-            attnames[name] = meta.get_field(name).attname
+            field = meta.get_field(name)
         except Exception:  # a name no field has: clean() refuses it, nothing to follow
             continue
+        # Prose (a description, a summary) is the registry's own wording of what its passages
+        # say: fixing a typo or rephrasing it must not throw the passages away. A value (a
+        # level, a share, a year, a name, a legal basis) is what the passage vouches for.
+        if isinstance(field, models.TextField):
+            continue
+        attnames[name] = field.attname
     stored = type(instance)._base_manager.filter(pk=instance.pk).values(*attnames.values()).first()
     if stored is None:
         return {}

@@ -131,15 +131,15 @@ def test_a_bound_level_in_a_cooperation_that_binds_no_one_is_refused_on_every_pa
 # --- 1. a citation does not vouch for text it never saw -------------------------------------
 
 
-def test_rewriting_a_cited_field_takes_its_citation_off_and_says_so(personas, admin_app):
-    cited = Citation.objects.get(cooperation__slug=AGREEMENT, field_name="description")
+def test_changing_a_cited_value_takes_its_citation_off_and_says_so(personas, admin_app):
+    cited = Citation.objects.get(cooperation__slug=AGREEMENT, field_name="legal_basis")
     form = save_form(admin_app.get(change_url(_coop(AGREEMENT)), user=personas["registry"]))
-    form["description"] = "Något helt annat än källan säger."
+    form["legal_basis"] = "Lagen (1994:77) om kommunalförbund"
     response = form.submit("_save")
     assert response.status_code == 302
     assert not Citation.objects.filter(pk=cited.pk).exists()
     said = [m.message for m in response.follow().context["messages"]]
-    assert any("stödde den tidigare lydelsen av ”Beskrivning”" in str(m) for m in said), said
+    assert any("stödde den tidigare lydelsen av ”Rättslig grund”" in str(m) for m in said), said
     # Other citations of the record, about fields that did not change, stay.
     assert Citation.objects.filter(cooperation__slug=AGREEMENT, field_name="form").exists()
     # The public log tells it too.
@@ -147,20 +147,30 @@ def test_rewriting_a_cited_field_takes_its_citation_off_and_says_so(personas, ad
     assert "Källhänvisning borttagen" in log
 
 
-def test_a_cited_field_rewritten_with_its_citation_keeps_the_citation(personas, admin_app):
+def test_a_typo_fixed_in_cited_prose_keeps_its_citation(personas, admin_app, client):
     cited = Citation.objects.get(cooperation__slug=AGREEMENT, field_name="description")
     form = save_form(admin_app.get(change_url(_coop(AGREEMENT)), user=personas["registry"]))
-    form["description"] = "Något helt annat än källan säger."
+    form["description"] = form["description"].value.rstrip(".")
+    assert form.submit("_save").status_code == 302
+    assert Citation.objects.filter(pk=cited.pk).exists()
+    page = client.get(_coop(AGREEMENT).get_absolute_url()).content.decode()
+    assert "ytterligare en upphandlare i Hallsberg" in page  # its passage is still shown
+
+
+def test_a_cited_field_rewritten_with_its_citation_keeps_the_citation(personas, admin_app):
+    cited = Citation.objects.get(cooperation__slug=AGREEMENT, field_name="legal_basis")
+    form = save_form(admin_app.get(change_url(_coop(AGREEMENT)), user=personas["registry"]))
+    form["legal_basis"] = "Lagen (1994:77) om kommunalförbund"
     key = next(n for n in form.fields if n.endswith("-key") and form[n].value == cited.key)
     form[key.removesuffix("key") + "note"] = "Kontrollerad mot den nya beskrivningen."
     assert form.submit("_save").status_code == 302
     assert Citation.objects.filter(pk=cited.pk).exists()
 
 
-def test_a_command_rewriting_a_cited_field_takes_the_citation_off(seed):
-    cited = Citation.objects.get(cooperation__slug=AGREEMENT, field_name="description")
+def test_a_command_changing_a_cited_value_takes_the_citation_off(seed):
+    cited = Citation.objects.get(cooperation__slug=AGREEMENT, field_name="legal_basis")
     coop = _coop(AGREEMENT)
-    coop.description = "Ändrat utan admin."
+    coop.legal_basis = "Ändrat utan admin"
     coop.save()
     assert not Citation.objects.filter(pk=cited.pk).exists()
     # An unrelated save keeps the citation of a field it did not change.
