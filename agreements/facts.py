@@ -269,7 +269,7 @@ def state_text(commitment):
     citations_for(commitment, "fte")  # fetches and keeps `cited` where none were attached
     when = as_of(commitment.cited)
     if when.confirmed_now:
-        return _("gäller nu (bekräftat %(date)s)") % {"date": when.date.isoformat()}
+        return _("gäller nu (bekräftat %(date)s)") % {"date": when.oldest.isoformat()}
     return str(StaffingCommitment.State.CURRENT.label)
 
 
@@ -341,11 +341,20 @@ class AsOf:
     sources: list
 
     @property
+    def oldest(self):
+        """The oldest source date, or None when any source is undated: how far back the
+        weakest of these facts reaches. `date` (the newest) is when they were last confirmed."""
+        dates = [source.date for source in self.sources]
+        return None if not dates or None in dates else min(dates)
+
+    @property
     def confirmed_now(self):
-        if self.date is None:
+        # "Now" only when every source behind the facts is dated and recent: one recent
+        # protocol beside an undated answer confirms what it cites, not the rest.
+        if self.oldest is None:
             return False
         window = datetime.timedelta(days=settings.REGISTRY_CONFIRMED_WITHIN_DAYS)
-        return self.date >= timezone.localdate() - window
+        return self.oldest >= timezone.localdate() - window
 
     @property
     def undated(self):
@@ -357,9 +366,13 @@ class AsOf:
         if not self.sources:
             return _("källa saknas")
         if self.confirmed_now:
-            return _("nu (bekräftat %(date)s)") % {"date": self.date.isoformat()}
+            return _("nu (bekräftat %(date)s)") % {"date": self.oldest.isoformat()}
         if self.date is None:
             return _("enligt en odaterad källa")
+        if self.oldest is None:
+            return _("delvis enligt en odaterad källa, senast bekräftat %(date)s") % {
+                "date": self.date.isoformat()
+            }
         return _("enligt källa daterad %(date)s") % {"date": self.date.isoformat()}
 
 

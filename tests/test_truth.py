@@ -185,6 +185,25 @@ def test_now_is_said_of_facts_a_recent_dated_source_confirmed(seed, client):
     assert "nu (bekräftat" in page(client, AGREEMENT)
 
 
+def test_one_recent_source_beside_an_undated_one_does_not_make_the_record_now(seed, client):
+    from django.utils import timezone
+
+    from agreements.models import Citation, SourceDocument
+
+    today = timezone.localdate()
+    recent = SourceDocument.objects.get()
+    recent.pk, recent.slug, recent.date = None, "protokoll-idag", today
+    recent.title = "Protokoll från i dag"
+    recent.save()
+    # A reviewer cited one sentence of a new protocol for one fact of the record.
+    citation = Citation.objects.filter(cooperation__slug=AGREEMENT.split("/")[2]).first()
+    citation.source = recent
+    citation.save()
+    text = page(client, AGREEMENT)
+    assert "nu (bekräftat" not in text
+    assert f"delvis enligt en odaterad källa, senast bekräftat {today.isoformat()}" in text
+
+
 # 9. Hallsberg's own share is unknown, not zero.
 def test_hallsbergs_own_financing_is_unknown_not_zero(seed, client):
     assert says("medfinansierar ytterligare en upphandlare i Hallsberg")
