@@ -21,13 +21,16 @@ def format_fte(value, min_decimals=0) -> str:
 
 
 def format_amount(value) -> str:
-    """An amount of money in whole units, grouped: 1500000 -> "1 500 000" (with a no-break
-    space in Swedish, "1,500,000" in English), as procurement pages show estimated values."""
+    """An amount of money, grouped: 1500000 -> "1 500 000" (with a no-break space in Swedish,
+    "1,500,000" in English), as procurement pages show estimated values. Whole units unless
+    the amount has öre: 1250000.5 -> "1 250 000,50", never rounded to a sum nobody gave."""
     if value is None:
         return ""
+    value = Decimal(value)
+    whole = value == value.to_integral_value()
     return number_format(
-        Decimal(value).quantize(Decimal("1"), ROUND_HALF_UP),
-        decimal_pos=0,
+        value.quantize(Decimal("1") if whole else Decimal("0.01"), ROUND_HALF_UP),
+        decimal_pos=0 if whole else 2,
         use_l10n=True,
         force_grouping=True,
     )

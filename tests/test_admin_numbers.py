@@ -37,3 +37,20 @@ def test_a_number_with_misplaced_spaces_is_still_refused(personas, admin_app):
     response = form.submit("_save")
     assert response.status_code == 200
     assert "Fyll i ett tal." in refusals(response)
+
+
+def test_the_public_page_shows_the_amount_as_typed_not_rounded(personas, admin_app):
+    import re
+
+    form = save_form(admin_app.get(add_url("plannedprocurement"), user=personas["registry"]))
+    form["title"] = "Skolskjutsar"
+    form["status"] = "planned"
+    form["estimated_value"] = "1 250 000,50"
+    form["currency"] = "SEK"
+    assert form.submit("_save").status_code == 302
+    procurement = PlannedProcurement.objects.get(title="Skolskjutsar")
+    page = admin_app.get(procurement.get_absolute_url()).text
+    assert re.search(r"1\W250\W000,50 SEK", page), "the amount as typed"
+    assert "1\xa0250\xa0001" not in page
+    # No buyer recorded yet: said in words, not an empty line.
+    assert "Okänt – källan säger inget" in page.split("Köpare", 1)[1][:400]
