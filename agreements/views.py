@@ -4,6 +4,7 @@ import base64
 import re
 from datetime import timedelta
 from functools import cache
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -526,11 +527,14 @@ class About(TemplateView):
         # them: a fact from a source past the window, from an undated one, from a recent one.
         today = timezone.localdate()
         window = settings.REGISTRY_CONFIRMED_WITHIN_DAYS
-        some_source = [None]  # only whether there is a source, and its date, shape the text
+
+        def resting_on(date):  # only whether there is a source, and its date, shape the text
+            return facts.AsOf(date, [SimpleNamespace(date=date)])
+
         return super().get_context_data(
-            as_of_dated=facts.AsOf(today - timedelta(days=window + 200), some_source),
-            as_of_undated=facts.AsOf(None, some_source),
-            as_of_now=facts.AsOf(today - timedelta(days=min(30, window)), some_source),
+            as_of_dated=resting_on(today - timedelta(days=window + 200)),
+            as_of_undated=resting_on(None),
+            as_of_now=resting_on(today - timedelta(days=min(30, window))),
             confirmed_within_days=window,
             staff_session_hours=settings.SESSION_COOKIE_AGE // 3600,
             alerts_unconfirmed_days=settings.REGISTRY_ALERTS_UNCONFIRMED_DAYS,
