@@ -184,6 +184,14 @@ def seed(db):
 
 
 @pytest.fixture
+def forger(django_app_factory):
+    """A browser that can send what the page did not offer, or replay a form one user was
+    shown as another user: no CSRF check, over HTTPS. Only for tests that forge a request
+    on purpose; every other admin test submits the form the page renders."""
+    return django_app_factory(csrf_checks=False, extra_environ={"wsgi.url_scheme": "https"})
+
+
+@pytest.fixture
 def staff_client(client, django_user_model):
     user = django_user_model.objects.create_superuser("redaktor", "redaktor@example.se", "x")
     client.force_login(user)

@@ -25,12 +25,6 @@ STUDY = "utrett-samarbete-askersund-hallsberg"
 NETWORK = "natverk-upphandlare-sydnarke"
 
 
-@pytest.fixture
-def forger(django_app_factory):
-    """A browser that can send what the page did not offer (no CSRF check), over HTTPS."""
-    return django_app_factory(csrf_checks=False, extra_environ={"wsgi.url_scheme": "https"})
-
-
 def _muni(code):
     return Municipality.objects.get(code=code)
 

@@ -81,14 +81,6 @@ def test_view_change_page(personas, client, record, persona):
     assert status == expected
 
 
-@pytest.fixture
-def forger(django_app_factory):
-    """A client that replays a form one user was shown, as another user (no CSRF check)."""
-    app = django_app_factory(csrf_checks=False)
-    app.extra_environ["wsgi.url_scheme"] = "https"
-    return app
-
-
 @pytest.mark.parametrize(("record", "persona"), MATRIX, ids=[f"{r}-{p}" for r, p in MATRIX])
 def test_save_change_page(personas, forger, record, persona):
     getter, editors = RECORDS[record]
