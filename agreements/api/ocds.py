@@ -28,9 +28,9 @@ import json
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from .. import facts
+from ..i18n import gettext as _  # fixed phrases, remembered per language
 from ..links import absolute_url
 
 OCDS_VERSION = "1.1"
@@ -147,7 +147,7 @@ def _year(procurement, name, label):
 def _rationale(procurement):
     """How far the intent has come, the years as the source says them, and as of when."""
     parts = [
-        _("Status: %(status)s.") % {"status": procurement.get_status_display()},
+        _("Status: %(status)s.") % {"status": facts.label(procurement, "status")},
         _year(procurement, "procurement_year", _("Upphandlingsår")),
         _year(procurement, "contract_start_year", _("Avtalsstart (år)")),
         procurement.preconditions,
