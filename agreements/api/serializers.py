@@ -29,7 +29,7 @@ from ..models import (
     SourceDocument,
     StaffingCommitment,
 )
-from .rest import CanonicalHyperlinkedIdentityField
+from .rest import CalledField, CanonicalHyperlinkedIdentityField
 
 UNKNOWN_HELP = " Null when the source does not say (unknown, not no)."
 
@@ -157,7 +157,7 @@ class MunicipalityRefSerializer(serializers.ModelSerializer):
 
 
 class CooperationRefSerializer(serializers.ModelSerializer):
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
 
     class Meta:
         model = Cooperation
@@ -250,7 +250,7 @@ class ClaimSerializer(serializers.ModelSerializer):
     assessed_by = serializers.SerializerMethodField(
         help_text="Who made the assessment ('enligt …'); null when it is not assessed."
     )
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
     provenance = ProvenanceField()
 
     class Meta:
@@ -320,7 +320,7 @@ class MunicipalitySerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
     financing_text = serializers.SerializerMethodField(
         help_text="What it pays for posts as far as the sources say, in words, as on the pages."
     )
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
 
     class Meta:
         model = Municipality
@@ -484,7 +484,7 @@ class AgreementVersionSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The cooperation (for example a study) that led to this version, if any.",
     )
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
     provenance = ProvenanceField()
 
     class Meta:
@@ -519,7 +519,7 @@ class ProposalSerializer(serializers.ModelSerializer):
         help_text="The cooperation (for example a study) that made the proposal, if known.",
     )
     municipalities = MunicipalityRefSerializer(many=True)
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
     provenance = ProvenanceField()
 
     class Meta:
@@ -567,7 +567,7 @@ class ObjectionSerializer(serializers.ModelSerializer):
 
 class CooperationSerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
     url = CanonicalHyperlinkedIdentityField(view_name="api:cooperation-detail", lookup_field="slug")
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
     form_label = label_field()
     status_label = label_field()
     legally_binding = serializers.BooleanField(
@@ -712,7 +712,7 @@ class BuyerSerializer(serializers.ModelSerializer):
 
 class ProcurementSerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
     url = CanonicalHyperlinkedIdentityField(view_name="api:procurement-detail", lookup_field="slug")
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
     status_label = label_field()
     buyers = BuyerSerializer(many=True)
     joint = serializers.BooleanField(
@@ -779,7 +779,7 @@ class ProcurementSerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
 
 class CitationSerializer(serializers.ModelSerializer):
     source = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
     about = serializers.SerializerMethodField()
     interpretation = serializers.SerializerMethodField(
         help_text=(
@@ -832,7 +832,7 @@ class UnknownAsNullURLField(serializers.URLField):
 
 class SourceSerializer(serializers.HyperlinkedModelSerializer):
     url = CanonicalHyperlinkedIdentityField(view_name="api:source-detail", lookup_field="slug")
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
     issuing_municipality = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
     )
@@ -911,7 +911,7 @@ class OpportunitySideSerializer(serializers.Serializer):
 
     procurement = serializers.SlugField(source="procurement.slug")
     url = serializers.SerializerMethodField(help_text="The procurement in this API.")
-    html_url = serializers.CharField(source="procurement.get_absolute_url")
+    html_url = CalledField(source="procurement.get_absolute_url")
     title = serializers.CharField(source="procurement.title")
     status = serializers.CharField(source="procurement.status")
     status_label = serializers.SerializerMethodField(

@@ -2,9 +2,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Substr
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ..links import slug_path
 from ..search import SearchableQuerySetMixin, build_search_document, search_document_field
 from .base import (
     LocalizedDecimalField,
@@ -214,7 +214,7 @@ class PlannedProcurement(RuleCheckedModel, TimestampedModel):
         return (self.slug,)
 
     def get_absolute_url(self):
-        return reverse("agreements:procurement-detail", kwargs={"slug": self.slug})
+        return slug_path("agreements:procurement-detail", self.slug)
 
     @property
     def is_joint(self):
