@@ -29,6 +29,7 @@ from ..models import (
     SourceDocument,
     StaffingCommitment,
 )
+from . import rest
 from .rest import CalledField, CanonicalHyperlinkedIdentityField
 
 UNKNOWN_HELP = " Null when the source does not say (unknown, not no)."
@@ -92,7 +93,7 @@ class ProvenanceField(serializers.Field):
         return result
 
 
-class AsOfMixin(serializers.Serializer):
+class AsOfMixin(rest.Serializer):
     """As of when a record holds: the newest date of the sources behind it and its rows."""
 
     as_of = serializers.SerializerMethodField(
@@ -150,13 +151,13 @@ def _label(obj, name):
 # --- municipalities -------------------------------------------------------------------------
 
 
-class MunicipalityRefSerializer(serializers.ModelSerializer):
+class MunicipalityRefSerializer(rest.ModelSerializer):
     class Meta:
         model = Municipality
         fields = ["code", "slug", "name"]
 
 
-class CooperationRefSerializer(serializers.ModelSerializer):
+class CooperationRefSerializer(rest.ModelSerializer):
     html_url = CalledField(source="get_absolute_url")
 
     class Meta:
@@ -164,7 +165,7 @@ class CooperationRefSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "html_url"]
 
 
-class PartySerializer(serializers.ModelSerializer):
+class PartySerializer(rest.ModelSerializer):
     """How far one municipality is committed to one cooperation, on the sources' ladder."""
 
     municipality = MunicipalityRefSerializer()
@@ -235,7 +236,7 @@ class RelationSerializer(PartySerializer):
         fields = ["cooperation", *PartySerializer.Meta.fields[1:]]
 
 
-class ClaimSerializer(serializers.ModelSerializer):
+class ClaimSerializer(rest.ModelSerializer):
     """A public statement and how a source assessed it: the speaker's view, never the registry's."""
 
     made_by = MunicipalityRefSerializer()
@@ -280,7 +281,7 @@ class ClaimSerializer(serializers.ModelSerializer):
         return blank_to_none(str(facts.attribution(obj, "assessment")))
 
 
-class MunicipalitySerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
+class MunicipalitySerializer(AsOfMixin, rest.HyperlinkedModelSerializer):
     url = CanonicalHyperlinkedIdentityField(
         view_name="api:municipality-detail", lookup_field="slug"
     )
@@ -380,7 +381,7 @@ class MunicipalityDetailSerializer(MunicipalitySerializer):
 # --- cooperations ---------------------------------------------------------------------------
 
 
-class PostSerializer(serializers.Serializer):
+class PostSerializer(rest.Serializer):
     employer = serializers.CharField(source="employer.code")
     slug = serializers.CharField()
     name = serializers.CharField()
@@ -418,7 +419,7 @@ class CommitmentKeyField(serializers.Field):
         return list(loaded.natural_key())
 
 
-class CommitmentSerializer(serializers.ModelSerializer):
+class CommitmentSerializer(rest.ModelSerializer):
     key = CommitmentKeyField(source="*")
     financer = MunicipalityRefSerializer()
     post = PostSerializer()
@@ -476,7 +477,7 @@ class CommitmentSerializer(serializers.ModelSerializer):
         return obj.state().value
 
 
-class AgreementVersionSerializer(serializers.ModelSerializer):
+class AgreementVersionSerializer(rest.ModelSerializer):
     kind_label = label_field()
     prompted_by = serializers.SlugRelatedField(
         slug_field="slug",
@@ -510,7 +511,7 @@ class AgreementVersionSerializer(serializers.ModelSerializer):
         return facts.label(obj, "kind")
 
 
-class ProposalSerializer(serializers.ModelSerializer):
+class ProposalSerializer(rest.ModelSerializer):
     status_label = label_field()
     proposed_in = serializers.SlugRelatedField(
         slug_field="slug",
@@ -539,7 +540,7 @@ class ProposalSerializer(serializers.ModelSerializer):
         return facts.label(obj, "status")
 
 
-class ObjectionSerializer(serializers.ModelSerializer):
+class ObjectionSerializer(rest.ModelSerializer):
     raised_by = serializers.CharField(
         source="raised_by_description", help_text="Who raised it, as the source says."
     )
@@ -565,7 +566,7 @@ class ObjectionSerializer(serializers.ModelSerializer):
         return blank_to_none(str(facts.attribution(obj, "argument")))
 
 
-class CooperationSerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
+class CooperationSerializer(AsOfMixin, rest.HyperlinkedModelSerializer):
     url = CanonicalHyperlinkedIdentityField(view_name="api:cooperation-detail", lookup_field="slug")
     html_url = CalledField(source="get_absolute_url")
     form_label = label_field()
@@ -702,7 +703,7 @@ class CooperationDetailSerializer(CooperationSerializer):
 # --- procurements ---------------------------------------------------------------------------
 
 
-class BuyerSerializer(serializers.ModelSerializer):
+class BuyerSerializer(rest.ModelSerializer):
     municipality = MunicipalityRefSerializer()
 
     class Meta:
@@ -710,11 +711,11 @@ class BuyerSerializer(serializers.ModelSerializer):
         fields = ["municipality", "is_lead"]
 
 
-class ProcurementSerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
+class ProcurementSerializer(AsOfMixin, rest.HyperlinkedModelSerializer):
     url = CanonicalHyperlinkedIdentityField(view_name="api:procurement-detail", lookup_field="slug")
     html_url = CalledField(source="get_absolute_url")
     status_label = label_field()
-    buyers = BuyerSerializer(many=True)
+    buyers = BuyerSerializer(source="listed_buyers", many=True)
     joint = serializers.BooleanField(
         source="is_joint",
         allow_null=True,
@@ -777,7 +778,7 @@ class ProcurementSerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
 # --- sources --------------------------------------------------------------------------------
 
 
-class CitationSerializer(serializers.ModelSerializer):
+class CitationSerializer(rest.ModelSerializer):
     source = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     html_url = CalledField(source="get_absolute_url")
     about = serializers.SerializerMethodField()
@@ -830,7 +831,7 @@ class UnknownAsNullURLField(serializers.URLField):
         return super().to_representation(value) if value else None
 
 
-class SourceSerializer(serializers.HyperlinkedModelSerializer):
+class SourceSerializer(rest.HyperlinkedModelSerializer):
     url = CanonicalHyperlinkedIdentityField(view_name="api:source-detail", lookup_field="slug")
     html_url = CalledField(source="get_absolute_url")
     issuing_municipality = serializers.SlugRelatedField(
@@ -906,7 +907,7 @@ class SourceDetailSerializer(SourceSerializer):
 # --- the joint-buying finder ------------------------------------------------------------------
 
 
-class OpportunitySideSerializer(serializers.Serializer):
+class OpportunitySideSerializer(rest.Serializer):
     """One side of a match: a municipality's procurement."""
 
     procurement = serializers.SlugField(source="procurement.slug")
@@ -941,7 +942,7 @@ class _Side:
         self.procurement, self.municipality = procurement, municipality
 
 
-class OpportunitySerializer(serializers.Serializer):
+class OpportunitySerializer(rest.Serializer):
     """A match of agreements.opportunities, as on /mojligheter/."""
 
     cpv_category = serializers.CharField(
@@ -972,7 +973,7 @@ class OpportunitySerializer(serializers.Serializer):
         return [c.slug for c in match.cooperations]
 
 
-class OpportunityPageSerializer(serializers.Serializer):
+class OpportunityPageSerializer(rest.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
     previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
     results = OpportunitySerializer(many=True)
