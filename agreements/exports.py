@@ -291,14 +291,14 @@ def cooperation_columns(request):
 
 def procurement_columns(request):
     def lead(p):
-        return next((b.municipality.name for b in p.buyers.all() if b.is_lead), "")
+        return next((b.municipality.name for b in p.listed_buyers if b.is_lead), "")
 
     return Columns(
         [
             (_("Rubrik"), lambda p: p.title, _("Upphandlingens rubrik.")),
             (
                 _("Köpare"),
-                lambda p: ", ".join(b.municipality.name for b in p.buyers.all()),
+                lambda p: ", ".join(b.municipality.name for b in p.listed_buyers),
                 _("Kommunerna som köper."),
             ),
             (

@@ -217,13 +217,23 @@ class PlannedProcurement(RuleCheckedModel, TimestampedModel):
         return slug_path("agreements:procurement-detail", self.slug)
 
     @property
+    def listed_buyers(self):
+        """The buyers, as `public()` prefetched them or else from the database.
+
+        Read from the prefetched rows without a related manager: `buyers.all()` builds a new
+        manager on each call, and a row of the bulk download asks for its buyers six times.
+        """
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("buyers")
+        return list(self.buyers.all() if prefetched is None else prefetched)
+
+    @property
     def is_joint(self):
         """True, False, or None when the sources do not say; uses prefetched buyers.
 
         Several buyers make a procurement joint whatever the field says; one buyer says
         nothing about whether others will join.
         """
-        if len(self.buyers.all()) > 1:
+        if len(self.listed_buyers) > 1:
             return True
         return self.joint
 
