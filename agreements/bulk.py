@@ -14,11 +14,16 @@ anything the site does not:
 - `README.txt`: licence, publisher, date, the registry's change generation, the files and a
   data dictionary generated from the same column and field definitions.
 
-Rows are streamed into the ZIP's entries from database iterators in batches; no table is held in
-memory. All parts are read in one transaction (REPEATABLE READ on PostgreSQL), so they show the
-registry as of one committed change, whose generation the README and the manifest name. On
-PostgreSQL, worker processes (agreements.bulk_worker) write the entries at once, each in a
-transaction of its own that reads the same exported snapshot.
+The planned procurements, nearly all of the rows, are fetched once for their three entries (CSV,
+JSON Lines, OCDS): the list, the API and the OCDS view read the same query, so each batch of
+rows and its citations serves the three writers (write_procurements).
+
+Rows are streamed from database iterators in batches into a file per entry (or per part of an
+entry), then compressed into the ZIP in order; no table is held in memory. All parts are read in
+one transaction (REPEATABLE READ on PostgreSQL), so they show the registry as of one committed
+change, whose generation the README and the manifest name. On PostgreSQL, worker processes
+(agreements.bulk_worker) write the entries at once, the procurements in parts of SEGMENT_ROWS
+rows, each in a transaction of its own that reads the same exported snapshot.
 """
 
 import gc
@@ -28,6 +33,7 @@ import shutil
 import tempfile
 import time
 import zipfile
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
@@ -35,7 +41,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 from django.test import RequestFactory
-from django.urls import reverse
+from django.urls import get_urlconf, reverse, set_urlconf
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -101,7 +107,7 @@ def resources():
             "Procurement",
             serializers.ProcurementSerializer,
             api_views.ProcurementViewSet.queryset.all(),
-            lambda rows: api_views.facts.cite_records(rows),
+            api_views.facts.cite_records,
         ),
         Resource(
             "sources",
@@ -162,46 +168,116 @@ class _Counted:
             yield row
 
 
-@dataclass(frozen=True)
-class Job:
-    """One ZIP entry written from the database: `kind` says which writer, `index` which list or
-    resource. Plain data, so that a worker process can be handed one."""
+@contextmanager
+def rendering():
+    """What a request sets before anything is written, set once for the whole export: Swedish
+    (as the file's CSV), the default time zone and the URL configuration. Left unset, every
+    timestamp and every address of every row looked up the default again, raising and
+    catching an AttributeError inside asgiref's Local each time (a tenth of the JSON Lines'
+    time)."""
+    previous = get_urlconf()
+    set_urlconf(settings.ROOT_URLCONF)
+    try:
+        with translation.override("sv"), timezone.override(timezone.get_default_timezone()):
+            yield
+    finally:
+        set_urlconf(previous)
 
-    kind: str
-    index: int
-    path: str
+
+# The planned procurements' place in CSV_LISTS and resources(): their CSV, JSON Lines and OCDS
+# releases are written in one pass over the rows (write_procurements).
+PROCUREMENTS = 2
+OCDS_PATH = "ocds/releases.json"
+# Rows per part of that pass when worker processes share it: each part is a job of its own.
+SEGMENT_ROWS = 10_000
 
 
-def jobs():
+def csv_path(index):
+    return f"csv/{CSV_LISTS[index].csv_name}.csv"
+
+
+def jsonl_path(index):
+    return f"jsonl/{resources()[index].name}.jsonl"
+
+
+def entry_paths():
     """The entries written from the database, in the ZIP's order."""
     return [
-        *(Job("csv", i, f"csv/{view.csv_name}.csv") for i, view in enumerate(CSV_LISTS)),
-        *(Job("jsonl", i, f"jsonl/{r.name}.jsonl") for i, r in enumerate(resources())),
-        Job("ocds", 0, "ocds/releases.json"),
+        *(csv_path(i) for i in range(len(CSV_LISTS))),
+        *(jsonl_path(i) for i in range(len(resources()))),
+        OCDS_PATH,
     ]
 
 
-def run_job(job, sink):
-    """Write `job`'s entry into `sink` (a binary file); returns how many rows it wrote."""
-    return WRITERS[job.kind](job.index, sink)
+@dataclass(frozen=True)
+class Job:
+    """Entries written from the database: `kind` says which writer, `index` which list or
+    resource, and `start` and `stop` which rows (in the list's order) when a job writes a
+    part of its entries. Plain data, so that a worker process can be handed one."""
+
+    kind: str
+    index: int = 0
+    start: int = 0
+    stop: int | None = None
+
+    @property
+    def paths(self):
+        """The entries it writes (the whole of them, or the rows start to stop)."""
+        if self.kind == "procurements":
+            return [csv_path(PROCUREMENTS), jsonl_path(PROCUREMENTS), OCDS_PATH]
+        return [csv_path(self.index) if self.kind == "csv" else jsonl_path(self.index)]
 
 
-def described(job, count):
-    """What the README says of a job's entry: (kind, rows)."""
-    kind = {"csv": CSV_LISTS, "jsonl": resources(), "ocds": ["ocds"]}[job.kind][job.index]
-    return kind, count
+def procurement_queryset():
+    """The rows the pass writes, in the API's order; the CSV's list and the OCDS view read the
+    same query (checked in write_procurements)."""
+    return api_views.ProcurementViewSet.queryset.all()
 
 
-def write_csv(index, sink):
-    view_class = CSV_LISTS[index]
+def jobs(segments=1):
+    """Every job, the longest first: the procurements in `segments` parts of rows."""
+    parts = [Job("procurements")]
+    if segments > 1:
+        total = procurement_queryset().count()
+        size = -(-total // segments) or 1
+        parts = [Job("procurements", 0, start, start + size) for start in range(0, total, size)]
+    return [
+        *parts,
+        *(Job("jsonl", i) for i, _r in enumerate(resources()) if i != PROCUREMENTS),
+        *(Job("csv", i) for i in range(len(CSV_LISTS)) if i != PROCUREMENTS),
+    ]
+
+
+def run_job(job, folder, number):
+    """Write `job`'s entries into files of their own in `folder`; returns [(entry, file, rows)]."""
+    files = [Path(folder) / f"{number}-{n}" for n in range(len(job.paths))]
+    with ExitStack() as stack:
+        sinks = [stack.enter_context(f.open("wb")) for f in files]
+        counts = WRITERS[job.kind](job, *sinks)
+    return list(zip(job.paths, [str(f) for f in files], counts, strict=True))
+
+
+def described(path, count):
+    """What the README says of an entry: (kind, rows)."""
+    for index in range(len(CSV_LISTS)):
+        if path == csv_path(index):
+            return CSV_LISTS[index], count
+    for index, resource in enumerate(resources()):
+        if path == jsonl_path(index):
+            return resource, count
+    return "ocds", count
+
+
+def write_csv(job, sink):
+    view_class = CSV_LISTS[job.index]
     _name, rows, columns = view_class.full_csv(RequestFactory().get("/"))
     counted = _Counted(rows)
     _write_text(sink, exports.csv_lines(counted, columns, "sv"))
-    return counted.count
+    return [counted.count]
 
 
-def write_jsonl(index, sink):
-    resource = resources()[index]
+def write_jsonl(job, sink):
+    resource = resources()[job.index]
     renderer = JSONRenderer()
     # Absolute links come from REGISTRY_BASE_URL whatever the request (agreements.links): no
     # request is needed, and none is made up.
@@ -214,39 +290,136 @@ def write_jsonl(index, sink):
         data = resource.serializer(batch, many=True, context=context).data
         sink.write(b"".join(renderer.render(row) + b"\n" for row in data))
         count += len(batch)
-    return count
+    return [count]
 
 
-def write_ocds(_index, sink):
-    """The release package as the API gives it, with every release in one package: the
-    package's fields around a list of releases written one batch at a time."""
+def _same_rows(*querysets):
+    """Do the querysets fetch the same rows, in the same order, with the same prefetches?"""
+    first = querysets[0]
+    return all(
+        str(q.query) == str(first.query)
+        and q._prefetch_related_lookups == first._prefetch_related_lookups
+        for q in querysets[1:]
+    )
+
+
+def write_procurements(job, csv_sink, jsonl_sink, ocds_sink):
+    """The planned procurements' three entries, or rows `start` to `stop` of them: the list's
+    CSV rows (without the header), the API's records as JSON Lines, and the OCDS releases
+    (separated by commas, without the package around them).
+
+    Each is written by its own code (the list's CSV columns, the API's serializer, the OCDS
+    release), from one fetch of each batch of rows with its citations: the list's CSV, the
+    API and the OCDS view read the same query and cite with the same function, so fetching
+    them once for the three gives what fetching them three times gave.
+    """
+    resource = resources()[PROCUREMENTS]
+    _name, _rows, columns = CSV_LISTS[PROCUREMENTS].full_csv(RequestFactory().get("/"))
+    queryset = procurement_queryset()
+    listed = CSV_LISTS[PROCUREMENTS](request=RequestFactory().get("/"), args=(), kwargs={})
+    listed.filterset = listed.filterset_class(None, queryset=listed.get_base_queryset())
+    if not (
+        _same_rows(queryset, listed.get_queryset(), api_views.OcdsReleasePackageView.queryset)
+        and columns.prepare is resource.cite is api_views.facts.cite_records
+    ):
+        raise RuntimeError("The procurements' CSV, API and OCDS no longer read the same rows.")
+    renderer = JSONRenderer()
+    context = {"request": None}
+    count = 0
+    rows = queryset[job.start : job.stop].iterator(chunk_size=BATCH_SIZE)
+    for batch in exports.batches(rows, BATCH_SIZE):
+        resource.cite(batch)
+        _write_text(csv_sink, exports.csv_rows(batch, columns, "sv", prepared=True))
+        data = resource.serializer(batch, many=True, context=context).data
+        jsonl_sink.write(b"".join(renderer.render(row) + b"\n" for row in data))
+        # In Swedish, as release_package writes them.
+        releases = [renderer.render(ocds.release(p)) for p in batch]
+        ocds_sink.write((b"," if count else b"") + b",".join(releases))
+        count += len(batch)
+    return [count, count, count]
+
+
+WRITERS = {"csv": write_csv, "jsonl": write_jsonl, "procurements": write_procurements}
+
+
+def _frames():
+    """What goes around the parts of an entry written in parts: (head, separator, tail)."""
     renderer = JSONRenderer()
     request = RequestFactory().get(reverse("api:ocds-releases"))
+    # The release package as the API gives it, with every release in one package.
     empty = renderer.render(ocds.release_package([], request))
     head, tail = empty.split(b'"releases":[]', 1)
-    queryset = api_views.OcdsReleasePackageView.queryset.all()
-    count = 0
-    sink.write(head + b'"releases":[')
-    for batch in exports.batches(queryset.iterator(chunk_size=BATCH_SIZE), BATCH_SIZE):
-        api_views.facts.cite_records(batch)
-        with translation.override("sv"):  # as release_package writes them
-            releases = [renderer.render(ocds.release(p)) for p in batch]
-        sink.write((b"," if count else b"") + b",".join(releases))
-        count += len(batch)
-    sink.write(b"]" + tail)
-    return count
+    columns = CSV_LISTS[PROCUREMENTS].full_csv(RequestFactory().get("/"))[2]
+    return {
+        csv_path(PROCUREMENTS): (exports.csv_head(columns, "sv").encode(), b"", b""),
+        OCDS_PATH: (head + b'"releases":[', b",", b"]" + tail),
+    }
 
 
-WRITERS = {"csv": write_csv, "jsonl": write_jsonl, "ocds": write_ocds}
+def _segments():
+    if connection.vendor != "postgresql" or settings.REGISTRY_EXPORT_WORKERS <= 1:
+        return 1
+    return max(1, -(-procurement_queryset().count() // SEGMENT_ROWS))
 
 
-def write_parts(archive, contents):
-    """Every entry from the database, one after the other, in this process."""
-    for job in jobs():
-        started = time.monotonic()
-        with _entry(archive, job.path) as entry:
-            contents.files[job.path] = described(job, run_job(job, entry))
-        logger.info("%s: %.1f s", job.path, time.monotonic() - started)
+def write_parts(archive, contents, snapshot=None):
+    """Every entry from the database: written by this process, or with a PostgreSQL `snapshot`
+    by REGISTRY_EXPORT_WORKERS processes that read it, each job into files of its own; this
+    process compresses the files into the ZIP in order as they are done."""
+    todo = jobs(_segments() if snapshot is not None else 1)
+    frames = _frames()
+    with ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="export-"))
+        if snapshot is None:
+            results = [_Ready(_timed(run_job, job, folder, n)) for n, job in enumerate(todo)]
+        else:
+            pool = stack.enter_context(
+                multiprocessing.get_context("spawn").Pool(
+                    min(settings.REGISTRY_EXPORT_WORKERS, len(todo)),
+                    initializer=bulk_worker.start,
+                    initargs=(connection.settings_dict["NAME"], snapshot),
+                )
+            )
+            results = [
+                pool.apply_async(bulk_worker.write, (job, folder, n)) for n, job in enumerate(todo)
+            ]
+        written = {}  # entry -> [(file, rows)] in the order of the rows
+        for job, result in zip(todo, results, strict=True):
+            pieces, seconds = result.get()
+            rows = f" (rows {job.start}–{job.stop})" if job.stop is not None else ""
+            logger.info("%s%s: %.1f s", ", ".join(job.paths), rows, seconds)
+            for path, file, count in pieces:
+                written.setdefault(path, []).append((Path(file), count))
+        for path in entry_paths():
+            head, separator, tail = frames.get(path, (b"", b"", b""))
+            with _entry(archive, path) as entry:
+                entry.write(head)
+                first = True
+                for file, count in written[path]:
+                    if count and not first:
+                        entry.write(separator)
+                    first = first and not count
+                    with file.open("rb") as piece:
+                        shutil.copyfileobj(piece, entry, 1 << 20)
+                    file.unlink()
+                entry.write(tail)
+            contents.files[path] = described(path, sum(count for _f, count in written[path]))
+
+
+class _Ready:
+    """A result already there, as a pool's would be."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def get(self):
+        return self.value
+
+
+def _timed(function, *args):
+    started = time.monotonic()
+    result = function(*args)
+    return result, time.monotonic() - started
 
 
 def source_paths(source):
@@ -280,41 +453,6 @@ def write_sources(archive, contents):
         originals += 1
     contents.files["kallor/"] = ("sources", texts)
     contents.files["kallor/original/"] = ("originals", originals)
-
-
-# The entries that take longest at national scale (100,000 procurements), longest first.
-LONGEST = ("jsonl/procurements.jsonl", "ocds/releases.json", "csv/planerade-upphandlingar.csv")
-
-
-def _size_rank(job):
-    return LONGEST.index(job.path) if job.path in LONGEST else len(LONGEST)
-
-
-def write_parts_in_workers(archive, contents, snapshot):
-    """Every entry from the database, written by REGISTRY_EXPORT_WORKERS processes that read
-    the exported PostgreSQL `snapshot`, each into a file of its own; this process compresses
-    the files into the ZIP in order as they are done."""
-    todo = jobs()
-    context = multiprocessing.get_context("spawn")
-    with (
-        tempfile.TemporaryDirectory(prefix="export-") as folder,
-        context.Pool(
-            min(settings.REGISTRY_EXPORT_WORKERS, len(todo)),
-            initializer=bulk_worker.start,
-            initargs=(connection.settings_dict["NAME"], snapshot),
-        ) as pool,
-    ):
-        # The biggest entries first, so that no worker is left with one at the end.
-        paths = [Path(folder) / str(number) for number in range(len(todo))]
-        order = sorted(range(len(todo)), key=lambda n: _size_rank(todo[n]))
-        results = {n: pool.apply_async(bulk_worker.write, (todo[n], str(paths[n]))) for n in order}
-        for number, job in enumerate(todo):
-            count, seconds = results[number].get()
-            logger.info("%s: %.1f s", job.path, seconds)
-            with paths[number].open("rb") as written, _entry(archive, job.path) as entry:
-                shutil.copyfileobj(written, entry, 1 << 20)
-            paths[number].unlink()
-            contents.files[job.path] = described(job, count)
 
 
 # --- the README and its data dictionary ------------------------------------------------------
@@ -437,7 +575,7 @@ def write_zip(handle, created_at):
     """Write the registry into `handle` (a binary file). Returns the generation it shows."""
     outermost = not connection.in_atomic_block
     snapshot = None
-    with transaction.atomic(), translation.override("sv"):
+    with transaction.atomic(), rendering():
         if connection.vendor == "postgresql" and outermost:
             # One snapshot for every part and the generation, while writers go on. (Inside a
             # caller's transaction, a test's, the snapshot is that transaction's.)
@@ -456,10 +594,7 @@ def write_zip(handle, created_at):
             # agreements.exports runs every few batches need not walk it each time.
             gc.freeze()
             try:
-                if snapshot is None:
-                    write_parts(archive, contents)
-                else:
-                    write_parts_in_workers(archive, contents, snapshot)
+                write_parts(archive, contents, snapshot)
                 write_sources(archive, contents)
             finally:
                 gc.unfreeze()

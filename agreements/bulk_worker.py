@@ -27,19 +27,19 @@ def start(database_name, snapshot):
     gc.freeze()
 
 
-def write(job, path):
-    """Write `job` (an agreements.bulk.Job) into the file `path`; returns its row count."""
+def write(job, folder, number):
+    """Write `job` (an agreements.bulk.Job) into files of its own in `folder`; returns what
+    bulk.run_job returns, and the seconds it took."""
     import time
 
     from django.db import connection, transaction
-    from django.utils import translation
 
     from . import bulk
 
     started = time.monotonic()
-    with transaction.atomic(), translation.override("sv"), open(path, "wb") as sink:
+    with transaction.atomic(), bulk.rendering():
         with connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             cursor.execute("SET TRANSACTION SNAPSHOT %s", [_snapshot])
-        count = bulk.run_job(job, sink)
-    return count, time.monotonic() - started
+        pieces = bulk.run_job(job, folder, number)
+    return pieces, time.monotonic() - started

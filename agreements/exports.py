@@ -99,14 +99,29 @@ def batches(rows, size):
 def csv_lines(rows, columns, language):
     """The CSV file as text pieces: a byte-order mark, the header row, then `rows` (an iterable
     of objects) in batches. Pages stream it; the bulk download writes it into its ZIP."""
+    yield csv_head(columns, language)
+    yield from csv_rows(rows, columns, language)
+
+
+def _writer(language):
     delimiter = ";" if language == "sv" else ","
-    writer = csv.writer(_Echo(), delimiter=delimiter, lineterminator="\r\n")
-    prepare = getattr(columns, "prepare", None)
+    return csv.writer(_Echo(), delimiter=delimiter, lineterminator="\r\n")
+
+
+def csv_head(columns, language):
+    """The start of the CSV file: a byte-order mark and the header row."""
     with translation.override(language):
-        yield "\ufeff"
         # Headers share their words with the models' lower-case field names ("valuta"):
         # a spreadsheet's header row starts each with a capital, like the pages' columns.
-        yield writer.writerow([header_text(column) for column in columns])
+        return "\ufeff" + _writer(language).writerow([header_text(c) for c in columns])
+
+
+def csv_rows(rows, columns, language, prepared=False):
+    """The CSV file's rows, a text piece each: `rows` (an iterable of objects) in batches, each
+    given to `columns.prepare` first unless `prepared` says that has been done."""
+    writer = _writer(language)
+    prepare = None if prepared else getattr(columns, "prepare", None)
+    with translation.override(language):
         for batch in batches(rows, BATCH_SIZE):
             if prepare is not None:
                 prepare(batch)
@@ -280,7 +295,7 @@ def cooperation_columns(request):
 
 def procurement_columns(request):
     def lead(p):
-        return next((b.municipality.name for b in p.buyers.all() if b.is_lead), "")
+        return next((b.municipality.name for b in p.listed_buyers if b.is_lead), "")
 
     return Columns(
         [
@@ -289,7 +304,7 @@ def procurement_columns(request):
                 _("Köpare"),
                 # Marked where who buys is the registry's reading of its source.
                 lambda p: ", ".join(
-                    facts.text_with_mark(b, "municipality") for b in p.buyers.all()
+                    facts.text_with_mark(b, "municipality") for b in p.listed_buyers
                 ),
                 _("Kommunerna som köper."),
             ),

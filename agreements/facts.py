@@ -19,9 +19,9 @@ from functools import cache
 
 from django.conf import settings
 from django.utils import timezone, translation
-from django.utils.translation import gettext
 
 from .formats import format_fte, format_fte_posts
+from .i18n import gettext as _  # fixed phrases, remembered per language
 from .models import (
     AgreementVersion,
     Citation,
@@ -38,22 +38,6 @@ from .models import (
     StaffingCommitment,
     attach_citations,
 )
-
-
-@cache
-def _translated(message, language):
-    return gettext(message)
-
-
-def _(message):
-    """gettext for this module's fixed phrases, remembered per language.
-
-    A page of 50 cooperations asks for "Okänt – källan säger inget" and "Ja" some thousand
-    times, and each gettext call searches the merged catalogues again: a sixth of the API
-    list's time in the profile. The catalogues do not change while the process runs.
-    """
-    return _translated(message, translation.get_language())
-
 
 # The structured values a reader relies on, per kind of record. Free text (descriptions,
 # notes) carries its citations as a whole; these carry one each.

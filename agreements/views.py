@@ -171,9 +171,14 @@ class FilteredListView(ListView):
 
     def get_queryset(self):
         queryset = self.filterset.qs
-        if not queryset.ordered:
-            # Django ignores Meta.ordering once counts add a GROUP BY; pages must stay stable.
-            queryset = queryset.order_by(*queryset.model._meta.ordering, "pk")
+        # Pages must stay stable, and the CSV come in one order: Django ignores Meta.ordering
+        # once counts add a GROUP BY, and rows that tie on the chosen order (two procurements
+        # with one title in one year) came in any order, so the primary key comes last.
+        ordering = list(queryset.query.order_by)
+        if not ordering and (queryset.query.default_ordering or not queryset.ordered):
+            ordering = list(queryset.model._meta.ordering)
+        if not {"pk", "-pk"} & set(ordering):
+            queryset = queryset.order_by(*ordering, "pk")
         return queryset
 
     def get_context_data(self, **kwargs):

@@ -23,7 +23,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 from ..changefeed import DELETED, last_position, resources
 from ..links import absolute_url
 from ..models import Change
-from . import views
+from . import rest, views
 from .rest import LANGUAGE_PARAMETER, LanguageMixin, check_parameters, check_whole_numbers
 
 DEFAULT_LIMIT, MAX_LIMIT = 100, 500
@@ -189,7 +189,7 @@ class RecordField(serializers.JSONField):
     pass
 
 
-class ChangeEntrySerializer(serializers.Serializer):
+class ChangeEntrySerializer(rest.Serializer):
     cursor = serializers.CharField(
         help_text="The position of this entry, opaque (keep it as it is): continue after it."
     )
@@ -215,7 +215,7 @@ class ChangeEntrySerializer(serializers.Serializer):
     data = RecordField()
 
 
-class ChangePageSerializer(serializers.Serializer):
+class ChangePageSerializer(rest.Serializer):
     cursor = serializers.CharField(
         help_text=(
             "Where to continue: the last entry's cursor, or the one asked with when the page "

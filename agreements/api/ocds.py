@@ -28,9 +28,9 @@ import json
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
 
 from .. import facts
+from ..i18n import gettext as _  # fixed phrases, remembered per language
 from ..links import absolute_url
 
 OCDS_VERSION = "1.1"
@@ -84,7 +84,7 @@ def _party(municipality, roles):
 
 def release(procurement):
     """One release. `procurement` has its buyers prefetched and `about` from cite_records."""
-    buyers = list(procurement.buyers.all())
+    buyers = procurement.listed_buyers
     lead = next((b for b in buyers if b.is_lead), buyers[0] if len(buyers) == 1 else None)
     parties = []
     for buyer in buyers:

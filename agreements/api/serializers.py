@@ -29,7 +29,8 @@ from ..models import (
     SourceDocument,
     StaffingCommitment,
 )
-from .rest import CanonicalHyperlinkedIdentityField
+from . import rest
+from .rest import CalledField, CanonicalHyperlinkedIdentityField
 
 UNKNOWN_HELP = " Null when the source does not say (unknown, not no)."
 
@@ -92,7 +93,7 @@ class ProvenanceField(serializers.Field):
         return result
 
 
-class AsOfMixin(serializers.Serializer):
+class AsOfMixin(rest.Serializer):
     """As of when a record holds: the newest date of the sources behind it and its rows."""
 
     as_of = serializers.SerializerMethodField(
@@ -150,21 +151,21 @@ def _label(obj, name):
 # --- municipalities -------------------------------------------------------------------------
 
 
-class MunicipalityRefSerializer(serializers.ModelSerializer):
+class MunicipalityRefSerializer(rest.ModelSerializer):
     class Meta:
         model = Municipality
         fields = ["code", "slug", "name"]
 
 
-class CooperationRefSerializer(serializers.ModelSerializer):
-    html_url = serializers.CharField(source="get_absolute_url")
+class CooperationRefSerializer(rest.ModelSerializer):
+    html_url = CalledField(source="get_absolute_url")
 
     class Meta:
         model = Cooperation
         fields = ["slug", "name", "html_url"]
 
 
-class PartySerializer(serializers.ModelSerializer):
+class PartySerializer(rest.ModelSerializer):
     """How far one municipality is committed to one cooperation, on the sources' ladder."""
 
     municipality = MunicipalityRefSerializer()
@@ -235,7 +236,7 @@ class RelationSerializer(PartySerializer):
         fields = ["cooperation", *PartySerializer.Meta.fields[1:]]
 
 
-class ClaimSerializer(serializers.ModelSerializer):
+class ClaimSerializer(rest.ModelSerializer):
     """A public statement and how a source assessed it: the speaker's view, never the registry's."""
 
     made_by = MunicipalityRefSerializer()
@@ -255,7 +256,7 @@ class ClaimSerializer(serializers.ModelSerializer):
     assessed_by = serializers.SerializerMethodField(
         help_text="Who made the assessment ('enligt …'); null when it is not assessed."
     )
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
     provenance = ProvenanceField()
 
     class Meta:
@@ -285,7 +286,7 @@ class ClaimSerializer(serializers.ModelSerializer):
         return blank_to_none(str(facts.attribution(obj, "assessment")))
 
 
-class MunicipalitySerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
+class MunicipalitySerializer(AsOfMixin, rest.HyperlinkedModelSerializer):
     url = CanonicalHyperlinkedIdentityField(
         view_name="api:municipality-detail", lookup_field="slug"
     )
@@ -326,7 +327,7 @@ class MunicipalitySerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
     financing_text = serializers.SerializerMethodField(
         help_text="What it pays for posts as far as the sources say, in words, as on the pages."
     )
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
 
     class Meta:
         model = Municipality
@@ -386,7 +387,7 @@ class MunicipalityDetailSerializer(MunicipalitySerializer):
 # --- cooperations ---------------------------------------------------------------------------
 
 
-class PostSerializer(serializers.Serializer):
+class PostSerializer(rest.Serializer):
     employer = serializers.CharField(source="employer.code")
     slug = serializers.CharField()
     name = serializers.CharField()
@@ -424,7 +425,7 @@ class CommitmentKeyField(serializers.Field):
         return list(loaded.natural_key())
 
 
-class CommitmentSerializer(serializers.ModelSerializer):
+class CommitmentSerializer(rest.ModelSerializer):
     key = CommitmentKeyField(source="*")
     financer = MunicipalityRefSerializer()
     post = PostSerializer()
@@ -501,7 +502,7 @@ class CommitmentSerializer(serializers.ModelSerializer):
         return str(facts.state_text(obj))
 
 
-class AgreementVersionSerializer(serializers.ModelSerializer):
+class AgreementVersionSerializer(rest.ModelSerializer):
     kind_label = label_field()
     prompted_by = serializers.SlugRelatedField(
         slug_field="slug",
@@ -509,7 +510,7 @@ class AgreementVersionSerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The cooperation (for example a study) that led to this version, if any.",
     )
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
     provenance = ProvenanceField()
 
     class Meta:
@@ -535,7 +536,7 @@ class AgreementVersionSerializer(serializers.ModelSerializer):
         return facts.label(obj, "kind")
 
 
-class ProposalSerializer(serializers.ModelSerializer):
+class ProposalSerializer(rest.ModelSerializer):
     status_label = label_field()
     proposed_in = serializers.SlugRelatedField(
         slug_field="slug",
@@ -550,7 +551,7 @@ class ProposalSerializer(serializers.ModelSerializer):
             "Askersund ingår' names one among others)."
         ),
     )
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
     provenance = ProvenanceField()
 
     class Meta:
@@ -570,7 +571,7 @@ class ProposalSerializer(serializers.ModelSerializer):
         return facts.label(obj, "status")
 
 
-class ObjectionSerializer(serializers.ModelSerializer):
+class ObjectionSerializer(rest.ModelSerializer):
     raised_by = serializers.CharField(
         source="raised_by_description", help_text="Who raised it, as the source says."
     )
@@ -596,9 +597,9 @@ class ObjectionSerializer(serializers.ModelSerializer):
         return blank_to_none(str(facts.attribution(obj, "argument")))
 
 
-class CooperationSerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
+class CooperationSerializer(AsOfMixin, rest.HyperlinkedModelSerializer):
     url = CanonicalHyperlinkedIdentityField(view_name="api:cooperation-detail", lookup_field="slug")
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
     form_label = label_field()
     status_label = label_field()
     legally_binding = serializers.BooleanField(
@@ -733,7 +734,7 @@ class CooperationDetailSerializer(CooperationSerializer):
 # --- procurements ---------------------------------------------------------------------------
 
 
-class BuyerSerializer(serializers.ModelSerializer):
+class BuyerSerializer(rest.ModelSerializer):
     municipality = MunicipalityRefSerializer()
     provenance = ProvenanceField()
 
@@ -742,11 +743,11 @@ class BuyerSerializer(serializers.ModelSerializer):
         fields = ["municipality", "is_lead", "provenance"]
 
 
-class ProcurementSerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
+class ProcurementSerializer(AsOfMixin, rest.HyperlinkedModelSerializer):
     url = CanonicalHyperlinkedIdentityField(view_name="api:procurement-detail", lookup_field="slug")
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
     status_label = label_field()
-    buyers = BuyerSerializer(many=True)
+    buyers = BuyerSerializer(source="listed_buyers", many=True)
     joint = serializers.BooleanField(
         source="is_joint",
         allow_null=True,
@@ -809,9 +810,9 @@ class ProcurementSerializer(AsOfMixin, serializers.HyperlinkedModelSerializer):
 # --- sources --------------------------------------------------------------------------------
 
 
-class CitationSerializer(serializers.ModelSerializer):
+class CitationSerializer(rest.ModelSerializer):
     source = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
     about = serializers.SerializerMethodField()
     interpretation = serializers.SerializerMethodField(
         help_text=(
@@ -862,9 +863,9 @@ class UnknownAsNullURLField(serializers.URLField):
         return super().to_representation(value) if value else None
 
 
-class SourceSerializer(serializers.HyperlinkedModelSerializer):
+class SourceSerializer(rest.HyperlinkedModelSerializer):
     url = CanonicalHyperlinkedIdentityField(view_name="api:source-detail", lookup_field="slug")
-    html_url = serializers.CharField(source="get_absolute_url")
+    html_url = CalledField(source="get_absolute_url")
     issuing_municipality = serializers.SlugRelatedField(
         slug_field="slug", read_only=True, allow_null=True
     )
@@ -938,12 +939,12 @@ class SourceDetailSerializer(SourceSerializer):
 # --- the joint-buying finder ------------------------------------------------------------------
 
 
-class OpportunitySideSerializer(serializers.Serializer):
+class OpportunitySideSerializer(rest.Serializer):
     """One side of a match: a municipality's procurement."""
 
     procurement = serializers.SlugField(source="procurement.slug")
     url = serializers.SerializerMethodField(help_text="The procurement in this API.")
-    html_url = serializers.CharField(source="procurement.get_absolute_url")
+    html_url = CalledField(source="procurement.get_absolute_url")
     title = serializers.CharField(source="procurement.title")
     status = serializers.CharField(source="procurement.status")
     status_label = serializers.SerializerMethodField(
@@ -973,7 +974,7 @@ class _Side:
         self.procurement, self.municipality = procurement, municipality
 
 
-class OpportunitySerializer(serializers.Serializer):
+class OpportunitySerializer(rest.Serializer):
     """A match of agreements.opportunities, as on /mojligheter/."""
 
     cpv_category = serializers.CharField(
@@ -1004,7 +1005,7 @@ class OpportunitySerializer(serializers.Serializer):
         return [c.slug for c in match.cooperations]
 
 
-class OpportunityPageSerializer(serializers.Serializer):
+class OpportunityPageSerializer(rest.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next page, or null.")
     previous = serializers.URLField(allow_null=True, help_text="The previous page, or null.")
     results = OpportunitySerializer(many=True)

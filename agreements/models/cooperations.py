@@ -1,7 +1,7 @@
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ..links import slug_path
 from ..search import SearchableQuerySetMixin, build_search_document, search_document_field
 from .base import (
     DATE_ORDER_MESSAGE,
@@ -213,7 +213,7 @@ class Cooperation(RuleCheckedModel, TimestampedModel):
         return (self.slug,)
 
     def get_absolute_url(self):
-        return reverse("agreements:cooperation-detail", kwargs={"slug": self.slug})
+        return slug_path("agreements:cooperation-detail", self.slug)
 
     def build_search_document(self):
         return build_search_document(self.name, self.description, self.outcome)

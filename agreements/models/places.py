@@ -4,6 +4,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ..links import slug_path
 from .base import (
     HttpsURLField,
     NaturalKeyQuerySet,
@@ -143,7 +144,7 @@ class Municipality(TimestampedModel):
     natural_key.dependencies = ["agreements.county"]
 
     def get_absolute_url(self):
-        return reverse("agreements:municipality-detail", kwargs={"slug": self.slug})
+        return slug_path("agreements:municipality-detail", self.slug)
 
     def clean(self):
         super().clean()

@@ -2,9 +2,9 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Substr
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from ..links import slug_path
 from ..search import SearchableQuerySetMixin, build_search_document, search_document_field
 from .base import (
     LocalizedDecimalField,
@@ -214,7 +214,17 @@ class PlannedProcurement(RuleCheckedModel, TimestampedModel):
         return (self.slug,)
 
     def get_absolute_url(self):
-        return reverse("agreements:procurement-detail", kwargs={"slug": self.slug})
+        return slug_path("agreements:procurement-detail", self.slug)
+
+    @property
+    def listed_buyers(self):
+        """The buyers, as `public()` prefetched them or else from the database.
+
+        Read from the prefetched rows without a related manager: `buyers.all()` builds a new
+        manager on each call, and a row of the bulk download asks for its buyers six times.
+        """
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get("buyers")
+        return list(self.buyers.all() if prefetched is None else prefetched)
 
     @property
     def is_joint(self):
@@ -223,7 +233,7 @@ class PlannedProcurement(RuleCheckedModel, TimestampedModel):
         Several buyers make a procurement joint whatever the field says; one buyer says
         nothing about whether others will join.
         """
-        if len(self.buyers.all()) > 1:
+        if len(self.listed_buyers) > 1:
             return True
         return self.joint
 

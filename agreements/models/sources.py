@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models, router, transaction
 from django.db.models import F, Q
-from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +22,7 @@ from ..documents import (
     find_quote,
     normalize_text,
 )
+from ..links import slug_path
 from .base import (
     HttpsURLField,
     NaturalKeyQuerySet,
@@ -202,10 +202,10 @@ class SourceDocument(TimestampedModel):
     natural_key.dependencies = ["agreements.municipality"]
 
     def get_absolute_url(self):
-        return reverse("agreements:source-detail", kwargs={"slug": self.slug})
+        return slug_path("agreements:source-detail", self.slug)
 
     def get_original_url(self):
-        return reverse("agreements:source-original", kwargs={"slug": self.slug})
+        return slug_path("agreements:source-original", self.slug)
 
     @property
     def has_original(self):
