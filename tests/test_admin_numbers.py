@@ -10,17 +10,23 @@ from .admin_forms import add_url, refusals, save_form
 pytestmark = pytest.mark.django_db
 
 
+def new_procurement(admin_app, personas, amount):
+    """The rendered add form of a procurement, filled in by a registry editor with `amount`."""
+    form = save_form(admin_app.get(add_url("plannedprocurement"), user=personas["registry"]))
+    form["title"] = "Skolskjutsar"
+    form["status"] = "planned"
+    form["estimated_value"] = amount
+    form["currency"] = "SEK"
+    return form
+
+
 @pytest.mark.parametrize(
     "separator",
     [" ", "\xa0", "\u2009", "\u202f"],
     ids=["space", "no-break space", "thin space", "narrow no-break space"],
 )
 def test_an_amount_may_be_written_with_swedish_thousands_separators(personas, admin_app, separator):
-    form = save_form(admin_app.get(add_url("plannedprocurement"), user=personas["registry"]))
-    form["title"] = "Skolskjutsar"
-    form["status"] = "planned"
-    form["estimated_value"] = separator.join(["1", "250", "000,50"])
-    form["currency"] = "SEK"
+    form = new_procurement(admin_app, personas, separator.join(["1", "250", "000,50"]))
     response = form.submit("_save")
     assert response.status_code == 302, refusals(response)
     assert str(PlannedProcurement.objects.get(title="Skolskjutsar").estimated_value) == (
@@ -29,11 +35,7 @@ def test_an_amount_may_be_written_with_swedish_thousands_separators(personas, ad
 
 
 def test_a_number_with_misplaced_spaces_is_still_refused(personas, admin_app):
-    form = save_form(admin_app.get(add_url("plannedprocurement"), user=personas["registry"]))
-    form["title"] = "Skolskjutsar"
-    form["status"] = "planned"
-    form["estimated_value"] = "1 2 5"
-    form["currency"] = "SEK"
+    form = new_procurement(admin_app, personas, "1 2 5")
     response = form.submit("_save")
     assert response.status_code == 200
     assert "Fyll i ett tal." in refusals(response)
@@ -42,11 +44,7 @@ def test_a_number_with_misplaced_spaces_is_still_refused(personas, admin_app):
 def test_the_public_page_shows_the_amount_as_typed_not_rounded(personas, admin_app):
     import re
 
-    form = save_form(admin_app.get(add_url("plannedprocurement"), user=personas["registry"]))
-    form["title"] = "Skolskjutsar"
-    form["status"] = "planned"
-    form["estimated_value"] = "1 250 000,50"
-    form["currency"] = "SEK"
+    form = new_procurement(admin_app, personas, "1 250 000,50")
     assert form.submit("_save").status_code == 302
     procurement = PlannedProcurement.objects.get(title="Skolskjutsar")
     page = admin_app.get(procurement.get_absolute_url()).text
