@@ -27,7 +27,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connections, router, transaction
 from django.db.models import F
-from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save, pre_save
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_migrate,
+    post_save,
+    pre_delete,
+    pre_save,
+)
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -131,9 +138,9 @@ def bump(using=None, model=PageGeneration):
         rows.filter(pk=1).update(value=F("value") + 1, mark=mark, changed_at=now)
 
 
-def _bump_on_change(sender, using=None, **kwargs):
+def _counts(sender):
     meta = sender._meta
-    if (
+    return not (
         meta.app_label != "agreements"
         # Migrations' historical models: the table may not exist yet (see _bump_after_migrate).
         or meta.apps is not global_apps
@@ -141,9 +148,30 @@ def _bump_on_change(sender, using=None, **kwargs):
         or meta.model_name.startswith("historical")
         # Staff-only rows (error reports from the public) change no public page.
         or not getattr(sender, "affects_public_pages", True)
-    ):
+    )
+
+
+def _bump_on_change(sender, using=None, **kwargs):
+    if _counts(sender):
+        bump(using or router.db_for_write(sender))
+
+
+def _lock_before_change(sender, using=None, **kwargs):
+    """Take the generation row's lock before a change's first write, not after it.
+
+    Every change ends up holding that row (its bump). Taken only after the change's first row
+    write, two editors could each hold a row the other needs: one adds a buyer in a
+    municipality (a key-share lock on the municipality's row), the other corrects the
+    municipality's code (waiting for that lock) after bumping; PostgreSQL found a deadlock and
+    one save failed. Locked first, the second change waits before it writes anything. Only
+    inside a transaction: a lone autocommit save's bump must still commit after its row
+    (agreements.cache's point), and there is nothing to hold it across."""
+    if not _counts(sender):
         return
-    bump(using or router.db_for_write(sender))
+    alias = using or router.db_for_write(sender)
+    conn = connections[alias]
+    if conn.vendor == "postgresql" and conn.in_atomic_block:
+        PageGeneration.objects.using(alias).select_for_update().filter(pk=1).exists()
 
 
 def _bump_after_migrate(sender, using=DEFAULT_DB_ALIAS, **kwargs):
@@ -163,6 +191,8 @@ def _never_backwards(sender, instance, raw=False, using=None, **kwargs):
         instance.changed_at = timezone.now()
 
 
+pre_save.connect(_lock_before_change, dispatch_uid="registry-cache-lock-save")
+pre_delete.connect(_lock_before_change, dispatch_uid="registry-cache-lock-delete")
 post_save.connect(_bump_on_change, dispatch_uid="registry-cache-save")
 post_delete.connect(_bump_on_change, dispatch_uid="registry-cache-delete")
 m2m_changed.connect(_bump_on_change, dispatch_uid="registry-cache-m2m")
