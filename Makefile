@@ -77,6 +77,7 @@ serve-prod: $(STAMP)
 BACKUP ?= backup.json
 backup: $(STAMP)
 	$(MANAGE) dumpdata agreements auth.user auth.group --natural-foreign --natural-primary \
+		--exclude agreements.finderside --exclude agreements.finderlink \
 		--indent 1 --output $(BACKUP)
 
 restore: $(STAMP)

@@ -14,7 +14,7 @@ class AgreementsConfig(AppConfig):
         # the change feed and the alerts' last mail about a removed record must follow writes in
         # every process (loaddata from the command line too), not only where the middleware is
         # loaded. checks registers the deploy checks of the public address.
-        from . import alerts, cache, changefeed, checks, signals  # noqa: F401
+        from . import alerts, cache, changefeed, checks, opportunities, signals  # noqa: F401
         from .roles import ensure_groups
 
         post_migrate.connect(ensure_groups, sender=self, dispatch_uid="agreements-ensure-groups")

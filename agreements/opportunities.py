@@ -25,26 +25,34 @@ county and a shared cooperation, counts 10; the very same CPV code adds 1. So th
 the same county and a shared cooperation (121 with the same code) beats the same year with
 one link (110), which beats an adjacent year with both links (20).
 
-The pairs are found by one SQL query over expression indexes on the code's first five digits
-and the year (migration 0014), walked in the order of the earlier procurement (year, CPV
-category), so a page stops after its rows instead of ranking every pair in the country: at
-national scale there are millions. Pages are therefore not counted, only followed.
+At national scale there are millions of pairs, so none are stored. What a match is decided
+on is kept in two small derived tables instead (see "what the matches are found in" below):
+one row per buyer of a matchable procurement with its CPV category, year and county
+(FinderSide), and one row per two municipalities bound to one active cooperation
+(FinderLink). A procurement's partners are then one index range, and the list walks the
+procurements in its order and stops after a page's rows; pages are not counted, only
+followed.
 """
 
 from dataclasses import dataclass, field
 
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from . import rules
 from .models import (
     Cooperation,
     County,
+    FinderLink,
+    FinderSide,
     Municipality,
     Party,
     PlannedProcurement,
     ProcurementBuyer,
 )
+from .pagecache.models import PageGeneration
 
 CATEGORY_DIGITS = 5
 CLOSED = (PlannedProcurement.Status.AWARDED, PlannedProcurement.Status.CANCELLED)
@@ -156,31 +164,9 @@ def _tables():
         "pp": PlannedProcurement._meta.db_table,
         "pb": ProcurementBuyer._meta.db_table,
         "mun": Municipality._meta.db_table,
-        "party": Party._meta.db_table,
-        "coop": Cooperation._meta.db_table,
+        "side": FinderSide._meta.db_table,
+        "link": FinderLink._meta.db_table,
     }
-
-
-# SUBSTRING, not SUBSTR: the planner uses an expression index only for the very expression
-# it was built on, and Django's Substr() (the index in migration 0014) writes SUBSTRING.
-CATEGORY = "SUBSTRING({t}.cpv_code, 1, 5)"
-
-# Both municipalities bound (by a decision or an agreement, not ended) to one active
-# cooperation. PostgreSQL hashes it once per query (a few thousand party pairs at national
-# scale); a CTE joined instead was walked once per row.
-SHARED = """EXISTS (
-    SELECT 1 FROM {party} x
-    JOIN {party} y ON y.cooperation_id = x.cooperation_id
-    JOIN {coop} c ON c.id = x.cooperation_id
-    WHERE x.municipality_id = a.municipality_id AND y.municipality_id = b.municipality_id
-      AND x.level IN (%s, %s) AND y.level IN (%s, %s) AND c.status = %s
-      AND (x.end_date IS NULL OR x.end_date >= %s) AND (y.end_date IS NULL OR y.end_date >= %s)
-)"""
-
-
-def _shared_params(today):
-    bound = [str(level) for level in Party.BOUND_LEVELS]
-    return [*bound, *bound, str(Cooperation.Status.ACTIVE), today, today]
 
 
 def _active_parties():
@@ -203,64 +189,223 @@ def _cooperations(parties):
     return shared
 
 
+# --- what the matches are found in (agreements.models.FinderSide, FinderLink) ---------------
+#
+# Every change that can alter a match rewrites the rows it touches, in its own transaction, at
+# the end of the change (rules.at_end_of_change, after the rules): a procurement or its buyers
+# changed, that procurement's sides; a municipality (its county), its sides; a cooperation or
+# its parties, that cooperation's links. The registry's generation row (agreements.cache) is
+# locked first, as every change's own writes lock it already, so two changes rewrite their
+# rows one after the other, the second reading what the first committed. A party's end date
+# passing needs no write: a link carries its last day and the queries compare it with today.
+# `rebuild()` rewrites everything after writes that bypass signals (bulk_create in
+# generate_scale_data, raw SQL: `reconcile_change_feed --all`).
+
+
+def _execute(sql, params=()):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def _marks(values):
+    return ", ".join(["%s"] * len(values))
+
+
+def _lock_generation():
+    # The row every change's writes lock (agreements.cache.bump): holding it, this
+    # transaction's rows are written after those of any change that holds it now.
+    PageGeneration.objects.select_for_update().filter(pk=1).exists()
+
+
+def _write_sides(scope, params):
+    t = _tables()
+    _execute(
+        f"""
+        INSERT INTO {t["side"]} (procurement_id, municipality_id, county_id, category, code, year)
+        SELECT p.id, m.id, m.county_id, SUBSTRING(p.cpv_code, 1, {CATEGORY_DIGITS}),
+          SUBSTRING(p.cpv_code, 1, 8), p.procurement_year
+        FROM {t["pp"]} p
+        JOIN {t["pb"]} b ON b.procurement_id = p.id
+        JOIN {t["mun"]} m ON m.id = b.municipality_id
+        WHERE p.cpv_code <> '' AND p.procurement_year IS NOT NULL
+          AND p.status NOT IN ({_marks(CLOSED)}) AND {scope}
+        """,
+        [*(str(status) for status in CLOSED), *params],
+    )
+
+
+def _write_links(cooperations):
+    """The links of these cooperations (ids), from their bound parties (one query)."""
+    members = {}
+    parties = (
+        Party.objects.bound()
+        .filter(cooperation__status=Cooperation.Status.ACTIVE, cooperation__in=cooperations)
+        .values_list("cooperation_id", "municipality_id", "end_date")
+    )
+    for cooperation, municipality, end in parties:
+        ends = members.setdefault(cooperation, {})
+        # A municipality with two parties in one cooperation: bound until the later end.
+        if municipality in ends and None not in (ends[municipality], end):
+            end = max(end, ends[municipality])
+        elif municipality in ends:
+            end = None
+        ends[municipality] = end
+    FinderLink.objects.bulk_create(
+        FinderLink(
+            municipality_id=a, other_municipality_id=b, cooperation_id=cooperation,
+            until=min((d for d in (ends[a], ends[b]) if d is not None), default=None),
+        )
+        for cooperation, ends in members.items()
+        for a in ends
+        for b in ends
+        if a != b
+    )  # fmt: skip
+
+
+def refresh(procurements=(), municipalities=(), cooperations=()):
+    """Rewrite the rows of these procurements, municipalities and cooperations (ids)."""
+    procurements = sorted({pk for pk in procurements if pk is not None})
+    municipalities = sorted({pk for pk in municipalities if pk is not None})
+    cooperations = sorted({pk for pk in cooperations if pk is not None})
+    if not (procurements or municipalities or cooperations):
+        return
+    side, link = FinderSide._meta.db_table, FinderLink._meta.db_table
+    with transaction.atomic():
+        _lock_generation()
+        for column, pks in [("procurement_id", procurements), ("municipality_id", municipalities)]:
+            for start in range(0, len(pks), CHUNK):
+                chunk = pks[start : start + CHUNK]
+                _execute(f"DELETE FROM {side} WHERE {column} IN ({_marks(chunk)})", chunk)
+                alias = "p.id" if column == "procurement_id" else "m.id"
+                _write_sides(f"{alias} IN ({_marks(chunk)})", chunk)
+        for start in range(0, len(cooperations), CHUNK):
+            chunk = cooperations[start : start + CHUNK]
+            _execute(f"DELETE FROM {link} WHERE cooperation_id IN ({_marks(chunk)})", chunk)
+            _write_links(chunk)
+
+
+# Ids per statement (SQLite allows 32,766 parameters; a fixture load can touch thousands).
+CHUNK = 900
+
+
+def rebuild():
+    """Rewrite every row (after writes that bypass signals)."""
+    with transaction.atomic():
+        _lock_generation()
+        _execute(f"DELETE FROM {FinderSide._meta.db_table}")
+        _write_sides("1 = 1", [])
+        _execute(f"DELETE FROM {FinderLink._meta.db_table}")
+        _write_links(Cooperation.objects.values("pk"))
+
+
+_SCRATCH = "opportunities"
+
+
+def _touched(sender, instance, **kwargs):
+    scratch = rules.change_scratch()
+    if scratch is None:  # a write outside a change: at once
+        touched = {"procurements": set(), "municipalities": set(), "cooperations": set()}
+        _collect(sender, instance, touched)
+        refresh(**touched)
+        return
+    touched = scratch.setdefault(
+        _SCRATCH, {"procurements": set(), "municipalities": set(), "cooperations": set()}
+    )
+    _collect(sender, instance, touched)
+
+
+def _collect(sender, instance, touched):
+    if sender is PlannedProcurement:
+        touched["procurements"].add(instance.pk)
+    elif sender is ProcurementBuyer:
+        touched["procurements"].add(instance.procurement_id)
+    elif sender is Municipality:
+        touched["municipalities"].add(instance.pk)
+    elif sender is Cooperation:
+        touched["cooperations"].add(instance.pk)
+    elif sender is Party:
+        touched["cooperations"].add(instance.cooperation_id)
+        # A party moved to another cooperation leaves a link behind in the one it left.
+        touched["cooperations"].update(getattr(instance, "_finder_before", ()))
+
+
+def _remember_party(sender, instance, raw=False, **kwargs):
+    if instance.pk is not None and not raw:
+        instance._finder_before = set(
+            Party.objects.filter(pk=instance.pk).values_list("cooperation_id", flat=True)
+        )
+
+
+@rules.at_end_of_change
+def _flush():
+    touched = rules.change_scratch().get(_SCRATCH)
+    if touched:
+        refresh(**touched)
+
+
+for _model in (PlannedProcurement, ProcurementBuyer, Municipality, Party, Cooperation):
+    post_save.connect(_touched, sender=_model, dispatch_uid=f"finder-saved-{_model.__name__}")
+    post_delete.connect(_touched, sender=_model, dispatch_uid=f"finder-deleted-{_model.__name__}")
+pre_save.connect(_remember_party, sender=Party, dispatch_uid="finder-party-before")
+
+
+# --- finding the matches ---------------------------------------------------------------------
+
+# Both municipalities bound to one active cooperation, today: one index lookup per pair.
+SHARED = """EXISTS (
+    SELECT 1 FROM {link} l
+    WHERE l.municipality_id = a.municipality_id AND l.other_municipality_id = b.municipality_id
+      AND (l.until IS NULL OR l.until >= %s)
+)"""
+
+# Each pair once: the earlier procurement (by year, then id) is a's. A procurement is never
+# matched with itself: two buyers of one joint procurement already buy together.
+# A row comparison, not an OR: the planner then reads b's range from the partner index and
+# filters, instead of OR-ing bitmaps of every later year (60 ms instead of 5).
+EACH_ONCE = "(b.year, b.procurement_id) > (a.year, a.procurement_id)"
+
 SIDE = ("id", "title", "slug", "status", "procurement_year", "cpv_code")
 PLACE = ("id", "name", "slug", "county_id")
 
 
-def _pairs(where, params, order, limit, offset=0, links=None):
-    """Rows of the matches: procurement p bought by municipality a matches q bought by b.
-
-    `links`, the (a, b) municipality pairs bound to one active cooperation, when the caller
-    knows them all (one procurement's page): a short list instead of the subquery.
-    """
+def _pairs(where, params, order, limit, offset=0):
+    """Rows of the matches: a's procurement (p) matches b's (q). The pairs are found and
+    ordered on the side rows alone; the records are joined to the page's rows only."""
     t = _tables()
     today = timezone.localdate()
-    closed = [str(status) for status in CLOSED]
-    if links is None:
-        shared, shared_params = SHARED.format(**t), _shared_params(today)
-    elif links:
-        shared = "(a.municipality_id, b.municipality_id) IN (VALUES {})".format(
-            ", ".join(["(%s, %s)"] * len(links))
-        )
-        shared_params = [m for pair in sorted(links) for m in pair]
-    else:
-        shared, shared_params = "1 = 0", []
+    shared = SHARED.format(**t)
+    pick = f"""
+        SELECT a.procurement_id AS pid, a.municipality_id AS aid, b.procurement_id AS qid,
+          b.municipality_id AS bid, a.year AS year, a.category AS category, b.year AS qyear,
+          (CASE WHEN b.year = a.year THEN {SAME_YEAR} ELSE 0 END)
+          + (CASE WHEN a.county_id = b.county_id THEN {PER_LINK} ELSE 0 END)
+          + (CASE WHEN {shared} THEN {PER_LINK} ELSE 0 END)
+          + (CASE WHEN b.code = a.code THEN {SAME_CODE} ELSE 0 END) AS strength
+        FROM {t["side"]} a
+        JOIN {t["side"]} b ON b.category = a.category AND b.year BETWEEN a.year - 1 AND a.year + 1
+          AND b.municipality_id <> a.municipality_id AND b.procurement_id <> a.procurement_id
+        WHERE (a.county_id = b.county_id OR {shared}) AND {where}
+        ORDER BY {order}
+        LIMIT %s OFFSET %s
+    """
     columns = ", ".join(
         [f"p.{c}" for c in SIDE] + [f"ma.{c}" for c in PLACE]
         + [f"q.{c}" for c in SIDE] + [f"mb.{c}" for c in PLACE]
     )  # fmt: skip
     sql = f"""
-        SELECT {columns},
-          (CASE WHEN q.procurement_year = p.procurement_year THEN {SAME_YEAR} ELSE 0 END)
-          + (CASE WHEN ma.county_id = mb.county_id THEN {PER_LINK} ELSE 0 END)
-          + (CASE WHEN {shared} THEN {PER_LINK} ELSE 0 END)
-          + (CASE WHEN SUBSTRING(q.cpv_code, 1, 8) = SUBSTRING(p.cpv_code, 1, 8)
-                  THEN {SAME_CODE} ELSE 0 END) AS strength
-        FROM {t["pp"]} p
-        JOIN {t["pb"]} a ON a.procurement_id = p.id
-        JOIN {t["mun"]} ma ON ma.id = a.municipality_id
-        JOIN {t["pp"]} q ON {CATEGORY.format(t="q")} = {CATEGORY.format(t="p")}
-          AND q.procurement_year BETWEEN p.procurement_year - 1 AND p.procurement_year + 1
-        JOIN {t["pb"]} b ON b.procurement_id = q.id AND b.municipality_id <> a.municipality_id
-        JOIN {t["mun"]} mb ON mb.id = b.municipality_id
-        WHERE p.cpv_code <> '' AND q.cpv_code <> '' AND p.procurement_year IS NOT NULL
-          AND p.status NOT IN (%s, %s) AND q.status NOT IN (%s, %s)
-          AND (ma.county_id = mb.county_id OR {shared})
-          AND {where}
-        ORDER BY {order}
-        LIMIT %s OFFSET %s
+        SELECT {columns} FROM ({pick}) o
+        JOIN {t["pp"]} p ON p.id = o.pid JOIN {t["mun"]} ma ON ma.id = o.aid
+        JOIN {t["pp"]} q ON q.id = o.qid JOIN {t["mun"]} mb ON mb.id = o.bid
+        ORDER BY {", ".join("o." + item.strip() for item in order.split(","))}
     """
-    all_params = [
-        *shared_params, *closed, *closed, *shared_params, *params, limit, offset,
-    ]  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(sql, all_params)
+        cursor.execute(sql, [today, today, *params, limit, offset])
         return cursor.fetchall()
 
 
-def _hydrate(rows, shared=None):
+def _hydrate(rows):
     """Matches for the rows, in their order: the records come with the rows; the counties'
-    names and (unless given) the cooperations take a query each."""
+    names and the shared cooperations take a query each."""
     if not rows:
         return []
     counties = County.objects.in_bulk()
@@ -278,8 +423,7 @@ def _hydrate(rows, shared=None):
 
     width = len(SIDE) + len(PLACE)
     pairs = [(side(row[:width]), side(row[width : 2 * width])) for row in rows]
-    if shared is None:
-        shared = _cooperations(_active_parties().filter(municipality__in=list(municipalities)))
+    shared = _cooperations(_active_parties().filter(municipality__in=list(municipalities)))
     return [
         Match(p, a, q, b, [c for c, members in shared.items() if {a.pk, b.pk} <= members])
         for (p, a), (q, b) in pairs
@@ -296,28 +440,22 @@ class Filters:
 def _filter_sql(filters):
     where, params = ["1 = 1"], []
     if filters.county is not None:
-        where.append("(ma.county_id = %s OR mb.county_id = %s)")
+        where.append("(a.county_id = %s OR b.county_id = %s)")
         params += [filters.county, filters.county]
     if filters.year is not None:
-        # The earlier side (p) is in the year or the one before: said so, the walk starts
-        # there instead of at the first year.
-        where.append(
-            "p.procurement_year BETWEEN %s AND %s"
-            " AND (p.procurement_year = %s OR q.procurement_year = %s)"
-        )
+        # The earlier side is in the year or the one before: said so, the walk starts there
+        # instead of at the first year.
+        where.append("a.year BETWEEN %s AND %s AND (a.year = %s OR b.year = %s)")
         params += [filters.year - 1, filters.year, filters.year, filters.year]
     if filters.cpv:
-        where.append(f"{CATEGORY.format(t='p')} LIKE %s")
+        where.append("a.category LIKE %s")
         params.append(filters.cpv + "%")
     return " AND ".join(where), params
 
 
-# Each pair once: the earlier procurement (by year, then id) is p.
-EACH_ONCE = "(q.procurement_year > p.procurement_year OR (q.procurement_year = p.procurement_year AND q.id > p.id))"  # noqa: E501
-LIST_ORDER = (
-    f"p.procurement_year, {CATEGORY.format(t='p')}, p.id, strength DESC, q.procurement_year, q.id,"
-    " a.municipality_id, b.municipality_id"
-)
+# The walk's index (finder_side_walk_idx): the soonest first, by the earlier side's year and
+# CPV category, each procurement's matches strongest first (in _pairs' column names).
+LIST_ORDER = "year, category, pid, strength DESC, qyear, qid, aid, bid"
 
 
 @dataclass
@@ -357,26 +495,18 @@ def all_matches(filters=None, chunk=2000):
 
 def for_procurement(procurement, limit=DETAIL_LIMIT):
     """The matches of one procurement, strongest first (at most `limit`, and whether there
-    are more). Without the each-pair-once condition the rule is symmetric, so anchoring the
-    query's p on this procurement finds every match from its side. Its buyers' cooperations
-    are read first (one query), so the pairs query needs no subquery over every party."""
-    buyers = [buyer.municipality_id for buyer in procurement.buyers.all()]
-    active = _active_parties()
-    shared = _cooperations(
-        active.filter(cooperation__in=active.filter(municipality__in=buyers).values("cooperation"))
-    )
-    links = {
-        (a, b) for members in shared.values() for a in members & set(buyers) for b in members
-        if a != b
-    }  # fmt: skip
+    are more). Without the each-pair-once condition the rule is symmetric, so anchoring a on
+    this procurement finds every match from its side."""
     rows = _pairs(
-        "p.id = %s",
+        "a.procurement_id = %s",
         [procurement.pk],
-        "strength DESC, q.procurement_year, q.id, a.municipality_id, b.municipality_id",
+        "strength DESC, qyear, qid, aid, bid",
         limit + 1,
-        links=links,
     )
-    return _hydrate(rows[:limit], shared), len(rows) > limit
+    return _hydrate(rows[:limit]), len(rows) > limit
 
 
-__all__ = ["Filters", "Match", "all_matches", "for_procurement", "listing", "why_unmatchable"]
+__all__ = [
+    "Filters", "Match", "all_matches", "for_procurement", "listing", "rebuild", "refresh",
+    "why_unmatchable",
+]  # fmt: skip

@@ -2,6 +2,7 @@ from .alerts import *  # noqa: F403
 from .changes import *  # noqa: F403
 from .cooperations import *  # noqa: F403
 from .editors import *  # noqa: F403
+from .opportunities import *  # noqa: F403
 from .places import *  # noqa: F403
 from .procurements import *  # noqa: F403
 from .reports import *  # noqa: F403

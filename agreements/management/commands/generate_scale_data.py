@@ -13,7 +13,7 @@ from decimal import Decimal
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from agreements import changefeed
+from agreements import changefeed, opportunities
 from agreements.cache import bump
 from agreements.models import (
     Citation,
@@ -86,6 +86,7 @@ class Command(BaseCommand):
             # Bulk inserts send no signals: count the change, in the same transaction.
             bump()
             changefeed.reconcile()
+            opportunities.rebuild()
         self.stdout.write(
             self.style.SUCCESS(f"Synthetic data generated in {time.monotonic() - started:.1f} s")
         )

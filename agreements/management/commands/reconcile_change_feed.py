@@ -1,9 +1,10 @@
-"""Bring the change feed up to date after writes that sent no signals (raw SQL, a restore of
-some tables, QuerySet.update on a slug): see agreements.changefeed.reconcile."""
+"""Bring the change feed and the joint-buying finder's kept matches up to date after writes that
+sent no signals (raw SQL, a restore of some tables, QuerySet.update on a slug): see
+agreements.changefeed.reconcile and agreements.opportunities.rebuild."""
 
 from django.core.management.base import BaseCommand
 
-from agreements import changefeed
+from agreements import changefeed, opportunities
 
 
 class Command(BaseCommand):
@@ -22,3 +23,5 @@ class Command(BaseCommand):
     def handle(self, *args, **opts):
         written = changefeed.reconcile(announce_all=opts["all"])
         self.stdout.write(f"Change feed: {written} entries written.")
+        opportunities.rebuild()
+        self.stdout.write("Joint-buying finder: matches rewritten.")
