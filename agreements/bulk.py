@@ -22,8 +22,8 @@ Rows are streamed from database iterators in batches into a file per entry (or p
 entry), then compressed into the ZIP in order; no table is held in memory. All parts are read in
 one transaction (REPEATABLE READ on PostgreSQL), so they show the registry as of one committed
 change, whose generation the README and the manifest name. On PostgreSQL, worker processes
-(agreements.bulk_worker) write the entries at once, the procurements in parts of SEGMENT_ROWS
-rows, each in a transaction of its own that reads the same exported snapshot.
+(agreements.bulk_worker) write the entries at once, the longest first, the longest entries in
+parts of rows (jobs()), each in a transaction of its own that reads the same exported snapshot.
 """
 
 import gc
@@ -31,6 +31,7 @@ import logging
 import multiprocessing
 import shutil
 import tempfile
+import threading
 import time
 import zipfile
 from contextlib import ExitStack, contextmanager
@@ -41,10 +42,11 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection, transaction
 from django.test import RequestFactory
+from django.urls import base as urls_base
 from django.urls import get_urlconf, reverse, set_urlconf
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, trans_real
 from rest_framework.renderers import JSONRenderer
 
 from . import bulk_worker, downloads, exports, views
@@ -168,6 +170,39 @@ class _Counted:
             yield row
 
 
+# Where Django keeps the active language, time zone, URL configuration and script prefix: each
+# an asgiref Local, which keeps them apart per thread and per asyncio task.
+_LOCALS = [
+    (trans_real, "_active"),
+    (timezone, "_active"),
+    (urls_base, "_urlconfs"),
+    (urls_base, "_prefixes"),
+]
+
+
+@contextmanager
+def _thread_locals():
+    """Django's per-request state in plain thread-locals while the export writes, with the
+    values it had. An asgiref Local takes a lock and a context variable on every read, and
+    the export reads the language, the time zone or the URL configuration a few dozen times
+    per row (every label, phrase, timestamp and address): a tenth of its processor time. The
+    export runs in one thread and no asyncio task, so a thread-local keeps them apart as
+    well; the Locals are put back, untouched, afterwards."""
+    swapped = []
+    try:
+        for module, name in _LOCALS:
+            local = getattr(module, name)
+            plain = threading.local()
+            if hasattr(local, "value"):
+                plain.value = local.value
+            setattr(module, name, plain)
+            swapped.append((module, name, local))
+        yield
+    finally:
+        for module, name, local in reversed(swapped):
+            setattr(module, name, local)
+
+
 @contextmanager
 def rendering():
     """What a request sets before anything is written, set once for the whole export: Swedish
@@ -175,21 +210,39 @@ def rendering():
     timestamp and every address of every row looked up the default again, raising and
     catching an AttributeError inside asgiref's Local each time (a tenth of the JSON Lines'
     time)."""
-    previous = get_urlconf()
-    set_urlconf(settings.ROOT_URLCONF)
-    try:
-        with translation.override("sv"), timezone.override(timezone.get_default_timezone()):
-            yield
-    finally:
-        set_urlconf(previous)
+    with _thread_locals():
+        previous = get_urlconf()
+        set_urlconf(settings.ROOT_URLCONF)
+        try:
+            with translation.override("sv"), timezone.override(timezone.get_default_timezone()):
+                yield
+        finally:
+            set_urlconf(previous)
 
 
 # The planned procurements' place in CSV_LISTS and resources(): their CSV, JSON Lines and OCDS
 # releases are written in one pass over the rows (write_procurements).
 PROCUREMENTS = 2
 OCDS_PATH = "ocds/releases.json"
-# Rows per part of that pass when worker processes share it: each part is a job of its own.
-SEGMENT_ROWS = 10_000
+# What a thousand rows of each job cost, in seconds (national scale, one worker of two on a
+# 2-core machine): only their ratios count. Worker processes take the jobs the longest first
+# (longest-processing-time order), and a job longer than a share of the whole is split into
+# parts of rows, each a job of its own, so that no single job bounds the time.
+ROW_COST = {
+    ("procurements", PROCUREMENTS): 1.05,  # the three entries of the pass
+    ("jsonl", 0): 23,  # municipalities: every cooperation and commitment of each
+    ("jsonl", 1): 3.9,  # cooperations
+    ("jsonl", 3): 0.7,  # sources
+    ("jsonl", 4): 0.31,  # citations
+    ("csv", 0): 4.4,  # municipalities
+    ("csv", 1): 0.86,  # cooperations
+}
+# The jobs that can be written in parts of rows: their rows are in an order with a unique
+# tie-breaker, so that each part's slice of it is the same rows whichever process reads it.
+SPLITTABLE = {("procurements", PROCUREMENTS), ("jsonl", 0), ("jsonl", 1), ("jsonl", 4)}
+# At most this share of the whole, per worker, in one job: the last job to finish leaves the
+# other workers idle for at most about that long.
+PART_SHARE = 1 / 6
 
 
 def csv_path(index):
@@ -219,6 +272,7 @@ class Job:
     index: int = 0
     start: int = 0
     stop: int | None = None
+    cost: float = field(default=0, compare=False)  # estimated (ROW_COST), for the order
 
     @property
     def paths(self):
@@ -234,18 +288,40 @@ def procurement_queryset():
     return api_views.ProcurementViewSet.queryset.all()
 
 
-def jobs(segments=1):
-    """Every job, the longest first: the procurements in `segments` parts of rows."""
-    parts = [Job("procurements")]
-    if segments > 1:
-        total = procurement_queryset().count()
-        size = -(-total // segments) or 1
-        parts = [Job("procurements", 0, start, start + size) for start in range(0, total, size)]
-    return [
-        *parts,
+def _count(job):
+    """How many rows a job writes (a list's CSV: as many as its resource has in the API)."""
+    if job.kind == "procurements":
+        return procurement_queryset().count()
+    return resources()[job.index].queryset.count()
+
+
+def jobs(workers=1):
+    """Every job, in the ZIP's order (the parts of an entry in the order of their rows). With
+    several `workers`, a job that would take more than PART_SHARE of the whole per worker is
+    split into parts of rows; each job's `cost` estimates how long it takes."""
+    whole = [
+        Job("procurements", PROCUREMENTS),
         *(Job("jsonl", i) for i, _r in enumerate(resources()) if i != PROCUREMENTS),
         *(Job("csv", i) for i in range(len(CSV_LISTS)) if i != PROCUREMENTS),
     ]
+    if workers <= 1:
+        return whole
+    counted = [(job, _count(job)) for job in whole]
+    costs = [rows * ROW_COST.get((job.kind, job.index), 1) for job, rows in counted]
+    longest = sum(costs) * PART_SHARE / workers
+    todo = []
+    for (job, rows), cost in zip(counted, costs, strict=True):
+        parts = 1
+        if (job.kind, job.index) in SPLITTABLE and longest:
+            parts = max(1, min(rows, round(cost / longest + 0.5)))
+        if parts == 1:
+            todo.append(Job(job.kind, job.index, cost=cost))
+            continue
+        size = -(-rows // parts)
+        for start in range(0, rows, size):
+            stop = min(rows, start + size)
+            todo.append(Job(job.kind, job.index, start, stop, cost * (stop - start) / rows))
+    return todo
 
 
 def run_job(job, folder, number):
@@ -283,7 +359,7 @@ def write_jsonl(job, sink):
     # request is needed, and none is made up.
     context = {"request": None}
     count = 0
-    rows = resource.queryset.iterator(chunk_size=resource.batch)
+    rows = resource.queryset[job.start : job.stop].iterator(chunk_size=resource.batch)
     for batch in exports.batches(rows, resource.batch):
         if resource.cite is not None:
             resource.cite(batch)
@@ -356,17 +432,17 @@ def _frames():
     }
 
 
-def _segments():
-    if connection.vendor != "postgresql" or settings.REGISTRY_EXPORT_WORKERS <= 1:
+def _workers():
+    if connection.vendor != "postgresql":
         return 1
-    return max(1, -(-procurement_queryset().count() // SEGMENT_ROWS))
+    return settings.REGISTRY_EXPORT_WORKERS
 
 
 def write_parts(archive, contents, snapshot=None):
     """Every entry from the database: written by this process, or with a PostgreSQL `snapshot`
     by REGISTRY_EXPORT_WORKERS processes that read it, each job into files of its own; this
     process compresses the files into the ZIP in order as they are done."""
-    todo = jobs(_segments() if snapshot is not None else 1)
+    todo = jobs(_workers() if snapshot is not None else 1)
     frames = _frames()
     with ExitStack() as stack:
         folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="export-"))
@@ -380,9 +456,12 @@ def write_parts(archive, contents, snapshot=None):
                     initargs=(connection.settings_dict["NAME"], snapshot),
                 )
             )
-            results = [
-                pool.apply_async(bulk_worker.write, (job, folder, n)) for n, job in enumerate(todo)
-            ]
+            # The longest first; the results are read in the ZIP's order.
+            longest_first = sorted(range(len(todo)), key=lambda n: -todo[n].cost)
+            started = {
+                n: pool.apply_async(bulk_worker.write, (todo[n], folder, n)) for n in longest_first
+            }
+            results = [started[n] for n in range(len(todo))]
         written = {}  # entry -> [(file, rows)] in the order of the rows
         for job, result in zip(todo, results, strict=True):
             pieces, seconds = result.get()
