@@ -207,23 +207,36 @@ def reading_filters(model, name):
     field `name` is supported: the queryset twin of `_status` (and so of `is_interpretation`
     and the lists' marks), for totals. Stated: a citation says it; interpreted: every
     citation for it carries the registry's interpretation; missing: no citation at all."""
-    from django.db.models import Exists, OuterRef, Q
+    from django.db.models import Q
 
-    cited = Citation.objects.filter(**{_own_field(model): OuterRef("pk")}, field_name=name)
-    plain = Exists(cited.filter(interpretation=""))
-    anything = Exists(cited)
-    return Q(plain), Q(anything) & ~Q(plain), ~Q(anything)
+    # `pk IN (the cited ids)`, not a correlated EXISTS: inside an aggregate's FILTER an EXISTS
+    # is run once per row (the home page's totals over 100,000 procurements took a second),
+    # an uncorrelated IN is hashed once per query.
+    own = _own_field(model)
+    cited = Citation.objects.filter(field_name=name, **{f"{own}__isnull": False}).values(own)
+    plain = Q(pk__in=cited.filter(interpretation=""))
+    anything = Q(pk__in=cited)
+    return plain, anything & ~plain, ~anything
 
 
 def split_by_reading(queryset, name, total=None):
     """{"stated": …, "interpreted": …, "missing": …}: the records of `queryset` counted (or,
     given `total`, that field summed) by how their field `name` is supported."""
-    from django.db.models import Count, Sum
+    from django.db.models import Sum
 
     stated, interpreted, missing = reading_filters(queryset.model, name)
-    make = (lambda q: Sum(total, filter=q)) if total else (lambda q: Count("pk", filter=q))
-    result = queryset.order_by().aggregate(
-        stated=make(stated), interpreted=make(interpreted), missing=make(missing)
+    queryset = queryset.order_by()
+    if total is None:
+        # Counted from the cited side (a few thousand citations) and one count of all, not
+        # three filters over every row: 90 ms to a few at 100,000 procurements.
+        plain = queryset.filter(stated).count()
+        cited = queryset.filter(~missing).count()
+        everything = queryset.count()
+        return {"stated": plain, "interpreted": cited - plain, "missing": everything - cited}
+    result = queryset.aggregate(
+        stated=Sum(total, filter=stated),
+        interpreted=Sum(total, filter=interpreted),
+        missing=Sum(total, filter=missing),
     )
     return {key: value or 0 for key, value in result.items()}
 

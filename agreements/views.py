@@ -56,11 +56,14 @@ def home(request):
     fte_totals = facts.split_by_reading(latest, "fte", total="fte")
     procurement_counts = facts.split_by_reading(open_procurements, "status")
     # As of when the figures hold: the sources of the values they count.
+    # Each an uncorrelated IN over the citations, hashed once; a join of every citation and
+    # DISTINCT took 120 ms at national scale.
+    cited = Citation.objects.values("source")
     sources = SourceDocument.objects.filter(
-        Q(citations__cooperation__in=active, citations__field_name="status")
-        | Q(citations__commitment__in=latest, citations__field_name="fte")
-        | Q(citations__procurement__in=open_procurements, citations__field_name="status")
-    ).distinct()
+        Q(pk__in=cited.filter(cooperation__in=active, field_name="status"))
+        | Q(pk__in=cited.filter(commitment__in=latest, field_name="fte"))
+        | Q(pk__in=cited.filter(procurement__in=open_procurements, field_name="status"))
+    )
     cooperations = list(Cooperation.objects.order_by("-pk")[:5])
     procurements = list(PlannedProcurement.objects.order_by("-pk")[:5])
     # The cards mark an interpreted status as the lists do: only the cards' own citations.
