@@ -169,26 +169,6 @@ def _tables():
     }
 
 
-def _active_parties():
-    return (
-        Party.objects.bound()
-        .filter(cooperation__status=Cooperation.Status.ACTIVE)
-        .exclude(end_date__lt=timezone.localdate())
-    )
-
-
-def _cooperations(parties):
-    """{cooperation: {municipality ids bound to it}} from `parties` (one query)."""
-    shared = {}
-    for party in (
-        parties.select_related("cooperation")
-        .only("municipality_id", "cooperation__name", "cooperation__slug")
-        .order_by("cooperation__name", "pk")
-    ):
-        shared.setdefault(party.cooperation, set()).add(party.municipality_id)
-    return shared
-
-
 # --- what the matches are found in (agreements.models.FinderSide, FinderLink) ---------------
 #
 # Every change that can alter a match rewrites the rows it touches, in its own transaction, at
@@ -423,11 +403,28 @@ def _hydrate(rows):
 
     width = len(SIDE) + len(PLACE)
     pairs = [(side(row[:width]), side(row[width : 2 * width])) for row in rows]
-    shared = _cooperations(_active_parties().filter(municipality__in=list(municipalities)))
-    return [
-        Match(p, a, q, b, [c for c, members in shared.items() if {a.pk, b.pk} <= members])
-        for (p, a), (q, b) in pairs
-    ]
+    shared = _shared({(row[len(SIDE)], row[width + len(SIDE)]) for row in rows})
+    return [Match(p, a, q, b, shared.get((a.id, b.id), [])) for (p, a), (q, b) in pairs]
+
+
+def _shared(pairs):
+    """{(municipality id, other's id): [cooperations both are bound to today, by name]}: the
+    links of just these pairs (one query), not every party of every municipality on the page
+    (thousands of rows at national scale, compared per row)."""
+    firsts, seconds = {a for a, _b in pairs}, {b for _a, b in pairs}
+    links = (
+        FinderLink.objects.filter(municipality__in=firsts, other_municipality__in=seconds)
+        .exclude(until__lt=timezone.localdate())
+        .select_related("cooperation")
+        .only("municipality_id", "other_municipality_id", "cooperation__name", "cooperation__slug")
+        .order_by("cooperation__name", "cooperation__pk")
+    )
+    shared = {}
+    for link in links:
+        pair = (link.municipality_id, link.other_municipality_id)
+        if pair in pairs:
+            shared.setdefault(pair, []).append(link.cooperation)
+    return shared
 
 
 @dataclass
