@@ -35,6 +35,7 @@ followed.
 """
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_save, pre_save
@@ -99,6 +100,13 @@ def year_phrase(procurement):
     return _("planerad %(year)s") % {"year": year}
 
 
+class Side(NamedTuple):
+    """One side of a match: a municipality's procurement."""
+
+    procurement: PlannedProcurement
+    municipality: Municipality
+
+
 @dataclass
 class Match:
     procurement: PlannedProcurement
@@ -110,6 +118,14 @@ class Match:
     @property
     def category(self):
         return category_of(self.procurement.cpv_code)
+
+    @property
+    def first_side(self):
+        return Side(self.procurement, self.municipality)
+
+    @property
+    def other_side(self):
+        return Side(self.other, self.other_municipality)
 
     @property
     def same_year(self):
