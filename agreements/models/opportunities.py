@@ -8,6 +8,12 @@ from .procurements import PlannedProcurement
 
 __all__ = ["FinderLink", "FinderSide"]
 
+# The rows are rewritten by agreements/opportunities.py when a record they refer to changes or
+# goes, deletions included; Django's delete collector must not gather them (the admin's delete
+# page would list them as records of their own to be deleted), nor the database refuse the
+# record's delete before the rewrite at the end of the change.
+DERIVED = models.DO_NOTHING
+
 
 class FinderSide(models.Model):
     """One buyer of a procurement that can be matched by the joint-buying finder, with what the
@@ -20,13 +26,22 @@ class FinderSide(models.Model):
     """
 
     procurement = models.ForeignKey(
-        PlannedProcurement, models.CASCADE, related_name="+", verbose_name=_("upphandling")
+        PlannedProcurement,
+        DERIVED,
+        related_name="+",
+        db_constraint=False,
+        verbose_name=_("upphandling"),
     )
     municipality = models.ForeignKey(
-        Municipality, models.CASCADE, related_name="+", verbose_name=_("kommun")
+        Municipality, DERIVED, related_name="+", db_constraint=False, verbose_name=_("kommun")
     )
     county = models.ForeignKey(
-        County, models.CASCADE, related_name="+", db_index=False, verbose_name=_("län")
+        County,
+        DERIVED,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+        verbose_name=_("län"),
     )
     category = models.CharField(_("CPV-kategori"), max_length=5)
     code = models.CharField(_("CPV-kod (åtta siffror)"), max_length=8)
@@ -78,13 +93,13 @@ class FinderLink(models.Model):
     """
 
     municipality = models.ForeignKey(
-        Municipality, models.CASCADE, related_name="+", verbose_name=_("kommun")
+        Municipality, DERIVED, related_name="+", db_constraint=False, verbose_name=_("kommun")
     )
     other_municipality = models.ForeignKey(
-        Municipality, models.CASCADE, related_name="+", verbose_name=_("annan kommun")
+        Municipality, DERIVED, related_name="+", db_constraint=False, verbose_name=_("annan kommun")
     )
     cooperation = models.ForeignKey(
-        Cooperation, models.CASCADE, related_name="+", verbose_name=_("samverkan")
+        Cooperation, DERIVED, related_name="+", db_constraint=False, verbose_name=_("samverkan")
     )
     until = models.DateField(_("till och med"), null=True, blank=True)
 
