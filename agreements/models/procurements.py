@@ -1,7 +1,6 @@
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Substr
 from django.utils.translation import gettext_lazy as _
 
 from ..links import slug_path
@@ -153,22 +152,6 @@ class PlannedProcurement(RuleCheckedModel, TimestampedModel):
             models.Index(fields=["status"], name="procurement_status_idx"),
             models.Index(fields=["contract_start_year"], name="procurement_contract_idx"),
             models.Index(fields=["title"], name="procurement_title_idx"),
-            # The joint-buying finder (agreements/opportunities.py) matches on the CPV
-            # category, the code's first five digits, and the year: one index to find a
-            # procurement's partners, one to walk the list in its order.
-            models.Index(
-                Substr("cpv_code", 1, 5),
-                F("procurement_year"),
-                name="procurement_category_idx",
-                condition=~Q(cpv_code=""),
-            ),
-            models.Index(
-                F("procurement_year"),
-                Substr("cpv_code", 1, 5),
-                F("id"),
-                name="procurement_year_category_idx",
-                condition=~Q(cpv_code=""),
-            ),
         ]
         constraints = [
             models.CheckConstraint(
