@@ -222,17 +222,23 @@ def reading_filters(model, name):
 def split_by_reading(queryset, name, total=None):
     """{"stated": …, "interpreted": …, "missing": …}: the records of `queryset` counted (or,
     given `total`, that field summed) by how their field `name` is supported."""
-    from django.db.models import Sum
+    from django.db.models import Count, Sum
 
     stated, interpreted, missing = reading_filters(queryset.model, name)
     queryset = queryset.order_by()
     if total is None:
-        # Counted from the cited side (a few thousand citations) and one count of all, not
-        # three filters over every row: 90 ms to a few at 100,000 procurements.
-        plain = queryset.filter(stated).count()
-        cited = queryset.filter(~missing).count()
+        # The cited records counted from the cited side (a few thousand citations), and one
+        # count of all, not three filters over every row: 90 ms to about 25 ms at 100,000
+        # procurements, for one query more.
+        cited = queryset.filter(~missing).aggregate(
+            cited=Count("pk"), stated=Count("pk", filter=stated)
+        )
         everything = queryset.count()
-        return {"stated": plain, "interpreted": cited - plain, "missing": everything - cited}
+        return {
+            "stated": cited["stated"],
+            "interpreted": cited["cited"] - cited["stated"],
+            "missing": everything - cited["cited"],
+        }
     result = queryset.aggregate(
         stated=Sum(total, filter=stated),
         interpreted=Sum(total, filter=interpreted),
