@@ -171,7 +171,13 @@ def _lock_before_change(sender, using=None, **kwargs):
     alias = using or router.db_for_write(sender)
     conn = connections[alias]
     if conn.vendor == "postgresql" and conn.in_atomic_block:
-        PageGeneration.objects.using(alias).select_for_update().filter(pk=1).exists()
+        lock_generation(alias)
+
+
+def lock_generation(using=None):
+    """Hold the generation row's lock until the caller's transaction ends (each change's bump
+    holds it too): what the caller writes then follows every change that holds it now."""
+    PageGeneration.objects.using(using).select_for_update().filter(pk=1).exists()
 
 
 def _bump_after_migrate(sender, using=DEFAULT_DB_ALIAS, **kwargs):

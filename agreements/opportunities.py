@@ -42,7 +42,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import rules
+from . import cache, rules
 from .models import (
     Cooperation,
     County,
@@ -53,7 +53,6 @@ from .models import (
     PlannedProcurement,
     ProcurementBuyer,
 )
-from .pagecache.models import PageGeneration
 
 CATEGORY_DIGITS = 5
 CLOSED = (PlannedProcurement.Status.AWARDED, PlannedProcurement.Status.CANCELLED)
@@ -195,7 +194,7 @@ def _tables():
 # rows one after the other, the second reading what the first committed. A party's end date
 # passing needs no write: a link carries its last day and the queries compare it with today.
 # `rebuild()` rewrites everything after writes that bypass signals (bulk_create in
-# generate_scale_data, raw SQL: `reconcile_change_feed --all`).
+# generate_scale_data, raw SQL: `reconcile_change_feed`).
 
 
 def _execute(sql, params=()):
@@ -205,12 +204,6 @@ def _execute(sql, params=()):
 
 def _marks(values):
     return ", ".join(["%s"] * len(values))
-
-
-def _lock_generation():
-    # The row every change's writes lock (agreements.cache.bump): holding it, this
-    # transaction's rows are written after those of any change that holds it now.
-    PageGeneration.objects.select_for_update().filter(pk=1).exists()
 
 
 def _write_sides(scope, params):
@@ -267,7 +260,7 @@ def refresh(procurements=(), municipalities=(), cooperations=()):
         return
     side, link = FinderSide._meta.db_table, FinderLink._meta.db_table
     with transaction.atomic():
-        _lock_generation()
+        cache.lock_generation()
         for column, pks in [("procurement_id", procurements), ("municipality_id", municipalities)]:
             for start in range(0, len(pks), CHUNK):
                 chunk = pks[start : start + CHUNK]
@@ -287,7 +280,7 @@ CHUNK = 900
 def rebuild():
     """Rewrite every row (after writes that bypass signals)."""
     with transaction.atomic():
-        _lock_generation()
+        cache.lock_generation()
         _execute(f"DELETE FROM {FinderSide._meta.db_table}")
         _write_sides("1 = 1", [])
         _execute(f"DELETE FROM {FinderLink._meta.db_table}")
@@ -299,15 +292,11 @@ _SCRATCH = "opportunities"
 
 def _touched(sender, instance, **kwargs):
     scratch = rules.change_scratch()
-    if scratch is None:  # a write outside a change: at once
-        touched = {"procurements": set(), "municipalities": set(), "cooperations": set()}
-        _collect(sender, instance, touched)
-        refresh(**touched)
-        return
-    touched = scratch.setdefault(
-        _SCRATCH, {"procurements": set(), "municipalities": set(), "cooperations": set()}
-    )
+    nothing = {"procurements": set(), "municipalities": set(), "cooperations": set()}
+    touched = nothing if scratch is None else scratch.setdefault(_SCRATCH, nothing)
     _collect(sender, instance, touched)
+    if scratch is None:  # a write outside a change: at once
+        refresh(**touched)
 
 
 def _collect(sender, instance, touched):
