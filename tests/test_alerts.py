@@ -33,6 +33,7 @@ from agreements.models import (
     Subscription,
 )
 
+from .concurrency import postgresql_only
 from .mail import free_port
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts" / "mail"
@@ -546,11 +547,6 @@ def test_the_follow_pages_query_budget(seed, client, path, queries):
 
 
 # --- two workers at once ----------------------------------------------------------------------
-
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="PostgreSQL-only: SQLite lets one writer at a time; .ci/run also runs PostgreSQL",
-)
 
 
 class SlowInbox(FlakyInbox):

@@ -5,10 +5,8 @@ matches the rule gives, and the kept rows are exactly those a rebuild from the r
 """
 
 import datetime
-import threading
 
 import pytest
-from django.db import connection, transaction
 from django.utils import timezone
 
 from agreements import opportunities
@@ -24,13 +22,9 @@ from agreements.models import (
 )
 
 from .admin_forms import blank_row, change_url, pick, refusals, save_form
+from .concurrency import postgresql_only, race
 
 pytestmark = pytest.mark.django_db
-
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="PostgreSQL-only: SQLite lets one writer at a time; .ci/run also runs PostgreSQL",
-)
 
 
 def kept():
@@ -203,38 +197,21 @@ def test_two_editors_at_once_leave_the_finder_as_a_rebuild_writes(seed):
     nora = Municipality.objects.create(name="Nora", slug="nora", code="1984", county=vastmanland)
     askersund = buy("gator-askersund", muni("1882"))
     joint = buy("gator-laxa-nora", muni("1860"))
-    ready = threading.Barrier(2, timeout=10)
-    errors = []
 
-    def add_buyer():
+    def add_buyer(validated):
         buyer = ProcurementBuyer(procurement=joint, municipality=nora)
         buyer.full_clean()
-        ready.wait()
+        validated.wait()
         buyer.save()
 
-    def correct_nora():
+    def correct_nora(validated):
         moved = Municipality.objects.get(pk=nora.pk)
         moved.county, moved.code = County.objects.get(code="18"), "1884"
         moved.full_clean()
-        ready.wait()
+        validated.wait()
         moved.save()
 
-    def run(save):
-        try:
-            with transaction.atomic():
-                save()
-        except Exception as error:  # reported below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(save,)) for save in (add_buyer, correct_nora)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-
-    assert errors == []
+    assert race(add_buyer, correct_nora) == {"a": "saved", "b": "saved"}
     assert ("gator-laxa-nora", "1884", "18") in [side[:3] for side in kept()[0]]
     assert_as_a_rebuild_writes()
     matches, _more = opportunities.for_procurement(askersund)

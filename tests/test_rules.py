@@ -5,16 +5,13 @@ moved out of the inline formsets into agreements/rules.py.
 """
 
 import json
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.db import connection, transaction
 from django.urls import reverse
 
-from agreements import rules
 from agreements.models import (
     Cooperation,
     Municipality,
@@ -26,6 +23,7 @@ from agreements.models import (
 )
 
 from .admin_forms import add_url, blank_row, change_url, pick, refusals, row, save_form
+from .concurrency import postgresql_only, race
 
 pytestmark = pytest.mark.django_db
 
@@ -268,35 +266,6 @@ def test_laxa_editor_edits_laxas_commitment_in_the_inline(personas, admin_app):
 # --- concurrency: two editors at the same moment, on PostgreSQL ----------------------------
 
 
-def _race(save_a, save_b):
-    """Run two saves in two threads, each on its own database connection, as two requests.
-
-    Both pass their form validation first, then both write: the check-then-insert window in
-    which a rule without a lock lets both through.
-    """
-    validated = threading.Barrier(2, timeout=10)
-    outcomes = {}
-
-    def run(name, save):
-        try:
-            with transaction.atomic():
-                save(validated)
-            outcomes[name] = "saved"
-        except rules.RuleViolation as violation:
-            outcomes[name] = violation.messages
-        except Exception as error:
-            outcomes[name] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=item) for item in (("a", save_a), ("b", save_b))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    return outcomes
-
-
 def _commitment_save(post, financer, fte):
     def save(validated):
         commitment = StaffingCommitment(
@@ -309,17 +278,11 @@ def _commitment_save(post, financer, fte):
     return save
 
 
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="PostgreSQL-only: SQLite lets one writer at a time; .ci/run also runs PostgreSQL",
-)
-
-
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_two_editors_cannot_finance_one_post_above_full_time(seed):
     post = Post.objects.create(employer=_muni("1861"), slug="ny", name="Ny tjänst")
-    outcomes = _race(
+    outcomes = race(
         _commitment_save(post, _muni("1814"), "0.60"),
         _commitment_save(post, _muni("1860"), "0.60"),
     )
@@ -335,7 +298,7 @@ def test_two_editors_cannot_finance_one_post_above_full_time(seed):
 @pytest.mark.django_db(transaction=True)
 def test_two_editors_cannot_start_two_current_shares_in_one_chain(seed):
     post = Post.objects.create(employer=_muni("1861"), slug="ny", name="Ny tjänst")
-    outcomes = _race(
+    outcomes = race(
         _commitment_save(post, _muni("1814"), "0.20"),
         _commitment_save(post, _muni("1814"), "0.30"),
     )
