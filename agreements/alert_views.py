@@ -136,7 +136,9 @@ class FollowList(_Follow):
         followed = alerts.LISTS.get(request.GET.get("lista", ""))
         if followed is None:
             return _refusal(
-                request, _("Välj en lista att bevaka: kommuner, samverkan eller upphandlingar.")
+                request,
+                _("Välj en lista att bevaka, som lista=%(lists)s.")
+                % {"lists": ", lista=".join(alerts.LISTS)},
             )
         unknown = sorted(set(request.GET) - followed.parameters - {"lista"})
         if unknown:

@@ -43,7 +43,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .changelog import changes_about
-from .filters import CooperationFilter, MunicipalityFilter, ProcurementFilter
+from .filters import CooperationFilter, MunicipalityFilter, OpportunityFilter, ProcurementFilter
 from .models import (
     AlertRequest,
     Cooperation,
@@ -91,6 +91,32 @@ class FollowedList:
     def filterset(self, query):
         return self.filterset_class(QueryDict(query), queryset=self.model.objects.all())
 
+    def members(self, query):
+        """The pks of the records the list shows with these filters, or None where they are
+        not kept: the whole list (a record joins or leaves it only by being registered or
+        removed, which the changes tell) and filters no longer valid."""
+        if not query:
+            return None
+        filterset = self.filterset(query)
+        if not filterset.is_valid():
+            return None
+        return sorted(filterset.qs.order_by().values_list("pk", flat=True).distinct())
+
+
+class FollowedFinder(FollowedList):
+    """The joint-buying finder: its records are the procurements on either side of its matches,
+    found by the finder's rule, not by the FilterSet (which only checks the filters). Kept for
+    the whole list too: a procurement leaves it when its last partner goes, with no change to
+    the procurement itself."""
+
+    def members(self, query):
+        filterset = self.filterset(query)
+        if not filterset.is_valid():
+            return None
+        from .opportunities import members
+
+        return members(filterset.finder_filters())
+
 
 LISTS = {
     followed.name: followed
@@ -106,6 +132,10 @@ LISTS = {
         FollowedList(
             "upphandlingar", ProcurementFilter, PlannedProcurement, "procurement-list",
             gettext_lazy("Upphandlingar som övervägs eller planeras"),
+        ),
+        FollowedFinder(
+            "mojligheter", OpportunityFilter, PlannedProcurement, "opportunity-list",
+            gettext_lazy("Upphandlingar som kan göras gemensamt"),
         ),
     )
 }  # fmt: skip
@@ -125,6 +155,17 @@ class BadFilters(ValueError):
         self.errors = errors
 
 
+def _kept(followed, params):
+    """The list's filters among `params`, by name, empty values and sorting left out."""
+    return [
+        (name, value)
+        for name in sorted(params)
+        if name in followed.parameters
+        for value in params.getlist(name)
+        if value.strip()
+    ]
+
+
 def normalise_list_query(followed, params):
     """The list's filters as one canonical query string, checked by the list's FilterSet.
 
@@ -134,33 +175,19 @@ def normalise_list_query(followed, params):
     """
     from .filters import describe_errors
 
-    allowed = followed.parameters
-    kept = [
-        (name, value)
-        for name in sorted(params)
-        if name in allowed
-        for value in params.getlist(name)
-        if value.strip()
-    ]
-    query = urlencode(kept)
+    query = urlencode(_kept(followed, params))
     filterset = followed.filterset(query)
     if not filterset.is_valid():
         raise BadFilters(describe_errors(filterset.form))
     return query, filterset
 
 
-def follow_query(route, params):
-    """The query string of the follow page for the list `route` with its filters `params`,
-    for the list pages' "Bevaka" link (no check: the follow page checks)."""
+def follow_list_url(route, params):
+    """The follow page of the list `route` with its filters `params`, for the list pages'
+    "Bevaka" link (no check: the follow page checks)."""
     followed = LIST_OF_ROUTE[route]
-    kept = [
-        (name, value)
-        for name in sorted(params)
-        if name in followed.parameters
-        for value in params.getlist(name)
-        if value.strip()
-    ]
-    return urlencode([("lista", followed.name), *kept])
+    query = urlencode([("lista", followed.name), *_kept(followed, params)])
+    return reverse("agreements:follow-list") + "?" + query
 
 
 def describe_list(followed, query, filterset=None):
@@ -371,7 +398,8 @@ def confirm(subscription, now=None):
     if subscription.confirmed_at is None:
         now = now or timezone.now()
         subscription.confirmed_at = subscription.covered_until = now
-        subscription.save(update_fields=["confirmed_at", "covered_until"])
+        subscription.members = list_members(subscription)
+        subscription.save(update_fields=["confirmed_at", "covered_until", "members"])
 
 
 def unsubscribe(subscription):
@@ -445,8 +473,17 @@ def period_end(frequency, now):
     return timezone.make_aware(datetime(midnight.year, midnight.month, midnight.day))
 
 
-def _ids(subscription):
-    """(cooperation ids, procurement ids) whose changes the subscription follows."""
+def list_members(subscription):
+    """The pks of the records a followed list holds now (FollowedList.members), or None."""
+    if subscription.kind != Subscription.Kind.LIST:
+        return None
+    return LISTS[subscription.list_name].members(subscription.list_query)
+
+
+def _ids(subscription, members):
+    """(cooperation ids, procurement ids) whose changes the subscription follows (None: all).
+    A list's are the records it holds now and those it held at the last digest (`members`,
+    now): the change that took a record out of the list is told too."""
     kind = subscription.kind
     if kind == Subscription.Kind.COOPERATION:
         return [subscription.cooperation_id], []
@@ -456,27 +493,56 @@ def _ids(subscription):
         municipalities = [subscription.municipality_id]
     else:
         followed = LISTS[subscription.list_name]
-        filterset = followed.filterset(subscription.list_query)
-        if not filterset.is_valid():
+        if members is None and (subscription.list_query or isinstance(followed, FollowedFinder)):
             # A filter value gone since (a municipality removed): a filter the FilterSet drops
             # would widen the list to everything, so nothing matches instead.
             return [], []
-        matching = filterset.qs.order_by().values("pk")
+        ids = None if members is None else sorted({*members, *(subscription.members or ())})
         if followed.model is Cooperation:
-            return (matching if subscription.list_query else None), []
+            return ids, []
         if followed.model is PlannedProcurement:
-            return [], (matching if subscription.list_query else None)
-        municipalities = matching
+            return [], ids
+        if ids is None:
+            return None, None
+        municipalities = ids
     return (
         Party.objects.filter(municipality__in=municipalities).values("cooperation_id"),
         ProcurementBuyer.objects.filter(municipality__in=municipalities).values("procurement_id"),
     )
 
 
-def digest_entries(subscription, since, until):
+def _named(model, pks):
+    """[{name, url}] of these records, by name; a record removed since is named as it was
+    last (from its history) and has no url."""
+    found = model._default_manager.in_bulk(pks)
+    items = [{"name": str(obj), "url": absolute(obj.get_absolute_url())} for obj in found.values()]
+    gone = set(pks) - found.keys()
+    if gone:
+        last = {}
+        for record in model.history.filter(id__in=gone).order_by("id", "history_date"):
+            last[record.id] = record.instance
+        items += [{"name": str(obj), "url": ""} for obj in last.values()]
+    return sorted(items, key=lambda item: item["name"].casefold())
+
+
+def membership_changes(subscription, members):
+    """(left, joined): the records a followed list no longer holds and those it holds anew,
+    since the last digest (or the confirmation), each [{name, url}]; empty where not kept."""
+    before = subscription.members
+    if before is None or members is None:
+        return [], []
+    model = LISTS[subscription.list_name].model
+    with translation.override(subscription.language):
+        return (
+            _named(model, set(before) - set(members)),
+            _named(model, set(members) - set(before)),
+        )
+
+
+def digest_entries(subscription, since, until, members=None):
     """The changes of the period, told in the subscriber's language: the change log writes
     its words and values when it builds the entries, not when they are rendered."""
-    coop_ids, proc_ids = _ids(subscription)
+    coop_ids, proc_ids = _ids(subscription, members)
     with translation.override(subscription.language):
         return changes_about(coop_ids, proc_ids, limit=DIGEST_LIMIT + 1, since=since, until=until)
 
@@ -489,7 +555,7 @@ def _entry_links(entry):
     return page, changes
 
 
-def render_digest(subscription, entries, since, until):
+def render_digest(subscription, entries, since, until, left=(), joined=()):
     """(subject, text) of a digest, in the subscriber's language."""
     with translation.override(subscription.language):
         shown = entries[:DIGEST_LIMIT]
@@ -503,6 +569,10 @@ def render_digest(subscription, entries, since, until):
             "followed_url": absolute(subscription.get_absolute_url()),
             "items": items,
             "more": len(entries) > DIGEST_LIMIT,
+            "left": left[:DIGEST_LIMIT],
+            "more_left": max(len(left) - DIGEST_LIMIT, 0),
+            "joined": joined[:DIGEST_LIMIT],
+            "more_joined": max(len(joined) - DIGEST_LIMIT, 0),
             "since": timezone.localtime(since),
             "until": timezone.localtime(until - timedelta(seconds=1)),
             "frequency": subscription.get_frequency_display(),
@@ -532,16 +602,19 @@ def write_digest(subscription_pk, now):
         since = subscription.covered_until or subscription.confirmed_at
         if since >= until:
             return 0
-        entries = digest_entries(subscription, since, until)
+        members = list_members(subscription)
+        entries = digest_entries(subscription, since, until, members)
+        left, joined = membership_changes(subscription, members)
         written = 0
-        if entries:
-            subject, body = render_digest(subscription, entries, since, until)
+        if entries or left or joined:
+            subject, body = render_digest(subscription, entries, since, until, left, joined)
             key = f"digest:{subscription.key}:{until.isoformat()}"
             if not OutboxMessage.objects.filter(idempotency_key=key).exists():
                 _outbox(subscription, key, subject, body, now)
                 written = 1
         subscription.covered_until = until
-        subscription.save(update_fields=["covered_until"])
+        subscription.members = members
+        subscription.save(update_fields=["covered_until", "members"])
         return written
 
 

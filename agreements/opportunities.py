@@ -471,6 +471,44 @@ class Page:
         return self.number > 1
 
 
+def members(filters=None):
+    """The pks of the procurements the list shows with these filters, on either side of a
+    match, in order (for following the list by e-mail). One walk of the sides, each asking
+    for one partner: a few thousand rows, not the pairs."""
+    t = _tables()
+    filters = filters or Filters()
+    # As _filter_sql, but either side may be a's: the pair is not taken once here. Each filter
+    # also narrows a alone first (`outer`, implied by the pair's): without it the search for a
+    # partner ran through every a's whole range (44 s at national scale for one county).
+    outer, where, params, outer_params = ["1 = 1"], ["1 = 1"], [], []
+    if filters.county is not None:
+        outer.append(f"""(a.county_id = %s OR a.municipality_id IN (
+            SELECT l.municipality_id FROM {t["link"]} l JOIN {t["mun"]} m
+            ON m.id = l.other_municipality_id WHERE m.county_id = %s))""")
+        outer_params += [filters.county, filters.county]
+        where.append("(a.county_id = %s OR b.county_id = %s)")
+        params += [filters.county, filters.county]
+    if filters.year is not None:
+        outer.append("a.year BETWEEN %s AND %s")
+        outer_params += [filters.year - 1, filters.year + 1]
+        where.append("(a.year = %s OR b.year = %s)")
+        params += [filters.year, filters.year]
+    if filters.cpv:
+        outer.append("a.category LIKE %s")
+        outer_params.append(filters.cpv + "%")
+    sql = f"""
+        SELECT DISTINCT a.procurement_id FROM {t["side"]} a WHERE {" AND ".join(outer)} AND EXISTS (
+          SELECT 1 FROM {t["side"]} b
+          WHERE b.category = a.category AND b.year BETWEEN a.year - 1 AND a.year + 1
+            AND b.municipality_id <> a.municipality_id AND b.procurement_id <> a.procurement_id
+            AND {" AND ".join(where)} AND (a.county_id = b.county_id OR {SHARED.format(**t)})
+        ) ORDER BY 1
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*outer_params, *params, timezone.localdate()])
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 def listing(filters=None, page=1, per_page=25):
     """One page of /mojligheter/: each pair once, the soonest first (by the earlier side's
     year and CPV category), each procurement's matches strongest first."""
@@ -509,6 +547,6 @@ def for_procurement(procurement, limit=DETAIL_LIMIT):
 
 
 __all__ = [
-    "Filters", "Match", "all_matches", "for_procurement", "listing", "rebuild", "refresh",
-    "why_unmatchable",
+    "Filters", "Match", "all_matches", "for_procurement", "listing", "members", "rebuild",
+    "refresh", "why_unmatchable",
 ]  # fmt: skip

@@ -20,7 +20,7 @@ from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
 
 from . import charts, downloads, exports, facts, opportunities
-from .alerts import follow_query
+from .alerts import follow_list_url
 from .api.rest import is_api, json_error
 from .changelog import change_log
 from .filters import (
@@ -192,9 +192,7 @@ class FilteredListView(ListView):
             csv_url=csv_url,
             api_url=api_url,
             active_filter_count=count_active_filters(self.filterset),
-            follow_url=reverse("agreements:follow-list")
-            + "?"
-            + follow_query(self.route, self.request.GET),
+            follow_url=follow_list_url(self.route, self.request.GET),
             **kwargs,
         )
         # Closed, the form leaves the first screen to the results; open where the reader has
@@ -442,6 +440,7 @@ class OpportunityList(TemplateView):
             csv_url=csv_url,
             api_url=api_url,
             active_filter_count=count_active_filters(self.filterset),
+            follow_url=follow_list_url("opportunity-list", self.request.GET),
             **kwargs,
         )
         page = context["page"]

@@ -807,3 +807,86 @@ def test_a_digest_names_and_formats_a_procurements_fields_as_its_page_does(
     assert "  CPV-kod: ”" in body
     assert "Cpv-kod" not in body
     assert "Uppskattat värde: ”–” → ”1\xa0500\xa0000”" in body
+
+
+# --- records joining and leaving a followed list ------------------------------------------------
+
+
+def _procurement(title, slug, code, cpv="", year=2027):
+    procurement = PlannedProcurement.objects.create(
+        title=title, slug=slug, status="planned", procurement_year=year, cpv_code=cpv
+    )
+    ProcurementBuyer.objects.create(
+        procurement=procurement, municipality=Municipality.objects.get(code=code)
+    )
+    return procurement
+
+
+def _section(body, heading):
+    """The lines of a digest under `heading`, up to the next blank line."""
+    lines = body.splitlines()
+    start = lines.index(heading) + 1
+    end = lines.index("", start) if "" in lines[start:] else len(lines)
+    return lines[start:end]
+
+
+def _next_digest(mailserver, days=1):
+    when = timezone.now() + timedelta(days=days)
+    _digests(when)
+    _deliver(when)
+    return mailserver.messages[-1].get_content()
+
+
+def test_a_followed_list_tells_which_records_have_left_it_and_why(seed, django_app, mailserver):
+    moved = _procurement("Skolskjuts", "laxa-skolskjuts", "1860")
+    removed = _procurement("Snöröjning", "laxa-snorojning", "1860")
+    _subscribed(django_app, mailserver, page_url="/upphandlingar/?municipality=laxa")
+    # Laxå hands the school transport to Askersund, and the snow clearing is withdrawn.
+    buyer = moved.buyers.get()
+    buyer.municipality = Municipality.objects.get(code="1882")
+    buyer.save()
+    removed.delete()
+    body = _next_digest(mailserver)
+    # The change that took it out of the list is told too, though it is no longer in the list.
+    assert "Skolskjuts: Ändrad" in body
+    assert _section(body, "Finns inte längre i listan sedan förra mejlet:") == [
+        "- Skolskjuts: https://samverkan.example.se/upphandlingar/laxa-skolskjuts/",
+        "- Snöröjning (borttagen ur registret)",
+    ]
+    assert "Nytt i listan" not in body
+
+
+def test_a_followed_list_tells_which_records_have_joined_it(seed, django_app, mailserver):
+    _subscribed(django_app, mailserver, page_url="/upphandlingar/?municipality=laxa")
+    _procurement("Skolskjuts", "laxa-skolskjuts", "1860")
+    _procurement("Snöröjning", "askersund-snorojning", "1882")
+    body = _next_digest(mailserver)
+    assert _section(body, "Nytt i listan sedan förra mejlet:") == [
+        "- Skolskjuts: https://samverkan.example.se/upphandlingar/laxa-skolskjuts/"
+    ]
+    assert "Snöröjning" not in body
+    assert "Finns inte längre i listan" not in body
+
+
+def test_the_finder_can_be_followed_and_tells_procurements_gaining_and_losing_a_partner(
+    seed, django_app, mailserver
+):
+    _procurement("Gator Laxå", "gator-laxa", "1860", cpv="45233000-9")
+    finder = django_app.get("/mojligheter/?year=2027")
+    form_page = finder.click(description=FOLLOW[""])
+    assert "upphandlingar som kan göras gemensamt (Upphandlingsår" in form_page.text
+    _subscribed(django_app, mailserver, page_url="/mojligheter/?year=2027")
+    partner = _procurement("Gator Askersund", "gator-askersund", "1882", cpv="45233100-0")
+    body = _next_digest(mailserver)
+    assert _section(body, "Nytt i listan sedan förra mejlet:") == [
+        "- Gator Askersund: https://samverkan.example.se/upphandlingar/gator-askersund/",
+        "- Gator Laxå: https://samverkan.example.se/upphandlingar/gator-laxa/",
+    ]
+    # Askersund awards its contract alone: neither procurement has a partner any longer.
+    partner.status = "awarded"
+    partner.save()
+    body = _next_digest(mailserver, days=2)
+    assert _section(body, "Finns inte längre i listan sedan förra mejlet:") == [
+        "- Gator Askersund: https://samverkan.example.se/upphandlingar/gator-askersund/",
+        "- Gator Laxå: https://samverkan.example.se/upphandlingar/gator-laxa/",
+    ]

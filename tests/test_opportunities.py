@@ -404,3 +404,19 @@ def test_the_page_takes_at_most_ten_queries_however_many_procurements(places, cl
 
     for path in [FINDER, FINDER + "?county=18&year=2026&cpv=4523", "/upphandlingar/p-001/"]:
         assert queries(path) <= 10, path
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{}, {"county": "19"}, {"county": "18"}, {"year": "2026"}, {"year": "2027"},
+     {"year": "2029"}, {"cpv": "452"}, {"cpv": "801", "county": "18"}],
+)  # fmt: skip
+def test_a_followed_finder_holds_the_procurements_on_either_side_of_its_rows(
+    spread, client, filters
+):
+    from agreements.alerts import LISTS
+
+    query = "&".join(f"{name}={value}" for name, value in sorted(filters.items()))
+    shown = {slug for pair in pairs_of(client, f"{FINDER}?{query}") for slug in pair}
+    members = PlannedProcurement.objects.filter(pk__in=LISTS["mojligheter"].members(query))
+    assert set(members.values_list("slug", flat=True)) == shown

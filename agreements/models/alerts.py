@@ -63,6 +63,7 @@ class Subscription(models.Model):
         MUNICIPALITIES = "kommuner", _("kommuner")
         COOPERATIONS = "samverkan", _("samverkan")
         PROCUREMENTS = "upphandlingar", _("upphandlingar")
+        OPPORTUNITIES = "mojligheter", _("kan upphandlas gemensamt")
 
     # The random part of the links in its mails (signed, agreements/alerts.py); never the pk.
     key = models.CharField(_("nyckel"), max_length=40, unique=True, default=new_key, editable=False)
@@ -109,6 +110,10 @@ class Subscription(models.Model):
     # The end of the last period a digest was written for (or the confirmation time): the next
     # digest tells the changes from here.
     covered_until = models.DateTimeField(_("bevakat till"), null=True, blank=True)
+    # A filtered list's records (their pks) when the last digest was written, or at the
+    # confirmation: the next digest tells which have left the list and which have joined it,
+    # even where no change to the record itself says so (a buyer moved, a record deleted).
+    members = models.JSONField(_("i listan"), null=True, blank=True, editable=False)
 
     objects = SubscriptionQuerySet.as_manager()
 
@@ -177,12 +182,9 @@ class Subscription(models.Model):
 
         with translation.override(self.language):
             if self.kind == self.Kind.LIST:
-                names = {
-                    "kommuner": "municipality-list",
-                    "samverkan": "cooperation-list",
-                    "upphandlingar": "procurement-list",
-                }
-                url = reverse(f"agreements:{names[self.list_name]}")
+                from agreements.alerts import LISTS
+
+                url = reverse(f"agreements:{LISTS[self.list_name].route}")
                 return f"{url}?{self.list_query}" if self.list_query else url
             return self.record.get_absolute_url()
 
