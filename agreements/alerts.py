@@ -480,7 +480,7 @@ def list_members(subscription):
     return LISTS[subscription.list_name].members(subscription.list_query)
 
 
-def _ids(subscription, members):
+def _ids(subscription, members, since):
     """(cooperation ids, procurement ids) whose changes the subscription follows (None: all).
     A list's are the records it holds now and those it held at the last digest (`members`,
     now): the change that took a record out of the list is told too."""
@@ -506,9 +506,19 @@ def _ids(subscription, members):
             return None, None
         municipalities = ids
     return (
-        Party.objects.filter(municipality__in=municipalities).values("cooperation_id"),
-        ProcurementBuyer.objects.filter(municipality__in=municipalities).values("procurement_id"),
+        _of_municipalities(Party, "cooperation_id", municipalities, since),
+        _of_municipalities(ProcurementBuyer, "procurement_id", municipalities, since),
     )
+
+
+def _of_municipalities(model, column, municipalities, since):
+    """The cooperations or procurements (`column`) these municipalities are parties to or
+    buyers in now, or were at any time since `since`: the change that ended it is told."""
+    now = model.objects.filter(municipality__in=municipalities).values_list(column, flat=True)
+    lately = model.history.filter(
+        municipality_id__in=municipalities, history_date__gte=since
+    ).values_list(column, flat=True)
+    return sorted({*now, *lately})
 
 
 def _named(model, pks):
@@ -542,9 +552,11 @@ def membership_changes(subscription, members):
 def digest_entries(subscription, since, until, members=None):
     """The changes of the period, told in the subscriber's language: the change log writes
     its words and values when it builds the entries, not when they are rendered."""
-    coop_ids, proc_ids = _ids(subscription, members)
+    coop_ids, proc_ids = _ids(subscription, members, since)
     with translation.override(subscription.language):
-        return changes_about(coop_ids, proc_ids, limit=DIGEST_LIMIT + 1, since=since, until=until)
+        return changes_about(
+            coop_ids, proc_ids, limit=DIGEST_LIMIT + 1, since=since, until=until, removed=True
+        )
 
 
 def _entry_links(entry):
@@ -561,7 +573,7 @@ def render_digest(subscription, entries, since, until, left=(), joined=()):
         shown = entries[:DIGEST_LIMIT]
         items = []
         for entry in shown:
-            page, changes = _entry_links(entry)
+            page, changes = ("", "") if entry.removed else _entry_links(entry)
             items.append({"entry": entry, "page": page, "changes": changes})
         followed = describe(subscription)
         context = {

@@ -97,6 +97,7 @@ class Entry:
     owner: object
     kind: str
     events: list
+    removed: bool = False  # the owner is gone: named as it was last, it has no page
 
     @property
     def summary(self):
@@ -411,11 +412,13 @@ def recent_changes(limit=LIMIT, municipality=None):
     return changes_about(coop_ids, proc_ids, limit=limit)
 
 
-def changes_about(coop_ids, proc_ids, limit=LIMIT, since=None, until=None):
+def changes_about(coop_ids, proc_ids, limit=LIMIT, since=None, until=None, removed=False):
     """The changes to these cooperations and procurements (ids, a query of ids, or None for
     all), newest first; with `since` and `until`, those made in that period (e-mail digests).
 
-    Each entry's `owner` is the cooperation or procurement itself.
+    Each entry's `owner` is the cooperation or procurement itself. The changes to one removed
+    since are left out, unless `removed`: then its owner is the record as it was last (from
+    its history), and the entry says `removed`.
     """
     about_procurements = (
         Q(procurement_id__isnull=False) if proc_ids is None else Q(procurement_id__in=proc_ids)
@@ -438,6 +441,13 @@ def changes_about(coop_ids, proc_ids, limit=LIMIT, since=None, until=None):
         for model, pks in wanted.items()
         for obj in model._default_manager.filter(pk__in=pks)
     }
+    gone = {key for key in {entry.owner for entry in entries} if key not in found}
+    if removed and gone:
+        for model in {model for model, _pk in gone}:
+            pks = [pk for m, pk in gone if m is model]
+            for record in model.history.filter(id__in=pks).order_by("id", "history_date"):
+                found[(model, record.id)] = record.instance  # the last one stays
     for entry in entries:
+        entry.removed = entry.owner in gone
         entry.owner = found.get(entry.owner)
     return [entry for entry in entries if entry.owner is not None]

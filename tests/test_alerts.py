@@ -890,3 +890,24 @@ def test_the_finder_can_be_followed_and_tells_procurements_gaining_and_losing_a_
         "- Gator Askersund: https://samverkan.example.se/upphandlingar/gator-askersund/",
         "- Gator Laxå: https://samverkan.example.se/upphandlingar/gator-laxa/",
     ]
+
+
+def test_a_digest_tells_a_removed_record_by_its_last_name_without_a_dead_link(
+    seed, django_app, mailserver
+):
+    withdrawn = _procurement("Skolskjuts", "laxa-skolskjuts", "1860")
+    _subscribed(django_app, mailserver, page_url="/kommuner/laxa/")
+    withdrawn.delete()
+    body = _next_digest(mailserver)
+    lines = body.splitlines()
+    told = next(line for line in lines if line.startswith("Skolskjuts: Borttagen "))
+    assert lines[lines.index(told) + 1] == ""  # no page and no change log: both are gone
+    assert "laxa-skolskjuts" not in body
+
+
+def test_a_municipality_follower_is_told_when_it_leaves_a_cooperation(seed, django_app, mailserver):
+    party = _add_askersund_to_agreement()
+    _subscribed(django_app, mailserver, page_url="/kommuner/askersund/")
+    party.delete()
+    body = _next_digest(mailserver)
+    assert "Part borttagen: Askersund" in body
