@@ -420,3 +420,23 @@ def test_a_followed_finder_holds_the_procurements_on_either_side_of_its_rows(
     shown = {slug for pair in pairs_of(client, f"{FINDER}?{query}") for slug in pair}
     members = PlannedProcurement.objects.filter(pk__in=LISTS["mojligheter"].members(query))
     assert set(members.values_list("slug", flat=True)) == shown
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 50])
+def test_the_csv_walks_the_whole_list_in_rounds_without_losing_or_repeating_a_row(
+    places, spread, chunk
+):
+    from agreements import opportunities
+
+    # A joint procurement (two buyers, so two sides with one id) with several partners.
+    joint = buy(places, "gator-gemensam", "Hallsberg", year=2027)
+    ProcurementBuyer.objects.create(procurement=joint, municipality=places["Askersund"])
+    buy(places, "gator-hallsberg", "Hallsberg", year=2026)
+
+    def told(matches):
+        return [(m.procurement.slug, m.municipality.name, m.other.slug, m.other_municipality.name)
+                for m in matches]  # fmt: skip
+
+    whole = told(opportunities.listing(page=1, per_page=1000).matches)
+    assert len(whole) > 3 * chunk or chunk == 50
+    assert told(opportunities.all_matches(chunk=chunk)) == whole
