@@ -8,8 +8,9 @@ MANAGE := $(BIN)/python manage.py
 DEV_ENV := DJANGO_DEBUG=true
 # The test environment is in pyproject.toml ([tool.pytest.ini_options] env): `pytest` alone
 # runs the suite as `make test` does, in one process; make test uses a worker per core
-# (whole modules each, so module-scoped fixtures such as the browser crawl run once).
-PYTEST_ARGS ?= -n auto --dist loadscope
+# (whole modules each, so module-scoped fixtures such as the browser crawl run once), and names
+# the slowest tests, where the suite's time goes.
+PYTEST_ARGS ?= -n auto --dist loadscope --durations=15
 
 .PHONY: run test lock lint format messages superuser seed serve-prod backup restore bench clean
 
