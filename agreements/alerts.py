@@ -513,10 +513,12 @@ def _ids(subscription, members, since):
 
 def _of_municipalities(model, column, municipalities, since):
     """The cooperations or procurements (`column`) these municipalities are parties to or
-    buyers in now, or were at any time since `since`: the change that ended it is told."""
+    buyers in now, and those of the parties and buyers changed since `since` that were theirs
+    before or after the change: a buyer moved to another municipality, or removed, is told."""
     now = model.objects.filter(municipality__in=municipalities).values_list(column, flat=True)
+    changed = model.history.filter(history_date__gte=since).values("id")
     lately = model.history.filter(
-        municipality_id__in=municipalities, history_date__gte=since
+        municipality_id__in=municipalities, id__in=changed
     ).values_list(column, flat=True)
     return sorted({*now, *lately})
 

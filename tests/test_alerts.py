@@ -911,3 +911,16 @@ def test_a_municipality_follower_is_told_when_it_leaves_a_cooperation(seed, djan
     party.delete()
     body = _next_digest(mailserver)
     assert "Part borttagen: Askersund" in body
+
+
+def test_a_municipality_follower_is_told_when_a_procurement_moves_to_another_buyer(
+    seed, django_app, mailserver
+):
+    moved = _procurement("Skolskjuts", "laxa-skolskjuts", "1860")
+    _subscribed(django_app, mailserver, page_url="/kommuner/laxa/")
+    buyer = moved.buyers.get()
+    buyer.municipality = Municipality.objects.get(code="1861")
+    buyer.save()
+    body = _next_digest(mailserver)
+    assert "Skolskjuts: Ändrad" in body
+    assert "”Laxå” → ”Hallsberg”" in body
