@@ -132,6 +132,12 @@ class FollowList(_Follow):
     def query_parameters(cls):
         return {"lista"}.union(*(followed.parameters for followed in alerts.LISTS.values()))
 
+    @classmethod
+    def parameters_for(cls, request):
+        """Those of the list asked for: "Sidan förstår" then names only that list's filters."""
+        followed = alerts.LISTS.get(request.GET.get("lista", ""))
+        return cls.query_parameters if followed is None else {"lista", *followed.parameters}
+
     def followed(self, request):
         followed = alerts.LISTS.get(request.GET.get("lista", ""))
         if followed is None:
@@ -139,13 +145,6 @@ class FollowList(_Follow):
                 request,
                 _("Välj en lista att bevaka, som lista=%(lists)s.")
                 % {"lists": ", lista=".join(alerts.LISTS)},
-            )
-        unknown = sorted(set(request.GET) - followed.parameters - {"lista"})
-        if unknown:
-            return _refusal(
-                request,
-                _("Listan %(list)s har inget filter som heter %(names)s.")
-                % {"list": followed.label, "names": ", ".join(unknown)},
             )
         try:
             query, filterset = alerts.normalise_list_query(followed, request.GET)
@@ -219,7 +218,7 @@ class Unsubscribe(View):
         try:
             subscription = alerts.subscription_for_unsubscribe(token)
         except alerts.BadLink:
-            return _invalid_link(request)
+            return _invalid_link(request, unsubscribe=True)
         if subscription is None:
             return render(request, "alerts/unsubscribed.html", {"followed": None})
         return render(
@@ -232,7 +231,7 @@ class Unsubscribe(View):
         try:
             subscription = alerts.subscription_for_unsubscribe(token)
         except alerts.BadLink:
-            return _invalid_link(request)
+            return _invalid_link(request, unsubscribe=True)
         followed = None
         if subscription is not None:
             followed = alerts.describe(subscription)
@@ -243,11 +242,17 @@ class Unsubscribe(View):
         return render(request, "alerts/unsubscribed.html", {"followed": followed})
 
 
-def _invalid_link(request):
+def _invalid_link(request, unsubscribe=False):
+    """A link the registry did not write as it stands. A confirmation link also expires; an
+    unsubscribe link never does, so its page does not say it might have."""
     return render(
         request,
         "alerts/invalid_link.html",
-        {"days": settings.REGISTRY_ALERTS_UNCONFIRMED_DAYS},
+        {
+            "days": settings.REGISTRY_ALERTS_UNCONFIRMED_DAYS,
+            "unsubscribe": unsubscribe,
+            "contact_email": settings.REGISTRY_CONTACT_EMAIL,
+        },
         status=404,
     )
 

@@ -75,6 +75,10 @@ MAIL_ERRORS = (smtplib.SMTPException, OSError)
 class FollowedList:
     """A list page that can be followed: its FilterSet decides what matches."""
 
+    # The digest's words for records that left the list and joined it.
+    left_heading = gettext_lazy("Inte längre i listan:")
+    joined_heading = gettext_lazy("Nytt i listan:")
+
     def __init__(self, name, filterset_class, model, route, label):
         self.name, self.filterset_class, self.model = name, filterset_class, model
         self.route, self.label = route, label
@@ -102,12 +106,46 @@ class FollowedList:
             return None
         return sorted(filterset.qs.order_by().values_list("pk", flat=True).distinct())
 
+    def named(self, pks, joined=False):
+        """[{name, url}] of these records, by name; a record removed since is named as it was
+        last (from its history) and has no url. `joined`: they have joined the list."""
+        found = self.model._default_manager.in_bulk(pks)
+        items = [{"name": str(obj), "url": absolute(obj.get_absolute_url()), "record": obj}
+                 for obj in found.values()]  # fmt: skip
+        gone = set(pks) - found.keys()
+        if gone:
+            last = {}
+            for record in self.model.history.filter(id__in=gone).order_by("id", "history_date"):
+                last[record.id] = record.instance
+            items += [{"name": str(obj), "url": ""} for obj in last.values()]
+        return sorted(items, key=lambda item: item["name"].casefold())
+
 
 class FollowedFinder(FollowedList):
     """The joint-buying finder: its records are the procurements on either side of its matches,
     found by the finder's rule, not by the FilterSet (which only checks the filters). Kept for
     the whole list too: a procurement leaves it when its last partner goes, with no change to
     the procurement itself."""
+
+    left_heading = gettext_lazy("Har inte längre någon matchning i listan:")
+    joined_heading = gettext_lazy("Har fått en matchning i listan:")
+    PARTNERS_TOLD = 3
+
+    def named(self, pks, joined=False):
+        """As FollowedList.named; those that joined with the procurements each can be done
+        with, strongest first, in words: "Kan göras med Gator (Askersund)"."""
+        from .opportunities import for_procurement
+
+        items = super().named(pks)
+        for item in items[:DIGEST_LIMIT] if joined else ():
+            if "record" in item:
+                matches, more = for_procurement(item["record"], limit=self.PARTNERS_TOLD)
+                partners = [f"{m.other.title} ({m.other_municipality.name})" for m in matches]
+                if partners:
+                    item["partners"] = _("Kan göras med %(partners)s") % {
+                        "partners": ", ".join(partners) + (" …" if more else "")
+                    }
+        return items
 
     def members(self, query):
         filterset = self.filterset(query)
@@ -399,7 +437,10 @@ def confirm(subscription, now=None):
         now = now or timezone.now()
         subscription.confirmed_at = subscription.covered_until = now
         subscription.members = list_members(subscription)
-        subscription.save(update_fields=["confirmed_at", "covered_until", "members"])
+        subscription.members_read_at = now
+        subscription.save(
+            update_fields=["confirmed_at", "covered_until", "members", "members_read_at"]
+        )
 
 
 def unsubscribe(subscription):
@@ -517,24 +558,10 @@ def _of_municipalities(model, column, municipalities, since):
     before or after the change: a buyer moved to another municipality, or removed, is told."""
     now = model.objects.filter(municipality__in=municipalities).values_list(column, flat=True)
     changed = model.history.filter(history_date__gte=since).values("id")
-    lately = model.history.filter(
-        municipality_id__in=municipalities, id__in=changed
-    ).values_list(column, flat=True)
+    lately = model.history.filter(municipality_id__in=municipalities, id__in=changed).values_list(
+        column, flat=True
+    )
     return sorted({*now, *lately})
-
-
-def _named(model, pks):
-    """[{name, url}] of these records, by name; a record removed since is named as it was
-    last (from its history) and has no url."""
-    found = model._default_manager.in_bulk(pks)
-    items = [{"name": str(obj), "url": absolute(obj.get_absolute_url())} for obj in found.values()]
-    gone = set(pks) - found.keys()
-    if gone:
-        last = {}
-        for record in model.history.filter(id__in=gone).order_by("id", "history_date"):
-            last[record.id] = record.instance
-        items += [{"name": str(obj), "url": ""} for obj in last.values()]
-    return sorted(items, key=lambda item: item["name"].casefold())
 
 
 def membership_changes(subscription, members):
@@ -543,11 +570,11 @@ def membership_changes(subscription, members):
     before = subscription.members
     if before is None or members is None:
         return [], []
-    model = LISTS[subscription.list_name].model
+    followed = LISTS[subscription.list_name]
     with translation.override(subscription.language):
         return (
-            _named(model, set(before) - set(members)),
-            _named(model, set(members) - set(before)),
+            followed.named(set(before) - set(members)),
+            followed.named(set(members) - set(before), joined=True),
         )
 
 
@@ -587,6 +614,12 @@ def render_digest(subscription, entries, since, until, left=(), joined=()):
             "more_left": max(len(left) - DIGEST_LIMIT, 0),
             "joined": joined[:DIGEST_LIMIT],
             "more_joined": max(len(joined) - DIGEST_LIMIT, 0),
+            "followed_list": LISTS.get(subscription.list_name),
+            # The list as it was when its records were read last: at the confirmation, or
+            # when a digest last found them changed.
+            "members_read_at": subscription.members_read_at
+            and timezone.localtime(subscription.members_read_at),
+            "members_read_at_start": subscription.members_read_at == subscription.confirmed_at,
             "since": timezone.localtime(since),
             "until": timezone.localtime(until - timedelta(seconds=1)),
             "frequency": subscription.get_frequency_display(),
@@ -627,8 +660,11 @@ def write_digest(subscription_pk, now):
                 _outbox(subscription, key, subject, body, now)
                 written = 1
         subscription.covered_until = until
-        subscription.members = members
-        subscription.save(update_fields=["covered_until", "members"])
+        fields = ["covered_until"]
+        if members != subscription.members:
+            subscription.members, subscription.members_read_at = members, now
+            fields += ["members", "members_read_at"]
+        subscription.save(update_fields=fields)
         return written
 
 

@@ -288,9 +288,13 @@ def page_key(request):
     return f"page:{request_generation(request)[0]}:{release()[0]}:{path}"
 
 
-def allowed_parameters(view_func):
-    """The query parameters a public view understands: its `query_parameters`, none if unset."""
+def allowed_parameters(view_func, request=None):
+    """The query parameters a public view understands: its `query_parameters`, none if unset;
+    those of this request where the view says (`parameters_for`: the follow page, whose
+    parameters depend on the list it is asked to follow)."""
     view = getattr(view_func, "view_class", None) or view_func
+    if request is not None and hasattr(view, "parameters_for"):
+        return frozenset(view.parameters_for(request))
     return frozenset(getattr(view, "query_parameters", ()))
 
 
@@ -326,7 +330,7 @@ class PublicPageCacheMiddleware:
             return None
         if getattr(view_func, "ignores_parameters", False):
             return None
-        allowed = allowed_parameters(view_func)
+        allowed = allowed_parameters(view_func, request)
         unknown = sorted(set(request.GET) - allowed)
         if not unknown:
             return None

@@ -2,7 +2,7 @@
 
 from django import forms
 from django.utils.functional import lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from .models import ErrorReport
@@ -26,9 +26,28 @@ class PublicForm(forms.Form):
         label=_("Lämna fältet tomt"), required=False, widget=HoneypotInput()
     )
 
+    # Django's Swedish says "(den har 311)" of a value ("värde", neuter): "det har".
+    LENGTH_MESSAGES = {
+        "max_length": ngettext_lazy(
+            "Texten får vara högst %(limit_value)d tecken lång (den du skrev har %(show_value)d).",
+            "Texten får vara högst %(limit_value)d tecken lång (den du skrev har %(show_value)d).",
+            "limit_value",
+        ),
+        "min_length": ngettext_lazy(
+            "Texten behöver vara minst %(limit_value)d tecken lång (den du skrev har "
+            "%(show_value)d).",
+            "Texten behöver vara minst %(limit_value)d tecken lång (den du skrev har "
+            "%(show_value)d).",
+            "limit_value",
+        ),
+    }
+
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            for code, message in self.LENGTH_MESSAGES.items():
+                field.error_messages.setdefault(code, message)
 
     def full_clean(self):
         super().full_clean()

@@ -186,7 +186,11 @@ def test_a_list_with_filters_the_list_refuses_cannot_be_followed(seed, django_ap
     response = django_app.get("/bevaka/?lista=upphandlingar&cpv=abc", status=400)
     assert "Ange början av en CPV-kod" in response.text
     response = django_app.get("/bevaka/?lista=samverkan&cpv=7731", status=400)
-    assert "har inget filter som heter cpv" in response.text
+    assert "känner till: cpv." in response.text
+    # What the page understands is the followed list's filters, not every list's.
+    understood = response.html.find(string=re.compile("Sidan förstår"))
+    assert "municipality" in understood
+    assert "cpv" not in understood
     assert django_app.get("/bevaka/?lista=okand", status=400)
 
 
@@ -682,7 +686,7 @@ def test_an_english_followers_digest_tells_the_changes_in_the_change_logs_englis
     assert "Changed" in log.get_text(" ", strip=True)
     assert ": Changed " in body
     assert "- Details changed" in body
-    assert "  Purpose: ”" in body
+    assert "  Purpose: “" in body  # English quotation marks in an English mail
     assert "Ändrad" not in body
     assert "Uppgifterna ändrade" not in body
 
@@ -708,6 +712,10 @@ def test_a_damaged_unsubscribe_link_opened_says_the_link_is_not_valid(
     page = django_app.get(link, status=404)
     assert "Länken gäller inte" in page.text
     assert "Du bevakar inte längre" not in page.text
+    # An unsubscribe link never expires: the page must not send the reader looking for a
+    # newer one because of its age.
+    assert "äldre än" not in page.text
+    assert "Använd länken i det senaste mejlet" in page.text
     assert Subscription.objects.exists()
 
 
@@ -849,11 +857,12 @@ def test_a_followed_list_tells_which_records_have_left_it_and_why(seed, django_a
     body = _next_digest(mailserver)
     # The change that took it out of the list is told too, though it is no longer in the list.
     assert "Skolskjuts: Ändrad" in body
-    assert _section(body, "Finns inte längre i listan sedan förra mejlet:") == [
+    assert _section(body, "Inte längre i listan:") == [
         "- Skolskjuts: https://samverkan.example.se/upphandlingar/laxa-skolskjuts/",
         "- Snöröjning (borttagen ur registret)",
     ]
-    assert "Nytt i listan" not in body
+    assert "Jämfört med listan när du började bevaka den, " in body
+    assert "Nytt i listan:" not in body
 
 
 def test_a_followed_list_tells_which_records_have_joined_it(seed, django_app, mailserver):
@@ -861,11 +870,11 @@ def test_a_followed_list_tells_which_records_have_joined_it(seed, django_app, ma
     _procurement("Skolskjuts", "laxa-skolskjuts", "1860")
     _procurement("Snöröjning", "askersund-snorojning", "1882")
     body = _next_digest(mailserver)
-    assert _section(body, "Nytt i listan sedan förra mejlet:") == [
+    assert _section(body, "Nytt i listan:") == [
         "- Skolskjuts: https://samverkan.example.se/upphandlingar/laxa-skolskjuts/"
     ]
     assert "Snöröjning" not in body
-    assert "Finns inte längre i listan" not in body
+    assert "Inte längre i listan:" not in body
 
 
 def test_the_finder_can_be_followed_and_tells_procurements_gaining_and_losing_a_partner(
@@ -878,18 +887,24 @@ def test_the_finder_can_be_followed_and_tells_procurements_gaining_and_losing_a_
     _subscribed(django_app, mailserver, page_url="/mojligheter/?year=2027")
     partner = _procurement("Gator Askersund", "gator-askersund", "1882", cpv="45233100-0")
     body = _next_digest(mailserver)
-    assert _section(body, "Nytt i listan sedan förra mejlet:") == [
+    assert _section(body, "Har fått en matchning i listan:") == [
         "- Gator Askersund: https://samverkan.example.se/upphandlingar/gator-askersund/",
+        "  Kan göras med Gator Laxå (Laxå)",
         "- Gator Laxå: https://samverkan.example.se/upphandlingar/gator-laxa/",
+        "  Kan göras med Gator Askersund (Askersund)",
     ]
     # Askersund awards its contract alone: neither procurement has a partner any longer.
     partner.status = "awarded"
     partner.save()
     body = _next_digest(mailserver, days=2)
-    assert _section(body, "Finns inte längre i listan sedan förra mejlet:") == [
+    assert _section(body, "Har inte längre någon matchning i listan:") == [
         "- Gator Askersund: https://samverkan.example.se/upphandlingar/gator-askersund/",
         "- Gator Laxå: https://samverkan.example.se/upphandlingar/gator-laxa/",
     ]
+    # Compared with the list the first digest told, not with the one at the start.
+    assert "Jämfört med listan när du började" not in body
+    compared = re.compile(r"Jämfört med listan \d{4}-\d\d-\d\d \d\d\.\d\d:")
+    assert any(compared.fullmatch(line) for line in body.splitlines())
 
 
 def test_a_digest_tells_a_removed_record_by_its_last_name_without_a_dead_link(
@@ -924,3 +939,11 @@ def test_a_municipality_follower_is_told_when_a_procurement_moves_to_another_buy
     body = _next_digest(mailserver)
     assert "Skolskjuts: Ändrad" in body
     assert "”Laxå” → ”Hallsberg”" in body
+
+
+def test_a_too_long_address_is_refused_in_plain_swedish_with_the_form_kept(seed, django_app):
+    form = _post_form(_follow_form(django_app, AGREEMENT))
+    form["email"] = "a" * 300 + "@example.se"
+    page = form.submit(status=400)
+    assert "Texten får vara högst 254 tecken lång (den du skrev har 311)." in page.text
+    assert "den har" not in page.text

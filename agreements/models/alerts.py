@@ -114,6 +114,8 @@ class Subscription(models.Model):
     # confirmation: the next digest tells which have left the list and which have joined it,
     # even where no change to the record itself says so (a buyer moved, a record deleted).
     members = models.JSONField(_("i listan"), null=True, blank=True, editable=False)
+    # When `members` was read, which the digest names: "Jämfört med listan 2026-11-26 19.42".
+    members_read_at = models.DateTimeField(_("listan läst"), null=True, blank=True, editable=False)
 
     objects = SubscriptionQuerySet.as_manager()
 
