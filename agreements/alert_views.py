@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.functional import classproperty
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
@@ -38,6 +39,13 @@ class FollowForm(PublicForm):
         error_messages={
             "required": _("Skriv din e-postadress."),
             "invalid": _("Skriv en e-postadress som namn@exempel.se."),
+            "max_length": ngettext_lazy(
+                "Adressen får vara högst %(limit_value)d tecken lång (den du skrev har "
+                "%(show_value)d).",
+                "Adressen får vara högst %(limit_value)d tecken lång (den du skrev har "
+                "%(show_value)d).",
+                "limit_value",
+            ),
         },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
@@ -143,8 +151,8 @@ class FollowList(_Follow):
         if followed is None:
             return _refusal(
                 request,
-                _("Välj en lista att bevaka, som lista=%(lists)s.")
-                % {"lists": ", lista=".join(alerts.LISTS)},
+                _("Det finns ingen lista som heter ”%(name)s”. Listorna heter %(lists)s.")
+                % {"name": request.GET.get("lista", "")[:50], "lists": ", ".join(alerts.LISTS)},
             )
         try:
             query, filterset = alerts.normalise_list_query(followed, request.GET)

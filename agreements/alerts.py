@@ -40,7 +40,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from .changelog import changes_about
 from .filters import CooperationFilter, MunicipalityFilter, OpportunityFilter, ProcurementFilter
@@ -596,8 +596,9 @@ def _entry_links(entry):
     return page, changes
 
 
-def render_digest(subscription, entries, since, until, left=(), joined=()):
-    """(subject, text) of a digest, in the subscriber's language."""
+def render_digest(subscription, entries, since, until, left=(), joined=(), read_at=None):
+    """(subject, text) of a digest, in the subscriber's language. `left` and `joined`: the
+    list's records that have left it and joined it, read at `read_at`."""
     with translation.override(subscription.language):
         shown = entries[:DIGEST_LIMIT]
         items = []
@@ -620,6 +621,9 @@ def render_digest(subscription, entries, since, until, left=(), joined=()):
             "members_read_at": subscription.members_read_at
             and timezone.localtime(subscription.members_read_at),
             "members_read_at_start": subscription.members_read_at == subscription.confirmed_at,
+            "read_at": read_at and timezone.localtime(read_at),
+            # Dates and times as the language writes them: 2026-12-03 06.00, 2026-12-03 06:00.
+            "time_format": pgettext("datum och tid i mejl", "Y-m-d H.i"),
             "since": timezone.localtime(since),
             "until": timezone.localtime(until - timedelta(seconds=1)),
             "frequency": subscription.get_frequency_display(),
@@ -654,7 +658,9 @@ def write_digest(subscription_pk, now):
         left, joined = membership_changes(subscription, members)
         written = 0
         if entries or left or joined:
-            subject, body = render_digest(subscription, entries, since, until, left, joined)
+            subject, body = render_digest(
+                subscription, entries, since, until, left, joined, read_at=now
+            )
             key = f"digest:{subscription.key}:{until.isoformat()}"
             if not OutboxMessage.objects.filter(idempotency_key=key).exists():
                 _outbox(subscription, key, subject, body, now)

@@ -104,7 +104,10 @@ class Entry:
         """All of it in one paragraph, for feeds."""
         parts = []
         for event in self.events:
-            details = "; ".join(f"{label}: ”{old}” → ”{new}”" for label, old, new in event.changes)
+            details = "; ".join(
+                _("%(label)s: ”%(old)s” → ”%(new)s”") % {"label": label, "old": old, "new": new}
+                for label, old, new in event.changes
+            )
             parts.append(f"{event.text} ({details})" if details else event.text)
         return ". ".join([self.kind, *parts]) + "."
 
@@ -196,7 +199,7 @@ def _subject(record, names):
         return f"{name} ({_('samordnande')})" if record.is_lead else name
     if model is Citation:
         quote = " ".join(record.quote.split())
-        return "”" + (quote if len(quote) <= 80 else quote[:77] + "…") + "”"
+        return _("”%(quote)s”") % {"quote": quote if len(quote) <= 80 else quote[:77] + "…"}
     text = str(getattr(record, "argument", "") or getattr(record, "summary", "") or "")
     return text if len(text) <= 80 else text[:77] + "…"
 

@@ -861,7 +861,9 @@ def test_a_followed_list_tells_which_records_have_left_it_and_why(seed, django_a
         "- Skolskjuts: https://samverkan.example.se/upphandlingar/laxa-skolskjuts/",
         "- Snöröjning (borttagen ur registret)",
     ]
-    assert "Jämfört med listan när du började bevaka den, " in body
+    assert re.search(
+        r"Listan som den ser ut nu, [-0-9 .]+, jämfört med när du började bevaka", body
+    )
     assert "Nytt i listan:" not in body
 
 
@@ -902,8 +904,11 @@ def test_the_finder_can_be_followed_and_tells_procurements_gaining_and_losing_a_
         "- Gator Laxå: https://samverkan.example.se/upphandlingar/gator-laxa/",
     ]
     # Compared with the list the first digest told, not with the one at the start.
-    assert "Jämfört med listan när du började" not in body
-    compared = re.compile(r"Jämfört med listan \d{4}-\d\d-\d\d \d\d\.\d\d:")
+    assert "när du började" not in body
+    compared = re.compile(
+        r"Listan som den ser ut nu, \d{4}-\d\d-\d\d \d\d\.\d\d, "
+        r"jämfört med \d{4}-\d\d-\d\d \d\d\.\d\d:"
+    )
     assert any(compared.fullmatch(line) for line in body.splitlines())
 
 
@@ -945,5 +950,26 @@ def test_a_too_long_address_is_refused_in_plain_swedish_with_the_form_kept(seed,
     form = _post_form(_follow_form(django_app, AGREEMENT))
     form["email"] = "a" * 300 + "@example.se"
     page = form.submit(status=400)
-    assert "Texten får vara högst 254 tecken lång (den du skrev har 311)." in page.text
+    assert "Adressen får vara högst 254 tecken lång (den du skrev har 311)." in page.text
     assert "den har" not in page.text
+
+
+def test_an_unknown_list_is_named_back_escaped_with_the_lists_there_are(seed, django_app):
+    page = django_app.get("/bevaka/?lista=<b>x</b>", status=400)
+    assert "Det finns ingen lista som heter ”<b>x</b>”." in page.html.get_text()
+    assert "<b>x</b>" not in page.text  # shown as text, never as markup
+    assert "Listorna heter kommuner, samverkan, upphandlingar, mojligheter." in page.text
+
+
+def test_an_english_digest_writes_times_and_quotes_as_english_does(seed, django_app, mailserver):
+    _procurement("Skolskjuts", "laxa-skolskjuts", "1860")
+    _subscribed(django_app, mailserver, page_url="/en/upphandlingar/?municipality=laxa")
+    moved = PlannedProcurement.objects.get(slug="laxa-skolskjuts").buyers.get()
+    moved.municipality = Municipality.objects.get(code="1861")
+    moved.save()
+    body = _next_digest(mailserver)
+    assert re.search(r"The list as it is now, \d{4}-\d\d-\d\d \d\d:\d\d, compared with", body)
+    assert "Municipality: “Laxå” → “Hallsberg”" in body
+    assert "All times are Swedish time." in body
+    log = django_app.get("/en/upphandlingar/laxa-skolskjuts/andringar/")
+    assert "Municipality: “Laxå” → “Hallsberg”" in log.html.get_text()
