@@ -20,7 +20,7 @@ import threading
 import uuid
 from collections import defaultdict
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -322,11 +322,16 @@ def check_cooperation(cooperation_id):
         facts = {"financer": c.financer, "fte": fte, "post": c.post.name}
         party = parties.get(c.financer_id)
         if party is None or not party.is_bound:
+            # "Gäller till" counts the day itself: a commitment that ends today still holds
+            # today, so the editor who typed today's date is told the day it must end by.
             message = _(
                 "%(financer)s finansierar %(fte)s av ”%(post)s” i den här samverkan och måste "
-                "därför vara part, bunden genom beslut eller avtal. Avsluta först åtagandet "
-                "(fyll i ”gäller till”) eller behåll kommunen som part."
+                "därför vara part, bunden genom beslut eller avtal, så länge åtagandet gäller. "
+                "Avsluta först åtagandet: ”gäller till” senast %(yesterday)s, eftersom det "
+                "gäller hela den dag som står där. Eller behåll kommunen som part, med ett "
+                "slutdatum om den har lämnat."
             )
+            facts["yesterday"] = (today - timedelta(days=1)).isoformat()
             errors.append(ValidationError(message % facts, code="financer_not_party"))
         elif not _within(_period(c), _period(party)):
             message = _(

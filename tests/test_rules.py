@@ -5,12 +5,14 @@ moved out of the inline formsets into agreements/rules.py.
 """
 
 import json
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from agreements.models import (
     Cooperation,
@@ -100,6 +102,21 @@ def test_party_with_a_current_commitment_cannot_be_deleted_in_the_inline(persona
     assert response.status_code == 200
     assert any("Lekeberg finansierar 0,5" in text for text in refusals(response))
     assert Party.objects.filter(cooperation__slug=AGREEMENT, municipality__code="1814").exists()
+
+
+def test_a_commitment_ending_today_still_holds_and_the_refusal_says_which_day_to_enter(
+    personas, admin_app
+):
+    laxa = StaffingCommitment.objects.get(financer__code="1860")
+    form = save_form(admin_app.get(change_url(laxa), user=personas["laxa"]))
+    today = timezone.localdate()
+    form["end_date"] = today.isoformat()
+    assert form.submit("_save").status_code == 302
+    party = Party.objects.get(cooperation__slug=AGREEMENT, municipality__code="1860")
+    response = admin_app.get(reverse("admin:agreements_party_delete", args=[party.pk])).follow()
+    yesterday = (today - timedelta(days=1)).isoformat()
+    assert any(f"”gäller till” senast {yesterday}" in text for text in refusals(response))
+    assert Party.objects.filter(pk=party.pk).exists()
 
 
 def test_a_party_can_leave_once_its_commitment_has_ended(personas, admin_app):
