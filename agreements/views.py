@@ -2,14 +2,16 @@
 
 import base64
 import re
+import sys
 from datetime import timedelta
 from functools import cache
 from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.db import InterfaceError, OperationalError
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseServerError
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
 from django.urls import reverse
@@ -560,13 +562,35 @@ def favicon(request):
     return HttpResponse(_favicon(), content_type="image/x-icon")
 
 
+# The database cannot be reached, or refused the connection: the registry is down for a while,
+# not broken. (A deadlock or a cancelled statement is an OperationalError too: also worth
+# trying again.)
+UNAVAILABLE = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+
+
 def server_error(request):
     """The 500 page, with the contact address from the settings: no database, no request
-    context (whatever failed may fail again while the page is drawn)."""
-    html = loader.get_template("500.html").render(
-        {"registry_contact_email": settings.REGISTRY_CONTACT_EMAIL}
-    )
-    return HttpResponseServerError(html)
+    context (whatever failed may fail again while the page is drawn). When the database is
+    out of reach: 503 with Retry-After, "try again in a while", as /healthz says. The API
+    answers in its own JSON either way."""
+    unavailable = isinstance(sys.exc_info()[1], UNAVAILABLE)
+    status = 503 if unavailable else 500
+    if is_api(request):
+        message = (
+            _("Registret är tillfälligt otillgängligt. Försök igen om en stund.")
+            if unavailable
+            else _("Ett tekniskt fel hos oss. Felet är loggat; försök igen om en stund.")
+        )
+        response = json_error(status, message)
+    else:
+        html = loader.get_template("503.html" if unavailable else "500.html").render(
+            {"registry_contact_email": settings.REGISTRY_CONTACT_EMAIL}
+        )
+        response = HttpResponse(html, status=status)
+    if unavailable:
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
 
 
 def _unique_sources(citations):

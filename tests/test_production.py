@@ -183,6 +183,29 @@ def test_healthz_fails_when_the_database_is_unreachable():
     assert json.loads(body)["database"] == "unreachable"
 
 
+def test_pages_and_api_say_try_again_later_when_the_database_is_unreachable():
+    code = (
+        "from django.test import Client; "
+        "c = Client(HTTP_HOST='samverkan.example.se', raise_request_exception=False); "
+        "import json; print(json.dumps([(p, r.status_code, r.get('Retry-After'), "
+        "r['Content-Type'], r.content.decode()) for p in ('/', '/en/kommuner/', "
+        "'/api/v1/cooperations/') for r in [c.get(p)]]))"
+    )
+    env = production_env(
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/none", DJANGO_SECURE_SSL_REDIRECT="false"
+    )
+    answers = json.loads(manage("shell", "--no-imports", "-c", code, env=env).stdout)
+    for path, status, retry_after, content_type, body in answers:
+        # Down for a while, not broken: a crawler or a client retries, a reader is told so.
+        assert (status, retry_after) == (503, "30"), path
+        if path.startswith("/api/"):
+            assert content_type == "application/json"
+            assert json.loads(body)["error"]["status"] == 503
+        else:
+            assert "Registret är tillfälligt otillgängligt" in body
+            assert "The registry is temporarily unavailable" in body
+
+
 def test_healthz_refuses_post(db, client):
     assert client.post(reverse("healthz")).status_code == 405
 
