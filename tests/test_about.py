@@ -148,6 +148,19 @@ def test_server_error_page_offers_the_contact_address(rf, publisher):
     assert 'href="mailto:registret@regionorebrolan.se"' in response.content.decode()
 
 
+def test_an_api_fault_is_answered_in_the_apis_json_not_the_page(client, monkeypatch):
+    from agreements.api import views as api_views
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a fault in the code")
+
+    monkeypatch.setattr(api_views.CooperationViewSet, "list", broken)
+    client.raise_request_exception = False
+    response = client.get("/api/v1/cooperations/")
+    assert response.status_code == 500
+    assert response.json()["error"]["status"] == 500
+
+
 @pytest.mark.parametrize("language", ["", "/en"])
 def test_the_about_page_quotes_the_report_link_as_the_record_pages_word_it(seed, client, language):
     record = text_of(client.get(language + AGREEMENT))
