@@ -108,7 +108,8 @@ class FollowedList:
 
     def named(self, pks, joined=False):
         """[{name, url}] of these records, by name; a record removed since is named as it was
-        last (from its history) and has no url. `joined`: they have joined the list."""
+        last (from its history) and has no url. `joined`: they have joined the list (else
+        left it). A list may add a `note`, a line under the record."""
         found = self.model._default_manager.in_bulk(pks)
         items = [{"name": str(obj), "url": absolute(obj.get_absolute_url()), "record": obj}
                  for obj in found.values()]  # fmt: skip
@@ -133,16 +134,21 @@ class FollowedFinder(FollowedList):
 
     def named(self, pks, joined=False):
         """As FollowedList.named; those that joined with the procurements each can be done
-        with, strongest first, in words: "Kan göras med Gator (Askersund)"."""
-        from .opportunities import for_procurement
+        with, strongest first, in words: "Kan göras med Gator (Askersund)"; those that left
+        with the reason when it is their own ("Upphandlingen är tilldelad, så den söker inga
+        partner."), not when their partner went."""
+        from .opportunities import for_procurement, why_unmatchable
 
         items = super().named(pks)
+        for item in items[:DIGEST_LIMIT] if not joined else ():
+            if "record" in item:
+                item["note"] = why_unmatchable(item["record"]) or ""
         for item in items[:DIGEST_LIMIT] if joined else ():
             if "record" in item:
                 matches, more = for_procurement(item["record"], limit=self.PARTNERS_TOLD)
                 partners = [f"{m.other.title} ({m.other_municipality.name})" for m in matches]
                 if partners:
-                    item["partners"] = _("Kan göras med %(partners)s") % {
+                    item["note"] = _("Kan göras med %(partners)s") % {
                         "partners": ", ".join(partners) + (" …" if more else "")
                     }
         return items

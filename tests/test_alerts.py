@@ -901,6 +901,7 @@ def test_the_finder_can_be_followed_and_tells_procurements_gaining_and_losing_a_
     body = _next_digest(mailserver, days=2)
     assert _section(body, "Har inte längre någon matchning i listan:") == [
         "- Gator Askersund: https://samverkan.example.se/upphandlingar/gator-askersund/",
+        "  Upphandlingen är tilldelad, så den söker inga partner.",
         "- Gator Laxå: https://samverkan.example.se/upphandlingar/gator-laxa/",
     ]
     # Compared with the list the first digest told, not with the one at the start.
