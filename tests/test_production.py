@@ -192,7 +192,10 @@ def test_pages_and_api_say_try_again_later_when_the_database_is_unreachable():
         "'/api/v1/cooperations/') for r in [c.get(p)]]))"
     )
     env = production_env(
-        DATABASE_URL="postgres://postgres@127.0.0.1:1/none", DJANGO_SECURE_SSL_REDIRECT="false"
+        DATABASE_URL="postgres://postgres@127.0.0.1:1/none",
+        DJANGO_SECURE_SSL_REDIRECT="false",
+        # The pages link their stylesheet: without collectstatic's manifest, from the app folders.
+        DJANGO_STATICFILES_STORAGE="django.contrib.staticfiles.storage.StaticFilesStorage",
     )
     answers = json.loads(manage("shell", "--no-imports", "-c", code, env=env).stdout)
     for path, status, retry_after, content_type, body in answers:
