@@ -439,16 +439,21 @@ class Filters:
     cpv: str = ""  # the start of a CPV category, two to five digits
 
 
-def _filter_sql(filters):
+def _filter_sql(filters, each_once=True):
+    """The filters as a condition on a pair (a, b). `each_once`: a is the pair's earlier side
+    (EACH_ONCE), as in the list; otherwise either side may be a's."""
     where, params = ["1 = 1"], []
     if filters.county is not None:
         where.append("(a.county_id = %s OR b.county_id = %s)")
         params += [filters.county, filters.county]
     if filters.year is not None:
-        # The earlier side is in the year or the one before: said so, the walk starts there
-        # instead of at the first year.
-        where.append("a.year BETWEEN %s AND %s AND (a.year = %s OR b.year = %s)")
-        params += [filters.year - 1, filters.year, filters.year, filters.year]
+        where.append("(a.year = %s OR b.year = %s)")
+        params += [filters.year, filters.year]
+        if each_once:
+            # The earlier side is in the year or the one before: said so, the walk starts
+            # there instead of at the first year.
+            where.append("a.year BETWEEN %s AND %s")
+            params += [filters.year - 1, filters.year]
     if filters.cpv:
         where.append("a.category LIKE %s")
         params.append(filters.cpv + "%")
@@ -477,22 +482,19 @@ def members(filters=None):
     for one partner: a few thousand rows, not the pairs."""
     t = _tables()
     filters = filters or Filters()
-    # As _filter_sql, but either side may be a's: the pair is not taken once here. Each filter
-    # also narrows a alone first (`outer`, implied by the pair's): without it the search for a
+    # The pair is not taken once here: either side may be a's. Each filter also narrows a
+    # alone first (`outer`, implied by the pair's condition): without it the search for a
     # partner ran through every a's whole range (44 s at national scale for one county).
-    outer, where, params, outer_params = ["1 = 1"], ["1 = 1"], [], []
+    where, params = _filter_sql(filters, each_once=False)
+    outer, outer_params = ["1 = 1"], []
     if filters.county is not None:
         outer.append(f"""(a.county_id = %s OR a.municipality_id IN (
             SELECT l.municipality_id FROM {t["link"]} l JOIN {t["mun"]} m
             ON m.id = l.other_municipality_id WHERE m.county_id = %s))""")
         outer_params += [filters.county, filters.county]
-        where.append("(a.county_id = %s OR b.county_id = %s)")
-        params += [filters.county, filters.county]
     if filters.year is not None:
         outer.append("a.year BETWEEN %s AND %s")
         outer_params += [filters.year - 1, filters.year + 1]
-        where.append("(a.year = %s OR b.year = %s)")
-        params += [filters.year, filters.year]
     if filters.cpv:
         outer.append("a.category LIKE %s")
         outer_params.append(filters.cpv + "%")
@@ -501,7 +503,7 @@ def members(filters=None):
           SELECT 1 FROM {t["side"]} b
           WHERE b.category = a.category AND b.year BETWEEN a.year - 1 AND a.year + 1
             AND b.municipality_id <> a.municipality_id AND b.procurement_id <> a.procurement_id
-            AND {" AND ".join(where)} AND (a.county_id = b.county_id OR {SHARED.format(**t)})
+            AND {where} AND (a.county_id = b.county_id OR {SHARED.format(**t)})
         ) ORDER BY 1
     """
     with connection.cursor() as cursor:
