@@ -76,6 +76,9 @@ class FollowedList:
     """A list page that can be followed: its FilterSet decides what matches."""
 
     # The digest's words for records that left the list and joined it.
+    # Does members() keep the records of the unfiltered list too? Then None only means
+    # filters no longer valid.
+    keeps_whole_list = False
     left_heading = gettext_lazy("Inte längre i listan:")
     joined_heading = gettext_lazy("Nytt i listan:")
 
@@ -128,6 +131,7 @@ class FollowedFinder(FollowedList):
     the whole list too: a procurement leaves it when its last partner goes, with no change to
     the procurement itself."""
 
+    keeps_whole_list = True
     left_heading = gettext_lazy("Har inte längre någon matchning i listan:")
     joined_heading = gettext_lazy("Har fått en matchning i listan:")
     PARTNERS_TOLD = 3
@@ -540,7 +544,7 @@ def _ids(subscription, members, since):
         municipalities = [subscription.municipality_id]
     else:
         followed = LISTS[subscription.list_name]
-        if members is None and (subscription.list_query or isinstance(followed, FollowedFinder)):
+        if members is None and (subscription.list_query or followed.keeps_whole_list):
             # A filter value gone since (a municipality removed): a filter the FilterSet drops
             # would widen the list to everything, so nothing matches instead.
             return [], []
