@@ -503,8 +503,14 @@ def attach_as_of(records):
     wanted = set().union(*sources_of.values())
     sources = SourceDocument.objects.only("slug", "title", "date", "date_note").in_bulk(wanted)
     for record in records:
-        record.row_as_of = sources_as_of(sources[pk] for pk in sorted(sources_of[record.pk]))
+        # In the order `as_of(record.about)` names them: by title, as citations are shown.
+        mine = sorted((sources[pk] for pk in sources_of[record.pk]), key=_by_title)
+        record.row_as_of = sources_as_of(mine)
     return records
+
+
+def _by_title(source):
+    return source.title, source.pk
 
 
 def cite_own(records):

@@ -5,10 +5,12 @@ a page of municipalities built a citation once per path and buyer that led to it
 cooperation list built every citation under its rows to mark only the rows' own values.
 """
 
+import datetime
+
 import pytest
 from django.db.models.signals import post_init
 
-from agreements.models import Citation, Municipality, ProcurementBuyer
+from agreements.models import Citation, Municipality, ProcurementBuyer, SourceDocument
 
 
 @pytest.fixture
@@ -36,7 +38,40 @@ def jointly_bought(seed):
     return procurement
 
 
-@pytest.mark.parametrize("path", ["/api/v1/municipalities/", "/kommuner/?format=csv"])
+def test_the_municipality_list_builds_no_citations(jointly_bought, client, built_citations):
+    """It says only as of when each row holds: the sources' dates, not the passages."""
+    response = client.get("/api/v1/municipalities/")
+    assert response.status_code == 200
+    assert any(row["as_of_sources"] for row in response.json()["results"])
+    assert built_citations == []
+
+
+def test_the_municipality_list_and_detail_agree_on_as_of(jointly_bought, client):
+    # A second, older source about a municipality the first already cites: both are named,
+    # in the same order by the list as by the detail.
+    cited = Citation.objects.filter(municipality__isnull=False).first().municipality
+    older = SourceDocument.objects.create(
+        slug="aldre-protokoll",
+        title="Ett äldre protokoll",
+        kind="other",
+        date=datetime.date(2020, 1, 1),
+        text=f"{cited.name} deltar i nätverket.",
+    )
+    Citation.objects.create(
+        source=older, key="deltar", quote="deltar i nätverket", municipality=cited
+    )
+    listed = client.get("/api/v1/municipalities/?page_size=100").json()["results"]
+    (row,) = [row for row in listed if row["slug"] == cited.slug]
+    # By title, as every other record names its sources.
+    assert row["as_of_sources"][0] == "aldre-protokoll"
+    assert len(row["as_of_sources"]) == 2
+    for row in listed:
+        detail = client.get(row["url"]).json()
+        for field in ("as_of", "as_of_text", "as_of_sources"):
+            assert row[field] == detail[field], (row["slug"], field)
+
+
+@pytest.mark.parametrize("path", ["/kommuner/?format=csv"])
 def test_a_list_builds_each_citation_once(jointly_bought, client, built_citations, path):
     response = client.get(path)
     assert response.status_code == 200

@@ -113,7 +113,9 @@ class AsOfMixin(rest.Serializer):
         # Three fields read it: derive it once per record, not once per field.
         found = getattr(obj, "_serialized_as_of", None)
         if found is None:
-            found = obj._serialized_as_of = facts.as_of(obj.about)
+            # A list that only says as of when attaches it alone (facts.attach_as_of).
+            found = getattr(obj, "row_as_of", None) or facts.as_of(obj.about)
+            obj._serialized_as_of = found
         return found
 
     @extend_schema_field({"type": "string", "format": "date", "nullable": True})
