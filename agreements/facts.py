@@ -15,7 +15,6 @@ can say more than another, or more than its source.
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache
 
 from django.conf import settings
 from django.utils import timezone, translation
@@ -38,6 +37,7 @@ from .models import (
     StaffingCommitment,
     attach_citations,
 )
+from .models.base import choice_labels
 
 # The structured values a reader relies on, per kind of record. Free text (descriptions,
 # notes) carries its citations as a whole; these carry one each.
@@ -141,22 +141,11 @@ def citations_for(obj, name):
     return [c for c in cited if c.field_name == name]
 
 
-@cache
-def _choice_labels(model_field, language):
-    """A field's choice labels in one language, as `get_FOO_display` gives them.
-
-    `get_FOO_display` rebuilds the mapping, hashing every lazy label, on each call: lists and
-    the API ask for it several times a row, and at national scale that showed in profiles.
-    """
-    with translation.override(language):
-        return {value: str(label) for value, label in model_field.flatchoices}
-
-
 def label(obj, name):
     """The label of a choice field's value in the active language: `get_FOO_display`, cached."""
     model_field = obj._meta.get_field(name)
     value = getattr(obj, model_field.attname)
-    return _choice_labels(model_field, translation.get_language()).get(value, str(value))
+    return choice_labels(model_field, translation.get_language()).get(value, str(value))
 
 
 def _status(obj, name):

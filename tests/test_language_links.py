@@ -66,3 +66,22 @@ def test_swedish_quotes_on_english_pages_are_marked_swedish(seed, client, path, 
     elements = soup.select(f"main {selector}")
     assert elements
     assert {element.get("lang") for element in elements} == {"sv"}
+
+
+def test_a_choice_label_follows_the_language_it_is_asked_in(seed):
+    from django.utils import translation
+
+    from agreements.models import Cooperation
+
+    cooperation = Cooperation.objects.get(slug="avtalssamverkan-hallsberg-laxa-lekeberg")
+    assert cooperation.status == "active"
+    # The labels are built once per field and language (models.base.choice_labels): each
+    # language still gets its own.
+    with translation.override("sv"):
+        assert cooperation.get_status_display() == "Verksam"
+    with translation.override("en"):
+        assert cooperation.get_status_display() == "Operating"
+    with translation.override("sv"):
+        assert cooperation.get_status_display() == "Verksam"
+    cooperation.status = "unheard-of"
+    assert cooperation.get_status_display() == "unheard-of"

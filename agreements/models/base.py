@@ -1,11 +1,13 @@
 """Shared pieces: natural keys and the validators every aggregate uses."""
 
 import re
+from functools import cache
 
 from django import forms
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Coalesce
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -114,6 +116,18 @@ def period_state(start, end, on):
     return "current"
 
 
+@cache
+def choice_labels(model_field, language):
+    """A field's choice labels in one language: {value: label}.
+
+    Django's `get_FOO_display` rebuilds the mapping, hashing every lazy label, on each call:
+    lists, the API and the feeds ask for it several times a row, and at national scale that
+    showed in every profile.
+    """
+    with translation.override(language):
+        return {value: str(label) for value, label in model_field.flatchoices}
+
+
 class VersionedModel(models.Model):
     """A record staff edit: `version` grows on every save, so a stale form can be detected."""
 
@@ -121,6 +135,11 @@ class VersionedModel(models.Model):
 
     class Meta:
         abstract = True
+
+    def _get_FIELD_display(self, field):
+        # What Django's gives (a value without a label as it is), from labels built once.
+        value = getattr(self, field.attname)
+        return choice_labels(field, translation.get_language()).get(value, value)
 
 
 class TimestampedModel(VersionedModel):
