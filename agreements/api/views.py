@@ -97,6 +97,9 @@ class MunicipalityViewSet(CitedViewSet):
             facts.attach_as_of(records)
 
 
+PARTY_FIELDS = [field.name for field in Party._meta.concrete_fields]
+
+
 def cite_municipality_details(municipalities):
     """What the detail serializer reads, for any number of municipalities in a fixed number of
     queries: as of when each one's facts hold, and its relations and claims with their
@@ -108,11 +111,17 @@ def cite_municipality_details(municipalities):
     """
     facts.attach_as_of(municipalities)
     relations, claims = defaultdict(list), defaultdict(list)
+    by_pk = {municipality.pk: municipality for municipality in municipalities}
+    # A relation names its cooperation by slug and name only; its municipality is the one
+    # asked about. At national scale a page of the change feed holds hundreds of relations,
+    # and building each one's whole cooperation and municipality again was most of its time.
     for party in (
         Party.objects.filter(municipality__in=municipalities)
-        .select_related("cooperation", "municipality")
+        .select_related("cooperation")
+        .only(*PARTY_FIELDS, "cooperation__slug", "cooperation__name")
         .order_by("cooperation__name", "pk")
     ):
+        party.municipality = by_pk[party.municipality_id]
         relations[party.municipality_id].append(party)
     for claim in (
         Claim.objects.filter(made_by__in=municipalities).select_related("made_by").order_by("slug")
