@@ -332,17 +332,22 @@ class PublicPageCacheMiddleware:
             return None
         allowed = allowed_parameters(view_func, request)
         unknown = sorted(set(request.GET) - allowed)
-        if not unknown:
+        # A page takes one value of each: of two, one would be dropped without a word (and
+        # each repetition would be a page of its own in the cache).
+        repeated = sorted(name for name, values in request.GET.lists() if len(values) > 1)
+        if unknown:
+            message = _("Adressen innehåller något som sidan inte känner till: %(names)s.") % {
+                "names": ", ".join(unknown)
+            }
+        elif repeated:
+            message = _(
+                "Adressen anger %(names)s mer än en gång. Sidan tar ett värde av var och en."
+            ) % {"names": ", ".join(repeated)}
+        else:
             return None
-        valid = sorted(allowed)
         return render(
             request,
             "400.html",
-            {
-                "message": _("Adressen innehåller något som sidan inte känner till: %(names)s.")
-                % {"names": ", ".join(unknown)},
-                "valid": ", ".join(valid),
-                "about_parameters": True,
-            },
+            {"message": message, "valid": ", ".join(sorted(allowed)), "about_parameters": True},
             status=400,
         )

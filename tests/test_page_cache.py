@@ -488,3 +488,25 @@ def test_production_refuses_to_start_without_its_public_address():
     assert result.returncode != 0
     assert "registry.E001" in result.stderr
     assert "REGISTRY_BASE_URL är inte satt" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/samverkan/?status=active&status=ended",
+        "/upphandlingar/?page=1&page=2",
+        "/bevaka/?lista=samverkan&lista=upphandlingar",
+    ],
+)
+def test_a_parameter_given_twice_is_refused_not_half_read(page_cache, seed, client, path):
+    name = path.split("?")[1].split("=")[0]
+    response = client.get(path)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert f"Adressen anger {name} mer än en gång. Sidan tar ett värde av var och en." in html
+
+
+def test_a_parameter_given_twice_is_refused_in_english_on_english_pages(page_cache, seed, client):
+    response = client.get("/en/samverkan/?status=active&status=ended")
+    assert response.status_code == 400
+    assert "The address gives status more than once." in response.content.decode()
