@@ -683,7 +683,13 @@ class StaffingCommitmentAdmin(ScopedAdmin):
     # The state carries the dates ("gäller från 2027-01-01"); the post's name without its
     # employer keeps the list within 1280 px.
     list_display = ["financer", "fte_display", "post_name", "cooperation", "state"]
-    list_filter = ["financer", "cooperation"]
+    # Only the cooperations and municipalities that have commitments (those the editor may
+    # see): at national scale a list of all 5,000 cooperations in the sidebar was most of the
+    # page's time, and most of them led to an empty list.
+    list_filter = [
+        ("financer", admin.RelatedOnlyFieldListFilter),
+        ("cooperation", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["financer", "post__employer", "cooperation", "superseded_by"]
     search_fields = ["financer__name", "post__name", "cooperation__name"]
     autocomplete_fields = ["cooperation", "post", "financer", "supersedes"]
@@ -730,7 +736,8 @@ class ObjectionAdmin(ScopedAdmin):
     scoped_fields = ("cooperation",)
     list_display = ["argument", "cooperation", "raised_by"]
     list_select_related = ["cooperation", "raised_by"]
-    list_filter = ["cooperation"]
+    # Only cooperations with objections (that the editor may see), not all 5,000.
+    list_filter = [("cooperation", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["argument"]
     inlines = [citation_inline("objection")]
 

@@ -132,3 +132,26 @@ def test_the_public_sort_order_is_named_in_swedish(client, seed):
     html = client.get("/samverkan/").content.decode()
     assert "Namn, omvänd ordning" in html
     assert "descending" not in html
+
+
+@pytest.mark.parametrize(
+    ("path", "rows"), [("staffingcommitment", "commitments"), ("objection", "objections")]
+)
+def test_the_cooperation_filter_offers_only_cooperations_with_rows(seed, staff_client, path, rows):
+    from agreements.models import Cooperation, Objection
+
+    with_objections = Cooperation.objects.filter(objections__isnull=False).first()
+    other = Cooperation.objects.exclude(pk=with_objections.pk).order_by("pk").first()
+    # A second cooperation with an objection: a filter of one choice is not shown at all.
+    Objection.objects.create(cooperation=other, position=1, argument="För dyrt.")
+    response = staff_client.get(f"/admin/agreements/{path}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    offered = {c for c in Cooperation.objects.all() if f"cooperation__id__exact={c.pk}" in html}
+    with_rows = set(Cooperation.objects.filter(**{f"{rows}__isnull": False}).distinct())
+    # A choice that leads to an empty list is no help, and at national scale listing all
+    # 5,000 cooperations was most of the page's time.
+    assert not offered - with_rows
+    if len(with_rows) > 1:
+        assert offered == with_rows
+    assert Cooperation.objects.exclude(pk__in=[c.pk for c in with_rows]).exists()
