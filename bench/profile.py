@@ -18,6 +18,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# This file's own folder out of the path: named like the standard library's profile module,
+# it would be what cProfile imports.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
 os.environ["DJANGO_PAGE_CACHE_SECONDS"] = "0"
@@ -34,6 +37,12 @@ def main():
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--tree", action="store_true", help="the call tree, not the flat list")
     parser.add_argument("--html", help="folder to write one pyinstrument HTML report per path")
+    parser.add_argument(
+        "--cost",
+        action="store_true",
+        help="no profile: each path's least processor time of REPEAT renders, its Python "
+        "calls (cProfile, the same in every run) and its SQL time, one line a path",
+    )
     args = parser.parse_args()
 
     import django
@@ -56,6 +65,11 @@ def main():
         statuses = []
         body = b"".join(handler(environ, lambda status, headers: statuses.append(status)))
         return int(statuses[0].split()[0]), body
+
+    if args.cost:
+        for path in args.paths:
+            print(cost(path, get, args.repeat))
+        return
 
     for path in args.paths:
         assert get(path)[0] == 200, path
@@ -82,6 +96,41 @@ def main():
             name = path.strip("/").replace("/", "_").replace("?", "_") or "home"
             Path(args.html).mkdir(parents=True, exist_ok=True)
             (Path(args.html) / f"{name}.html").write_text(profiler.output_html())
+
+
+def cost(path, get, repeat):
+    """What one uncached render costs the machine, as comparable between runs as it gets.
+
+    pyinstrument's sampling roughly doubles a request's processor time, and a shared 2-core
+    machine varies from minute to minute: the least of `repeat` renders without a profiler
+    is steadier, and the number of Python calls is the same in every run. A render costs the
+    machine its Python time plus PostgreSQL's (on the same cores) plus the server's own
+    couple of milliseconds, which is what throughput under load divides.
+    """
+    import cProfile
+    import pstats
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    assert get(path)[0] == 200, path
+    times = []
+    for _ in range(repeat):
+        started = time.process_time()
+        get(path)
+        times.append(time.process_time() - started)
+    with CaptureQueriesContext(connection) as ctx:
+        get(path)
+    # Read now: the next request empties the connection's query log.
+    queries = list(ctx.captured_queries)
+    sql_ms = sum(float(q["time"]) for q in queries) * 1000
+    profile = cProfile.Profile()
+    profile.runcall(get, path)
+    calls = pstats.Stats(profile).total_calls
+    return (
+        f"{path}: {min(times) * 1000:.1f} ms CPU (least of {repeat}), {calls:,} Python calls, "
+        f"{len(queries)} queries taking {sql_ms:.0f} ms"
+    )
 
 
 if __name__ == "__main__":
