@@ -236,6 +236,19 @@ def split_by_reading(queryset, name, total=None):
     return {key: value or 0 for key, value in result.items()}
 
 
+def split_loaded(objects, name):
+    """`split_by_reading` with `total=name` for records already loaded with their citations
+    (the rows a page shows): the values summed by how each is supported, as the rows mark
+    them. A value the sources do not give counts nowhere."""
+    keys = {CITED: "stated", INTERPRETED: "interpreted", MISSING: "missing"}
+    split = dict.fromkeys(keys.values(), 0)
+    for obj in objects:
+        value, status, _citations = _status(obj, name)
+        if status in keys:
+            split[keys[status]] += value
+    return split
+
+
 def unsupported_fields(obj):
     """The structured fields of `obj` that hold a value no citation supports."""
     return [

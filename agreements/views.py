@@ -339,6 +339,8 @@ class CooperationDetail(DetailView):
             as_of=facts.as_of(citations),
             current_commitments=current,
             current_total=sum((c.fte or 0 for c in current), start=0),
+            # Said as the home page's totals are: how much of it the sources state.
+            current_split=facts.split_loaded(current, "fte"),
             posts_with_unknown_own_share=list(
                 {c.post: None for c in current if c.post.employer_share is None}
             ),

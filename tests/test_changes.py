@@ -71,7 +71,10 @@ def test_commitment_from_a_later_date_is_shown_as_starting_then_and_not_counted_
     page = client.get(_agreement().get_absolute_url()).content.decode()
     assert f"gäller från {later.isoformat()}" in page
     # Today's total is still Lekeberg's and Laxå's shares only.
-    assert "Sammanlagt 1 heltidstjänst finansieras genom samverkan" in page
+    assert (
+        'Sammanlagt 1 heltidstjänst <span class="figure-split">(0,5 enligt källorna, 0,5 '
+        "enligt registrets tolkning av dem)</span> finansieras genom samverkan"
+    ) in page
     askersund = client.get("/kommuner/askersund/").content.decode()
     assert "Finansierar tjänster (heltidstjänster)</dt><dd>Ingen registrerad" in askersund
     api = client.get(f"/api/v1/cooperations/{AGREEMENT}/").json()

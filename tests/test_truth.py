@@ -107,6 +107,22 @@ def test_every_reading_of_which_post_a_share_is_of_is_marked_where_shown(seed, c
     assert "avtalsstart 2027 (tolkning)" in page(client, "/kommuner/askersund/")
 
 
+def test_the_agreements_total_says_how_much_of_it_is_the_registrys_reading(seed, client):
+    # The source says Laxå wanted to finance half a post, not that it does: the total of what
+    # the agreement finances must not read as all stated.
+    assert says("även Laxå kommun ingå i avtalssamarbetet genom att finansiera 0,5")
+    text = page(client, AGREEMENT)
+    total = text[text.index("Sammanlagt") :].split(" finansieras genom samverkan")[0]
+    assert total == (
+        "Sammanlagt 1 heltidstjänst (0,5 enligt källorna, 0,5 enligt registrets tolkning av dem)"
+    )
+    english = page(client, "/en" + AGREEMENT)
+    assert (
+        "Financed through the cooperation: 1 full-time post (0.5 according to the sources, 0.5 "
+        "in the registry's interpretation of them) in all" in html.unescape(english)
+    )
+
+
 def test_the_new_post_comes_after_the_extension(seed):
     assert says("Därmed kunde Hallsberg rekrytera en helt ny upphandlare")
     new_post = StaffingCommitment.objects.get(financer__code="1860").post
