@@ -157,7 +157,12 @@ def _add_askersund_to_agreement():
 
 
 def _tomorrow():
-    return timezone.now() + timedelta(days=1)
+    """Six in the morning tomorrow, local time: the worker's run after today's period has
+    closed and settled, whenever the suite runs. A day from now was not that within
+    `alerts.SETTLE` after midnight (the day's changes were still in an open period), and an
+    hour of runs from it could cross the next midnight."""
+    tomorrow = timezone.localtime(timezone.now() + timedelta(days=1))
+    return tomorrow.replace(hour=6, minute=0, second=0, microsecond=0)
 
 
 # --- following --------------------------------------------------------------------------------
@@ -280,10 +285,8 @@ def test_every_mail_arrives_exactly_once_across_an_smtp_outage_and_worker_restar
     _subscribed(django_app, mailserver)
     _add_askersund_to_agreement()
     mailserver.refusals = 3  # "451 try again later", three times
-    # Six in the morning, whenever the suite runs: the hour of restarts below must not cross
-    # midnight into the next period (run after 23.00 Swedish time, it did, and the change
-    # dated an hour later fell in a period whose digest had already been made).
-    now = timezone.localtime(_tomorrow()).replace(hour=6, minute=0, second=0, microsecond=0)
+    # The hour of restarts below stays within one period (_tomorrow: six in the morning).
+    now = _tomorrow()
     _digests(now)
     _digests(now)  # the timer fires again, or a second worker starts: nothing new
     for minutes in range(0, 60, 1):
@@ -842,7 +845,7 @@ def _section(body, heading):
 
 
 def _next_digest(mailserver, days=1):
-    when = timezone.now() + timedelta(days=days)
+    when = _tomorrow() + timedelta(days=days - 1)
     _digests(when)
     _deliver(when)
     return mailserver.messages[-1].get_content()
