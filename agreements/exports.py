@@ -217,6 +217,14 @@ def municipality_columns(request):
                 ),
             ),
             (
+                _("Därav registrets tolkning (heltidstjänster)"),
+                lambda m: fte(facts.financing_split(m)["interpreted"]),
+                _(
+                    "Den del av den kända finansieringen som är registrets tolkning av källorna, "
+                    "inte deras ord."
+                ),
+            ),
+            (
                 _("Finansiering enligt källorna"),
                 facts.financing_text,
                 _("Vad kommunen betalar för tjänster så långt källorna säger, i ord."),

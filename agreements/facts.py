@@ -249,6 +249,28 @@ def split_loaded(objects, name):
     return split
 
 
+def split_note(split, fte=False):
+    """ "1 enligt källorna, 1 enligt registrets tolkning av dem": how a total that counts
+    interpretations (split_by_reading, split_loaded) divides, for the parentheses after it;
+    "registrets tolkning" when all of it is one; "" when the sources state it all."""
+    stated, interpreted, missing = split["stated"], split["interpreted"], split["missing"]
+    if not interpreted and not missing:
+        return ""
+    if not stated and not missing:
+        return _("registrets tolkning")
+
+    def shown(value):
+        return format_fte(value) if fte else value
+
+    parts = [
+        _("%(count)s enligt källorna") % {"count": shown(stated)},
+        _("%(count)s enligt registrets tolkning av dem") % {"count": shown(interpreted)},
+    ]
+    if missing:
+        parts.append(_("%(count)s utan källa") % {"count": shown(missing)})
+    return ", ".join(parts)
+
+
 def unsupported_fields(obj):
     """The structured fields of `obj` that hold a value no citation supports."""
     return [
@@ -281,18 +303,30 @@ def state_text(commitment):
 # --- financing ------------------------------------------------------------------------------
 
 
-def financing_text(municipality):
-    """What a municipality pays for posts, as far as the sources say (from `public()`)."""
+def financing_split(municipality):
+    """How the known sum a municipality finances (from `public()`) divides by how its
+    shares are supported, as split_by_reading divides a total."""
     known = municipality.current_financed_fte or 0
+    stated = municipality.financed_fte_stated or 0
+    interpreted = municipality.financed_fte_interpreted or 0
+    return {"stated": stated, "interpreted": interpreted, "missing": known - stated - interpreted}
+
+
+def financing_text(municipality):
+    """What a municipality pays for posts, as far as the sources say (from `public()`); a
+    share that is the registry's reading of its source says so, as it does in the rows."""
+    known = municipality.current_financed_fte or 0
+    note = split_note(financing_split(municipality), fte=True) if known else ""
+    note = f" ({note})" if note else ""
     if municipality.own_share_unknown:
         if known:
             return _("%(posts)s, och en okänd egen andel av tjänster hos kommunen") % {
-                "posts": format_fte_posts(known)
+                "posts": format_fte_posts(known) + note
             }
         return _(
             "Okänt – källan anger inte kommunens egen andel av de tjänster som andra medfinansierar"
         )
-    return format_fte(known) if known else _("Ingen registrerad")
+    return format_fte(known) + note if known else _("Ingen registrerad")
 
 
 def financed_fte(municipality):

@@ -123,6 +123,38 @@ def test_the_agreements_total_says_how_much_of_it_is_the_registrys_reading(seed,
     )
 
 
+def test_laxas_own_financing_says_it_is_the_registrys_reading_wherever_it_is_given(seed, client):
+    # The same half post, told as what Laxå pays: its page, the list, the CSV and the API
+    # say it as the agreement's rows do, and Lekeberg's stated share carries no mark.
+    assert says("även Laxå kommun ingå i avtalssamarbetet genom att finansiera 0,5")
+    assert says("från att omfatta 0,3 av en upphandlingstjänst till att omfatta 0,5")
+    assert "Finansierar tjänster (heltidstjänster) 0,5 (registrets tolkning), enligt" in page(
+        client, "/kommuner/laxa/"
+    )
+    assert "Finansierar tjänster (heltidstjänster) 0,5, enligt" in page(
+        client, "/kommuner/lekeberg/"
+    )
+    listed = page(client, "/kommuner/")
+    assert "Laxå 1860 Örebro län 1 0 0,5 (registrets tolkning)" in listed
+    assert "Lekeberg 1814 Örebro län 1 0 0,5 enligt" in listed
+    english = html.unescape(page(client, "/en/kommuner/laxa/"))
+    assert "Finances posts (full-time posts) 0.5 (the registry's interpretation)" in english
+    csv = b"".join(client.get("/kommuner/?format=csv").streaming_content)
+    rows = csv.decode("utf-8-sig").splitlines()
+    assert any(r.startswith("Laxå;") and ";0,5;0,5;0,5 (registrets tolkning);" in r for r in rows)
+    assert any(r.startswith("Lekeberg;") and ";0,5;0;0,5;" in r for r in rows)
+    laxa = client.get("/api/v1/municipalities/laxa/").json()
+    assert laxa["financing_text"] == "0,5 (registrets tolkning)"
+    assert laxa["current_financed_fte"] == "0.50"
+    assert laxa["current_financed_fte_reading"] == {
+        "stated": "0.00",
+        "interpreted": "0.50",
+        "missing": "0.00",
+    }
+    lekeberg = client.get("/api/v1/municipalities/lekeberg/").json()
+    assert lekeberg["current_financed_fte_reading"]["stated"] == "0.50"
+
+
 def test_the_new_post_comes_after_the_extension(seed):
     assert says("Därmed kunde Hallsberg rekrytera en helt ny upphandlare")
     new_post = StaffingCommitment.objects.get(financer__code="1860").post

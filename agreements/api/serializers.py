@@ -319,6 +319,14 @@ class MunicipalitySerializer(AsOfMixin, rest.HyperlinkedModelSerializer):
             "not say its own share."
         )
     )
+    current_financed_fte_reading = serializers.SerializerMethodField(
+        help_text=(
+            "How current_financed_fte divides by what supports its shares (decimals as "
+            "strings): `stated` by the sources' words, `interpreted` by the registry's reading "
+            "of them, `missing` by no source. The three add up to current_financed_fte, or to "
+            "the known sum when that is null."
+        )
+    )
     own_share_unknown = serializers.BooleanField(
         read_only=True,
         help_text=(
@@ -345,6 +353,7 @@ class MunicipalitySerializer(AsOfMixin, rest.HyperlinkedModelSerializer):
             "cooperation_count",
             "mentioned_count",
             "current_financed_fte",
+            "current_financed_fte_reading",
             "own_share_unknown",
             "financing_text",
             "as_of",
@@ -364,6 +373,19 @@ class MunicipalitySerializer(AsOfMixin, rest.HyperlinkedModelSerializer):
     def get_current_financed_fte(self, obj):
         value = facts.financed_fte(obj)
         return None if value is None else f"{value:.2f}"
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                key: {"type": "string", "format": "decimal"}
+                for key in ("stated", "interpreted", "missing")
+            },
+            "required": ["stated", "interpreted", "missing"],
+        }
+    )
+    def get_current_financed_fte_reading(self, obj):
+        return {key: f"{value:.2f}" for key, value in facts.financing_split(obj).items()}
 
     def get_financing_text(self, obj) -> str:
         return str(facts.financing_text(obj))

@@ -61,12 +61,17 @@ class MunicipalityQuerySet(NaturalKeyQuerySet):
         - `cooperation_count`: cooperations it is bound to (decision or agreement); a mention
           or an ambition is counted apart, in `mentioned_count`, never as taking part.
         - `current_financed_fte`: the known shares of posts it finances, in force today.
+        - `financed_fte_stated`, `financed_fte_interpreted`: the part of that sum the
+          sources state, and the part that is the registry's reading of them.
         - `own_share_unknown`: it employs a post that others co-finance and the sources do
           not say what it pays itself, so its financing is not known to be that sum.
         """
+        from ..facts import reading_filters
         from .cooperations import Party
         from .staffing import Post, StaffingCommitment
 
+        current = StaffingCommitment.objects.current()
+        stated, interpreted, _missing = reading_filters(StaffingCommitment, "fte")
         cofinanced_unknown = Post.objects.filter(
             employer=models.OuterRef("pk"),
             employer_share__isnull=True,
@@ -77,9 +82,11 @@ class MunicipalityQuerySet(NaturalKeyQuerySet):
         return self.select_related("county").annotate(
             cooperation_count=count_of(Party, "municipality", level__in=Party.BOUND_LEVELS),
             mentioned_count=count_of(Party, "municipality", level__in=Party.NOT_BOUND_LEVELS),
-            current_financed_fte=StaffingCommitment.objects.current().total_fte_subquery(
-                "financer"
-            ),
+            current_financed_fte=current.total_fte_subquery("financer"),
+            # The same sum split as the rows are marked (facts.financing_split): a share that
+            # is the registry's reading of its source is not shown as the source's words.
+            financed_fte_stated=current.filter(stated).total_fte_subquery("financer"),
+            financed_fte_interpreted=current.filter(interpreted).total_fte_subquery("financer"),
             own_share_unknown=models.Exists(cofinanced_unknown),
         )
 

@@ -168,18 +168,11 @@ def reading_split(split, fte=False):
     """ " (1 enligt källorna, 1 enligt registrets tolkning av dem)" after a total that counts
     interpretations too (facts.split_by_reading); nothing when the sources state it all."""
     from django.utils.html import format_html
-    from django.utils.translation import gettext
 
-    if not split["interpreted"] and not split["missing"]:
-        return ""
-    shown = {key: format_fte(value) if fte else value for key, value in split.items()}
-    parts = [
-        gettext("%(count)s enligt källorna") % {"count": shown["stated"]},
-        gettext("%(count)s enligt registrets tolkning av dem") % {"count": shown["interpreted"]},
-    ]
-    if split["missing"]:
-        parts.append(gettext("%(count)s utan källa") % {"count": shown["missing"]})
-    return format_html(' <span class="figure-split">({})</span>', ", ".join(parts))
+    from .. import facts
+
+    note = facts.split_note(split, fte=fte)
+    return format_html(' <span class="figure-split">({})</span>', note) if note else ""
 
 
 @register.simple_tag
