@@ -64,7 +64,7 @@ def count_of(model, field, **conditions):
         model.objects.filter(**{field: models.OuterRef("pk")}, **conditions)
         .order_by()
         .values(field)
-        .annotate(n=models.Count("pk"))
+        .annotate(n=models.Count("*"))
         .values("n")
     )
     return Coalesce(models.Subquery(rows, output_field=models.IntegerField()), 0)

@@ -103,7 +103,11 @@ class StaffingCommitmentQuerySet(NaturalKeyQuerySet):
         The one definition of "current"; `StaffingCommitment.state` says the same per row.
         """
         on = on or timezone.localdate()
-        return self.filter(Q(superseded_by__isnull=True), in_force(on))
+        # NOT EXISTS rather than the reverse one-to-one's "IS NULL" (a left join): inside the
+        # lists' per-municipality sums PostgreSQL merged that join against every superseding
+        # share, 0.17 ms a municipality, where the anti-join is one probe of a unique index.
+        superseding = StaffingCommitment.objects.filter(supersedes=OuterRef("pk"))
+        return self.filter(~models.Exists(superseding), in_force(on))
 
     def with_related(self):
         return self.select_related(
