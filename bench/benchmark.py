@@ -61,7 +61,7 @@ API = [
     ("API citations", "/api/v1/citations/"),
     ("OCDS releases", "/api/v1/ocds/releases/"),
     ("API joint-buying finder", "/api/v1/opportunities/"),
-    ("API change feed, 100 entries", "/api/v1/changes/"),
+    ("API change feed, first page", "/api/v1/changes/"),
 ]
 ADMIN = [
     ("admin cooperations", "/admin/agreements/cooperation/"),
