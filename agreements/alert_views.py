@@ -142,8 +142,10 @@ class FollowList(_Follow):
 
     @classmethod
     def parameters_for(cls, request):
-        """Those of the list asked for: "Sidan förstår" then names only that list's filters."""
-        followed = alerts.LISTS.get(request.GET.get("lista", ""))
+        """Those of the list asked for: "Sidan förstår" then names only that list's filters.
+        Asked for two lists at once, it names them all: which one was meant is not known."""
+        asked = request.GET.getlist("lista")
+        followed = alerts.LISTS.get(asked[0]) if len(asked) == 1 else None
         return cls.query_parameters if followed is None else {"lista", *followed.parameters}
 
     def followed(self, request):

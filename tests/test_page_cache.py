@@ -6,6 +6,7 @@ proxy of their own (tests/tcp_proxy.py), which they cut, make hang and restore.
 
 import json
 import logging
+import re
 import threading
 import time
 
@@ -510,3 +511,11 @@ def test_a_parameter_given_twice_is_refused_in_english_on_english_pages(page_cac
     response = client.get("/en/samverkan/?status=active&status=ended")
     assert response.status_code == 400
     assert "The address gives status more than once." in response.content.decode()
+
+
+def test_two_lists_to_follow_name_the_filters_of_every_list_not_the_last(page_cache, seed, client):
+    response = client.get("/bevaka/?lista=samverkan&lista=upphandlingar")
+    assert response.status_code == 400
+    understood = re.search(r"Sidan förstår: ([^<]*)\.", response.content.decode()).group(1)
+    # "form" filters cooperations only, "contract_year" procurements only.
+    assert {"lista", "form", "contract_year"} <= set(understood.split(", "))
