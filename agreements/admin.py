@@ -625,16 +625,9 @@ class CooperationAdmin(ScopedAdmin):
             "<ul>{}</ul>",
             format_html_join(
                 "",
-                "<li>{}: {} av {} {}</li>",
-                (
-                    (
-                        c.financer,
-                        format_fte(c.fte),
-                        c.post.name,
-                        f"({c.state_display})",
-                    )
-                    for c in rows
-                ),
+                # The share in the words of its own name ("Laxå: 0,5 av ”…”"), as elsewhere.
+                "<li>{} ({})</li>",
+                ((c, c.state_display) for c in rows),
             ),
         )
 

@@ -598,7 +598,9 @@ def passage_name(citation):
     words = citation.display_quote.split()
     if len(words) > 12:
         words = [*words[:6], "…", *words[-4:]]
-    return f"”{' '.join(words)}”"
+    # A quote within the quote takes the single mark, as Swedish nests them: a passage that
+    # ends with a quotation of its own read "upphandling.””" to a screen reader.
+    return f"”{' '.join(words).replace('”', '’')}”"
 
 
 def _passage(citation):

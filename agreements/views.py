@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.paginator import EmptyPage
 from django.db import InterfaceError, OperationalError
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpResponse
@@ -105,6 +106,61 @@ def unknown_format(request, wanted):
     )
 
 
+class PageRefused(Exception):
+    """A list asked for a page it cannot show: a number that is none (400) or one past its
+    last page (404), each said in words rather than as "the page does not exist"."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+    def response(self, request):
+        template = "400.html" if self.status == 400 else "404.html"
+        return render(request, template, {"message": self.message}, status=self.status)
+
+
+def page_number(request):
+    """The page asked for (`?page=`, 1 when not given), or PageRefused (400)."""
+    raw = request.GET.get("page") or "1"
+    if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+        raise PageRefused(
+            400, _("Sidnumret ska vara ett heltal från 1, inte ”%(page)s”.") % {"page": raw}
+        )
+    return int(raw)
+
+
+def beyond_the_end(number, last):
+    return PageRefused(
+        404,
+        _("Listan har ingen sida %(number)s. Den sista sidan är %(last)s.")
+        % {"number": number, "last": last},
+    )
+
+
+class NumberedPagesMixin:
+    """A ListView whose bad page numbers are told apart from pages that do not exist."""
+
+    def paginate_queryset(self, queryset, page_size):
+        number = page_number(self.request)
+        paginator = self.get_paginator(
+            queryset,
+            page_size,
+            orphans=self.get_paginate_orphans(),
+            allow_empty_first_page=self.get_allow_empty(),
+        )
+        try:
+            page = paginator.page(number)
+        except EmptyPage:
+            raise beyond_the_end(number, paginator.num_pages) from None
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except PageRefused as refused:
+            return refused.response(request)
+
+
 def list_links(request, api_list):
     """A filtered list's CSV address (this page with format=csv) and its API address (the
     same filters, without the form's empty fields)."""
@@ -121,7 +177,7 @@ def list_links(request, api_list):
     return f"?{query.urlencode()}", api_url
 
 
-class FilteredListView(ListView):
+class FilteredListView(NumberedPagesMixin, ListView):
     """A list with a django-filter form: invalid input answers 400 and says what was wrong.
 
     `?format=csv` gives the same filtered list, all of it, as CSV.
@@ -414,9 +470,11 @@ class OpportunityList(TemplateView):
         wanted = params.pop("format", [""])[-1]
         if wanted not in ("", "csv"):
             return unknown_format(request, wanted)
-        page = params.pop("page", ["1"])[-1]
-        if not (page.isascii() and page.isdigit() and int(page) >= 1):
-            raise Http404(_("Ingen sådan sida."))
+        try:
+            number = page_number(request)
+        except PageRefused as refused:
+            return refused.response(request)
+        params.pop("page", None)
         self.filterset = OpportunityFilter(
             params or None, queryset=PlannedProcurement.objects.none(), request=request
         )
@@ -432,9 +490,12 @@ class OpportunityList(TemplateView):
                 "mojligheter",
                 request,
             )
-        result = opportunities.listing(filters, int(page))
+        result = opportunities.listing(filters, number)
         if not result.matches and result.number > 1:
-            raise Http404(_("Ingen sådan sida."))
+            # The finder does not count its pages (there can be millions of pairs).
+            return PageRefused(
+                404, _("Listan har ingen sida %(number)s.") % {"number": number}
+            ).response(request)
         context["page"] = result
         return self.render_to_response(self.get_context_data(**context))
 
@@ -472,7 +533,7 @@ class ChangeLog(DetailView):
         )
 
 
-class SourceList(ListView):
+class SourceList(NumberedPagesMixin, ListView):
     # The list shows titles only: a document's full text is not fetched for it.
     queryset = SourceDocument.objects.select_related("issuing_municipality").defer("text")
     paginate_by = PAGE_SIZE

@@ -315,7 +315,7 @@ def test_decimals_use_a_comma_in_lists_and_read_only_fields(admin_app, personas)
     chosen = [
         o.get_text() for o in page.html.select("select[name$='-supersedes'] option[selected]")
     ]
-    assert "Lekeberg: 0,3 av Upphandlingstjänst som avtalet med Lekeberg" in " ".join(chosen)
+    assert "Lekeberg: 0,3 av ”Upphandlingstjänst som avtalet med Lekeberg" in " ".join(chosen)
 
 
 def test_login_attempt_pages_are_swedish(admin_app, personas):

@@ -37,8 +37,8 @@ def test_agreement_page_names_its_three_parties_and_the_host(seed, client):
 
 def test_agreement_page_shows_lekeberg_going_from_0_3_to_0_5(seed, client):
     text = text_of(client.get(AGREEMENT))
-    old = r"Lekeberg: 0,3 källa : [^–]* av Upphandlingstjänst som avtalet med Lekeberg omfattade"
-    assert re.search(old + r" före utökningen [^–]*\(avtalsversion 1\) – ersatt", text)
+    old = r"Lekeberg: 0,3 källa : [^–]* av ”Upphandlingstjänst som avtalet med Lekeberg omfattade"
+    assert re.search(old + r" före utökningen” [^–]*\(avtalsversion 1\) – ersatt", text)
     new = (
         r"Lekeberg: 0,5 källa : [^–]* \(avtalsversion 2\) \(ersatte 0,3\)[^–]* – "
         r"senaste som källan anger"
@@ -47,7 +47,7 @@ def test_agreement_page_shows_lekeberg_going_from_0_3_to_0_5(seed, client):
 
 
 def test_agreement_page_shows_laxa_financing_half_a_post(seed, client):
-    assert re.search(r"Laxå: 0,5 källa : [^–]* av Ny upphandlare i Hallsberg [^–]*"
+    assert re.search(r"Laxå: 0,5 källa : [^–]* av ”Ny upphandlare i Hallsberg [^–]*"
                      r"\(avtalsversion 2\) – senaste som källan anger",
                      text_of(client.get(AGREEMENT)))  # fmt: skip
 
@@ -220,10 +220,10 @@ BAD_REQUESTS = [
     ("/upphandlingar/", {"procurement_year": "tjugo"}, 400, "fyra siffror"),
     ("/upphandlingar/", {"contract_year": "99999"}, 400, "fyra siffror"),
     ("/upphandlingar/", {"cpv": "abc"}, 400, "början av en CPV-kod"),
-    ("/samverkan/", {"page": "0"}, 404, "Sidan finns inte"),
-    ("/samverkan/", {"page": "-1"}, 404, "Sidan finns inte"),
-    ("/samverkan/", {"page": "99999"}, 404, "Sidan finns inte"),
-    ("/samverkan/", {"page": "abc"}, 404, "Sidan finns inte"),
+    ("/samverkan/", {"page": "0"}, 400, "Sidnumret ska vara ett heltal från 1"),
+    ("/samverkan/", {"page": "-1"}, 400, "Sidnumret ska vara ett heltal från 1"),
+    ("/samverkan/", {"page": "99999"}, 404, "Listan har ingen sida 99999."),
+    ("/samverkan/", {"page": "abc"}, 400, "Sidnumret ska vara ett heltal från 1"),
     ("/samverkan/finns-inte/", {}, 404, "Sidan finns inte"),
     ("/en/samverkan/", {"form": "nope"}, 400, "Choose one of the options in the list"),
 ]
@@ -375,3 +375,65 @@ def _site_css():
 
     with open(finders.find("css/site.css"), encoding="utf-8") as css:
         return css.read()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/",
+        "/kommuner/hallsberg/",
+        "/upphandlingar/askersund-verksamheter-pa-entreprenad/",
+        "/en/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/",
+    ],
+)
+def test_copied_text_keeps_a_space_before_each_source_link(seed, client, path):
+    # The brackets around "källa" are drawn by the style sheet; the space before them must be
+    # in the text, or a copied fact reads "0,5källa".
+    from bs4 import BeautifulSoup
+
+    main = BeautifulSoup(client.get(path).content, "html.parser").select_one("main")
+    links = main.select(".source-links")
+    assert links
+    for span in links:
+        before = span.find_previous(string=True)
+        assert before is None or before[-1:].isspace() or before[-1:] in "(", (before, span)
+
+
+@pytest.mark.parametrize("path", ["/upphandlingar/", "/kommuner/", "/kallor/", "/mojligheter/"])
+@pytest.mark.parametrize("page", ["abc", "0", "-1", "1.5", "²"])
+def test_a_page_number_that_is_none_is_refused_in_words(seed, client, path, page):
+    response = client.get(path, {"page": page})
+    assert response.status_code == 400
+    text = main_text(response)
+    assert f"Sidnumret ska vara ett heltal från 1, inte ”{page}”." in text
+
+
+def test_a_page_number_is_refused_in_english_on_english_pages_and_escaped(seed, client):
+    response = client.get("/en/upphandlingar/", {"page": "<b>2</b>"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "<b>2</b>" not in html
+    assert "The page number must be a whole number from 1, not “<b>2</b>”." in main_text(response)
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("/upphandlingar/", "Listan har ingen sida 99. Den sista sidan är 1."),
+        ("/kallor/", "Listan har ingen sida 99. Den sista sidan är 1."),
+        ("/mojligheter/", "Listan har ingen sida 99."),
+        ("/en/kommuner/", "The list has no page 99. Its last page is 1."),
+    ],
+)
+def test_a_page_past_the_last_says_so_and_which_is_last(seed, client, path, message):
+    response = client.get(path, {"page": "99"})
+    assert response.status_code == 404
+    assert message in main_text(response)
+
+
+def main_text(response):
+    """The main content as read, tags dropped and spaces collapsed."""
+    import html
+
+    main = response.content.decode().split("<main", 1)[1].split("</main>", 1)[0]
+    return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", main).split()))

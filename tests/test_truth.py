@@ -578,3 +578,20 @@ def test_the_walk_finds_a_buyer_without_a_source(seed, client):
     Citation.objects.filter(buyer__isnull=False).delete()
     assert facts.unsupported_fields(ProcurementBuyer.objects.get()) == ["municipality"]
     assert re.search(r"Köpare Askersund \(Källa saknas\)", page(client, PROCUREMENT))
+
+
+def test_a_passage_that_quotes_the_ad_is_named_with_the_quote_nested_not_doubled(seed, client):
+    # The passage ends with the ad's own words in quotation marks; a link to it is named by its
+    # words for screen readers, and the inner quotation takes the single mark.
+    from bs4 import BeautifulSoup
+
+    assert says(
+        "i annonsen skrivs att man har ”ett team i Sydnärke som ska arbeta med upphandling.”"
+    )
+    for path in ("/kommuner/hallsberg/", "/en/kommuner/hallsberg/"):
+        soup = BeautifulSoup(client.get(path).content, "html.parser")
+        names = [" ".join(a.get_text().split()) for a in soup.select("main a")]
+        ad = [name for name in names if "ska arbeta med upphandling" in name]
+        assert ad, path
+        assert all("””" not in name for name in names), path
+        assert all("upphandling.’”" in name for name in ad), ad

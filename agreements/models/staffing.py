@@ -241,7 +241,9 @@ class StaffingCommitment(RuleCheckedModel, VersionedModel):
         ]
 
     def __str__(self):
-        return _("%(financer)s: %(fte)s av %(post)s") % {
+        # The post's name in quotes, as the change log and the rules' messages give it: a name
+        # that starts with a capital reads as a name, not as the middle of a sentence.
+        return _("%(financer)s: %(fte)s av ”%(post)s”") % {
             "financer": self.financer,
             "fte": format_fte(self.fte) if self.fte is not None else _("okänd andel"),
             "post": self.post.name,

@@ -107,7 +107,8 @@ def source_links(cited):
             ),
         )
         links = format_html("{}{}", gettext("källor:"), links)
-    return format_html('<span class="source-links">{}</span>', links)
+    # A real space before the links, not a margin alone: copied text read "0,5källa".
+    return format_html(' <span class="source-links">{}</span>', links)
 
 
 @register.filter
