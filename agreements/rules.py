@@ -16,6 +16,7 @@ signals and so these rules: the registry uses them only for derived columns and 
 benchmark data.
 """
 
+import re
 import threading
 import uuid
 from collections import defaultdict
@@ -500,17 +501,29 @@ def citations_outdated_by(instance):
             field = meta.get_field(name)
         except Exception:  # a name no field has: clean() refuses it, nothing to follow
             continue
-        # Prose (a description, a summary) is the registry's own wording of what its passages
-        # say: fixing a typo or rephrasing it must not throw the passages away. A value (a
-        # level, a share, a year, a name, a legal basis) is what the passage vouches for.
-        if isinstance(field, models.TextField):
-            continue
         attnames[name] = field.attname
     stored = type(instance)._base_manager.filter(pk=instance.pk).values(*attnames.values()).first()
     if stored is None:
         return {}
-    changed = {n for n, a in attnames.items() if stored[a] != getattr(instance, a)}
+    changed = {
+        name
+        for name, attname in attnames.items()
+        if _says_other(meta.get_field(name), stored[attname], getattr(instance, attname))
+    }
     return {pk: name for pk, name in cited.items() if name in changed}
+
+
+def _words(text):
+    return re.findall(r"\w+", (text or "").casefold())
+
+
+def _says_other(field, old, new):
+    """Does the new value say something the old did not? For prose (a description, a
+    summary), a change of punctuation, capitals or spacing does not; any other word does,
+    however small: "betalar" and "betalar inte", "0,3" and "0,5" differ by one word."""
+    if isinstance(field, models.TextField):
+        return _words(old) != _words(new)
+    return old != new
 
 
 def note_outdated_citations(instance):

@@ -140,9 +140,9 @@ def test_one_admin_save_with_inline_rows_reads_as_one_event(personas, admin_app)
         "Kommentar: ”Medfinansierar en upphandlare i Hallsberg.” → ”Betalar 0,5" in (newest["text"])
     )
     assert "Part tillagd: Askersund (Nämnd eller diskuterad, observatör)" in newest["text"]
-    # A reworded description keeps its citation (prose is the registry's own wording).
-    assert not any(event.startswith("Källhänvisning borttagen") for event in newest["events"])
-    assert len(newest["events"]) == 3
+    # The description now says something its passage never said: its citation is taken off.
+    assert any(event.startswith("Källhänvisning borttagen") for event in newest["events"])
+    assert len(newest["events"]) == 4
 
 
 def test_an_ended_commitment_is_told_in_words(personas, admin_app):

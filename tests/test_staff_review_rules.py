@@ -151,6 +151,32 @@ def test_a_typo_fixed_in_cited_prose_keeps_its_citation(personas, admin_app, cli
     assert "ytterligare en upphandlare i Hallsberg" in page  # its passage is still shown
 
 
+def test_cited_prose_rewritten_to_say_something_else_loses_its_citation(
+    personas, admin_app, client
+):
+    # The passage says Hallsberg procures for its two neighbours; the new words say more than
+    # that, and a "källa" beside them would vouch for what the source never said.
+    cited = Citation.objects.get(cooperation__slug=AGREEMENT, field_name="tasks")
+    form = save_form(admin_app.get(change_url(_coop(AGREEMENT)), user=personas["registry"]))
+    form["tasks"] = "Laxå sköter allt åt Hallsberg."
+    response = form.submit("_save")
+    assert response.status_code == 302
+    assert not Citation.objects.filter(pk=cited.pk).exists()
+    said = [str(m.message) for m in response.follow().context["messages"]]
+    assert any("stödde den tidigare lydelsen" in m for m in said), said
+    record = client.get(f"/api/v1/cooperations/{AGREEMENT}/").json()
+    assert record["provenance"]["tasks"]["status"] == "missing"
+
+
+@pytest.mark.parametrize("word", ["inte", "0,3"])
+def test_one_word_more_in_cited_prose_takes_its_citation_off(personas, admin_app, word):
+    cited = Citation.objects.get(cooperation__slug=AGREEMENT, field_name="description")
+    form = save_form(admin_app.get(change_url(_coop(AGREEMENT)), user=personas["registry"]))
+    form["description"] = f"{form['description'].value} {word}"
+    assert form.submit("_save").status_code == 302
+    assert not Citation.objects.filter(pk=cited.pk).exists()
+
+
 def test_a_cited_field_rewritten_with_its_citation_keeps_the_citation(personas, admin_app):
     cited = Citation.objects.get(cooperation__slug=AGREEMENT, field_name="legal_basis")
     form = save_form(admin_app.get(change_url(_coop(AGREEMENT)), user=personas["registry"]))
