@@ -218,10 +218,10 @@ def municipality_columns(request):
             ),
             (
                 _("Därav registrets tolkning (heltidstjänster)"),
-                lambda m: fte(facts.financing_split(m)["interpreted"]),
+                lambda m: fte((facts.financing_split(m) or {}).get("interpreted")),
                 _(
                     "Den del av den kända finansieringen som är registrets tolkning av källorna, "
-                    "inte deras ord."
+                    "inte deras ord; tomt när summan inte är känd."
                 ),
             ),
             (

@@ -305,7 +305,10 @@ def state_text(commitment):
 
 def financing_split(municipality):
     """How the known sum a municipality finances (from `public()`) divides by how its
-    shares are supported, as split_by_reading divides a total."""
+    shares are supported, as split_by_reading divides a total; None where the sum is not
+    known (financed_fte): nothing of an unknown is zero."""
+    if financed_fte(municipality) is None:
+        return None
     known = municipality.current_financed_fte or 0
     stated = municipality.financed_fte_stated or 0
     interpreted = municipality.financed_fte_interpreted or 0
@@ -316,7 +319,8 @@ def financing_text(municipality):
     """What a municipality pays for posts, as far as the sources say (from `public()`); a
     share that is the registry's reading of its source says so, as it does in the rows."""
     known = municipality.current_financed_fte or 0
-    note = split_note(financing_split(municipality), fte=True) if known else ""
+    split = financing_split(municipality)
+    note = split_note(split, fte=True) if known and split else ""
     note = f" ({note})" if note else ""
     if municipality.own_share_unknown:
         if known:

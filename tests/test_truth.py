@@ -153,6 +153,12 @@ def test_laxas_own_financing_says_it_is_the_registrys_reading_wherever_it_is_giv
     }
     lekeberg = client.get("/api/v1/municipalities/lekeberg/").json()
     assert lekeberg["current_financed_fte_reading"]["stated"] == "0.50"
+    # Hallsberg's own share is unknown: so is how its sum divides, not zero.
+    assert says("medfinansierar ytterligare en upphandlare i Hallsberg")
+    hallsberg = client.get("/api/v1/municipalities/hallsberg/").json()
+    assert hallsberg["current_financed_fte"] is None
+    assert hallsberg["current_financed_fte_reading"] is None
+    assert any(r.startswith("Hallsberg;1861;Örebro län;;1;1;;;Okänt") for r in rows), rows
 
 
 def test_the_new_post_comes_after_the_extension(seed):

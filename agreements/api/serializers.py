@@ -323,8 +323,8 @@ class MunicipalitySerializer(AsOfMixin, rest.HyperlinkedModelSerializer):
         help_text=(
             "How current_financed_fte divides by what supports its shares (decimals as "
             "strings): `stated` by the sources' words, `interpreted` by the registry's reading "
-            "of them, `missing` by no source. The three add up to current_financed_fte, or to "
-            "the known sum when that is null."
+            "of them, `missing` by no source. The three add up to current_financed_fte; null "
+            "when that is null (not known)."
         )
     )
     own_share_unknown = serializers.BooleanField(
@@ -382,10 +382,12 @@ class MunicipalitySerializer(AsOfMixin, rest.HyperlinkedModelSerializer):
                 for key in ("stated", "interpreted", "missing")
             },
             "required": ["stated", "interpreted", "missing"],
+            "nullable": True,
         }
     )
     def get_current_financed_fte_reading(self, obj):
-        return {key: f"{value:.2f}" for key, value in facts.financing_split(obj).items()}
+        split = facts.financing_split(obj)
+        return None if split is None else {key: f"{value:.2f}" for key, value in split.items()}
 
     def get_financing_text(self, obj) -> str:
         return str(facts.financing_text(obj))
