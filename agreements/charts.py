@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from .facts import citations_for, state_text
+from .facts import is_interpretation, state_text
 from .formats import format_fte, format_fte_posts
 from .textwidth import ASCENT, DESCENT, text_width
 
@@ -119,18 +119,44 @@ class Picture:
 DRAWN_FIELDS = ("fte", "post", "supersedes")
 
 
-def _interpreted(commitment):
-    """Whether what the pictures draw of a share is the registry's reading of its source, not
-    the source's words: the table marks it "Registrets tolkning", and so must the pictures."""
-    return any(
-        citation.interpretation
-        for name in DRAWN_FIELDS
-        for citation in citations_for(commitment, name)
-    )
+@dataclass(frozen=True)
+class Reading:
+    """Which of what the pictures draw of a share is the registry's reading of its source,
+    as the table marks each field: its size, and its place (the post it is part of and the
+    share it replaced). Lekeberg's 0,5 is the source's number on a post the registry infers:
+    marked as a whole, it read as if the number were the registry's."""
+
+    size: bool = False
+    place: bool = False
+
+    @classmethod
+    def of(cls, commitment):
+        return cls(
+            size=is_interpretation(commitment, "fte"),
+            place=any(is_interpretation(commitment, name) for name in DRAWN_FIELDS[1:]),
+        )
+
+    def mark(self):
+        """ "tolkning", "tjänsten: tolkning", or "" when the source says it all."""
+        if self.size:
+            return _("tolkning")
+        return _("tjänsten: tolkning") if self.place else ""
+
+    def sentence(self):
+        if self.size and self.place:
+            return _(
+                "Andelen, och att den gäller den här tjänsten, är registrets tolkning av källan."
+            )
+        if self.size:
+            return _("Det är registrets tolkning av källan.")
+        if self.place:
+            return _("Att andelen gäller den här tjänsten är registrets tolkning av källan.")
+        return ""
 
 
-def _marked(words, interpreted):
-    return _("%(share)s (tolkning)") % {"share": words} if interpreted else words
+def _marked(words, reading):
+    mark = reading.mark()
+    return f"{words} ({mark})" if mark else words
 
 
 @dataclass
@@ -139,13 +165,13 @@ class Financing:
 
     financer: str
     fte: Decimal | None
-    interpreted: bool = False
+    reading: Reading = Reading()
 
     @property
     def share(self):
         if self.fte is None:
             return _("okänd andel")
-        return _marked(format_fte_posts(self.fte), self.interpreted)
+        return _marked(format_fte_posts(self.fte), self.reading)
 
 
 @dataclass
@@ -181,7 +207,7 @@ def _post_diagram(cooperation, post, commitments):
     """Financers in a column, each box naming its share (a share beside its arrow would need
     the width a phone lacks), their arrows joined into one that points at the employer."""
     employer = post.employer
-    rows = [Financing(c.financer.name, c.fte, _interpreted(c)) for c in commitments]
+    rows = [Financing(c.financer.name, c.fte, Reading.of(c)) for c in commitments]
     diagram = PostDiagram(post=post.name, employer=employer.name)
     diagram.sentences = [_financing_sentence(row, employer.name) for row in rows]
     diagram.sentences.append(_own_share_sentence(employer.name, post.employer_share))
@@ -253,8 +279,8 @@ def _financing_sentence(row, employer):
         "posts": format_fte_posts(row.fte),
         "employer": employer,
     }
-    if row.interpreted:
-        sentence += " " + _("Det är registrets tolkning av källan.")
+    if row.reading.sentence():
+        sentence += " " + row.reading.sentence()
     return sentence
 
 
@@ -283,7 +309,7 @@ class Share:
     state: str
     current: bool
     employer: str
-    interpreted: bool = False
+    reading: Reading = Reading()
 
     def words(self, with_employer):
         value = format_fte(self.fte) if self.fte is not None else _("okänd andel")
@@ -293,8 +319,8 @@ class Share:
 
     def marks(self):
         marks = [str(self.state)]
-        if self.interpreted and self.fte is not None:
-            marks.append(_("tolkning"))
+        if self.fte is not None and self.reading.mark():
+            marks.append(self.reading.mark())
         return marks
 
     def label(self, with_employer):
@@ -371,7 +397,7 @@ def _chains(history):
                     state_text(link),
                     link.is_current,
                     link.post.employer.name,
-                    _interpreted(link),
+                    Reading.of(link),
                 )
             )
             link = successor.get(link.pk)

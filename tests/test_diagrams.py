@@ -135,15 +135,17 @@ def test_shares_of_two_posts_at_once_are_not_drawn_as_a_change(two_posts):
 def test_the_seed_agreement_shows_lekeberg_going_from_0_3_to_0_5(seed, client):
     html = client.get(AGREEMENT).content.decode()
     chart = _history_svg(html)
-    # The new post's shares are the registry's reading of the source (see test_truth.py).
+    # Lekeberg's 0,5 is the source's number ("till att omfatta 0,5"); that it is of the new
+    # post is the registry's reading. Laxå's 0,5 is the registry's reading as a whole ("ville
+    # ... finansiera 0,5"). See test_truth.py.
     assert chart.desc.get_text() == (
-        "Lekeberg: 0,3 (ersatt) → 0,5 (senaste som källan anger, tolkning). "
+        "Lekeberg: 0,3 (ersatt) → 0,5 (senaste som källan anger, tjänsten: tolkning). "
         "Laxå: 0,5 (senaste som källan anger, tolkning)."
     )
     assert _texts(chart)[3:] == [
         "Lekeberg",
         "0,3 · ersatt",
-        "0,5 · senaste som källan anger · tolkning",
+        "0,5 · senaste som källan anger · tjänsten: tolkning",
         "Laxå",
         "0,5 · senaste som källan anger · tolkning",
     ]
@@ -157,12 +159,12 @@ def test_english_diagrams_write_shares_with_a_decimal_point(seed, client):
         "Laxå",
         "0.5 full-time post (interpretation)",
         "Lekeberg",
-        "0.5 full-time post (interpretation)",
+        "0.5 full-time post (post: interpretation)",
         "Hallsberg",
         "employer, host municipality",
         "own share: unknown",
     ]
     assert (
-        "Lekeberg: 0.3 (superseded) → 0.5 (latest the source gives, interpretation)."
+        "Lekeberg: 0.3 (superseded) → 0.5 (latest the source gives, post: interpretation)."
         in _history_svg(html).desc.get_text()
     )

@@ -601,3 +601,17 @@ def test_a_passage_that_quotes_the_ad_is_named_with_the_quote_nested_not_doubled
         assert ad, path
         assert all("””" not in name for name in names), path
         assert all("upphandling.’”" in name for name in ad), ad
+
+
+def test_lekebergs_half_post_is_the_sources_number_on_a_post_the_registry_infers(seed, client):
+    # The number is the source's; which post it is of, the registry's reading. The diagram
+    # marked the whole share, so one page called the same 0,5 both stated and interpreted.
+    assert says("till att omfatta 0,5")
+    text = page(client, AGREEMENT)
+    assert (
+        "Lekeberg finansierar 0,5 heltidstjänst hos Hallsberg. Att andelen gäller den här "
+        "tjänsten är registrets tolkning av källan."
+    ) in text
+    assert "0,5 heltidstjänst (tjänsten: tolkning)" in text
+    assert says("ville även Laxå kommun ingå i avtalssamarbetet genom att finansiera 0,5")
+    assert "Laxå finansierar 0,5 heltidstjänst hos Hallsberg. Andelen, och att den" in text
