@@ -192,3 +192,20 @@ def test_an_unknown_record_is_not_found_in_the_asked_language(seed, client):
     swedish = client.get("/api/v1/municipalities/finns-inte/").json()["error"]["message"]
     english = client.get("/api/v1/municipalities/finns-inte/?lang=en").json()["error"]["message"]
     assert (swedish, english) == ("Hittades inte.", "Not found.")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/procurements/", "/api/v1/cooperations/"])
+def test_a_format_other_than_json_is_refused_not_answered_in_json(seed, client, document, path):
+    assert client.get(f"{path}?format=json").status_code == 200
+    response = client.get(f"{path}?format=xml")
+    assert response.status_code == 400
+    assert not list(error_validator(document).iter_errors(response.json()))
+    assert response.json()["error"]["details"]["format"] == [
+        "Okänt format. API:t svarar bara i JSON: format=json."
+    ]
+
+
+def test_a_negative_page_is_told_the_bounds_not_that_it_is_no_number(seed, client):
+    response = client.get("/api/v1/cooperations/?page=-1")
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["page"] == ["Ange ett heltal från 1."]

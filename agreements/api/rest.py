@@ -62,7 +62,9 @@ def check_whole_numbers(request, bounds):
         # Given twice or empty: check_parameters has refused it already.
         if len(values) != 1 or not values[0]:
             continue
-        if not values[0].isascii() or not values[0].isdigit():
+        # "-1" is a whole number too, only not within the bounds: it gets the bounds.
+        value = values[0].removeprefix("-")
+        if not value.isascii() or not value.isdigit():
             errors[name] = [_("Ange ett heltal.")]
         elif int(values[0]) < low or (high is not None and int(values[0]) > high):
             errors[name] = [
@@ -223,6 +225,9 @@ def check_parameters(request, known, lists=()):
             errors[name] = [_("Ange parametern en gång.")]
         elif "" in values or "" in items:
             errors[name] = [_("Ange ett värde, eller utelämna parametern.")]
+        elif name == "format" and values != ["json"]:
+            # The API answers in JSON only: ?format=xml answered JSON as if it had been heard.
+            errors[name] = [_("Okänt format. API:t svarar bara i JSON: format=json.")]
     if errors:
         raise ValidationError(errors)
 
