@@ -127,6 +127,8 @@ def _resources():
                     "arose_from",
                     "prompted_versions__cooperation",
                     "proposals_made__cooperation",
+                    "versions__prompted_by",
+                    "proposals__proposed_in",
                 ),
                 "Municipality": (
                     "hosted_cooperations",
@@ -146,8 +148,10 @@ def _resources():
                 ),
                 "Post": ("commitments__cooperation",),
                 "Objection": ("cooperation",),
-                "AgreementVersion": ("cooperation", "commitments__cooperation"),
-                "Proposal": ("cooperation",),
+                # a study lists the versions and proposals it led to (prompted_versions,
+                # proposals_made)
+                "AgreementVersion": ("cooperation", "commitments__cooperation", "prompted_by"),
+                "Proposal": ("cooperation", "proposed_in"),
                 "Citation": cooperation,
                 "SourceDocument": _via_citations(cooperation),
             },

@@ -138,6 +138,24 @@ def test_edits_to_rows_inside_a_record_reach_the_mirror(seed, client):
     assert_mirror_equals_api(client, store)
 
 
+def test_what_a_study_led_to_reaches_the_mirror_of_the_study(seed, client):
+    # The study's record lists the version and the proposal that name it: unlinking them
+    # changes the study, not only the agreement and the network.
+    from agreements.models import AgreementVersion, Proposal
+
+    store, cursor = follow(client)
+    version = AgreementVersion.objects.get(cooperation__slug=AGREEMENT, sequence=2)
+    version.prompted_by = None
+    version.save()
+    proposal = Proposal.objects.get(cooperation__slug="natverk-upphandlare-sydnarke")
+    proposal.proposed_in = None
+    proposal.save()
+    follow(client, store, cursor)
+    study = store[("cooperations", "utrett-samarbete-askersund-hallsberg")]
+    assert study["prompted_versions"] == study["proposals_made"] == []
+    assert_mirror_equals_api(client, store)
+
+
 def test_a_deleted_record_is_deleted_in_the_mirror(personas, admin_app, client):
     store, cursor = follow(client)
     procurement = PlannedProcurement.objects.get()

@@ -593,7 +593,8 @@ API_PAGES = {
     # (see test_performance.py).
     "/api/v1/citations/": 14,
     "/api/v1/ocds/releases/": 5,
-    f"/api/v1/cooperations/{AGREEMENT}/": 10,
+    # +2: the versions and proposals of other cooperations it led to (a study's).
+    f"/api/v1/cooperations/{AGREEMENT}/": 12,
 }
 
 
@@ -618,3 +619,16 @@ def test_a_format_there_is_none_of_is_refused(seed, client, path):
     assert "format=&lt;b&gt;xml&lt;/b&gt;" in body and "<b>xml" not in body
     assert "format=csv" in body
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_a_studys_record_lists_the_version_and_the_proposal_it_led_to_as_its_page(seed, client):
+    # The study page lists "Utökning (version 2) av Avtalssamverkan …" and "Förslag om
+    # Nätverket …"; its API record said nothing of either.
+    study = client.get("/api/v1/cooperations/utrett-samarbete-askersund-hallsberg/").json()
+    assert [(v["cooperation"], v["sequence"], v["kind"]) for v in study["prompted_versions"]] == [
+        (AGREEMENT, 2, "extension")
+    ]
+    assert [p["cooperation"] for p in study["proposals_made"]] == ["natverk-upphandlare-sydnarke"]
+    page = client.get(study["html_url"]).content.decode()
+    for row in study["prompted_versions"] + study["proposals_made"]:
+        assert f'href="{row["html_url"]}"' in page

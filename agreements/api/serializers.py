@@ -707,6 +707,32 @@ class CooperationSerializer(AsOfMixin, rest.HyperlinkedModelSerializer):
         return self._party_rows.to_representation(others)
 
 
+class VersionRefSerializer(rest.ModelSerializer):
+    """A version of another cooperation's agreement, named from the cooperation that led to it."""
+
+    cooperation = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="The cooperation whose agreement it is."
+    )
+    html_url = CalledField(source="get_absolute_url")
+
+    class Meta:
+        model = AgreementVersion
+        fields = ["cooperation", "sequence", "kind", "html_url"]
+
+
+class ProposalRefSerializer(rest.ModelSerializer):
+    """A proposal about another cooperation, named from the cooperation that made it."""
+
+    cooperation = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, help_text="The cooperation the proposal is about."
+    )
+    html_url = CalledField(source="get_absolute_url")
+
+    class Meta:
+        model = Proposal
+        fields = ["cooperation", "position", "html_url"]
+
+
 class CooperationDetailSerializer(CooperationSerializer):
     record_keeper = serializers.SlugRelatedField(
         slug_field="slug",
@@ -722,6 +748,22 @@ class CooperationDetailSerializer(CooperationSerializer):
     objections = ObjectionSerializer(many=True)
     led_to = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     arose_from = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    prompted_versions = VersionRefSerializer(
+        many=True,
+        read_only=True,
+        help_text=(
+            "Versions of other cooperations' agreements that this one (a study, say) led to: "
+            "each such version names it as prompted_by. As its page lists them."
+        ),
+    )
+    proposals_made = ProposalRefSerializer(
+        many=True,
+        read_only=True,
+        help_text=(
+            "Proposals this cooperation (a study, say) made about other cooperations: each "
+            "names it as proposed_in. As its page lists them."
+        ),
+    )
 
     class Meta(CooperationSerializer.Meta):
         fields = [
@@ -738,6 +780,8 @@ class CooperationDetailSerializer(CooperationSerializer):
             "objections",
             "led_to",
             "arose_from",
+            "prompted_versions",
+            "proposals_made",
         ]
 
     @cached_property

@@ -185,6 +185,11 @@ def cooperation_details():
             Prefetch("led_to", queryset=Cooperation.objects.order_by("name")),
             Prefetch("arose_from", queryset=Cooperation.objects.order_by("name")),
             Prefetch(
+                "prompted_versions",
+                queryset=AgreementVersion.objects.select_related("cooperation"),
+            ),
+            Prefetch("proposals_made", queryset=Proposal.objects.select_related("cooperation")),
+            Prefetch(
                 "versions",
                 queryset=AgreementVersion.objects.select_related("prompted_by").order_by(
                     "sequence"
