@@ -152,8 +152,9 @@ def _resources():
                 # proposals_made)
                 "AgreementVersion": ("cooperation", "commitments__cooperation", "prompted_by"),
                 "Proposal": ("cooperation", "proposed_in"),
-                "Citation": cooperation,
-                "SourceDocument": _via_citations(cooperation),
+                # the posts of its commitments carry their own provenance
+                "Citation": (*cooperation, "post__commitments__cooperation"),
+                "SourceDocument": _via_citations((*cooperation, "post__commitments__cooperation")),
             },
         ),
         Resource(

@@ -156,6 +156,15 @@ def test_what_a_study_led_to_reaches_the_mirror_of_the_study(seed, client):
     assert_mirror_equals_api(client, store)
 
 
+def test_a_posts_citation_reaches_the_mirror_of_the_cooperation_that_shows_it(seed, client):
+    store, cursor = follow(client)
+    citation = Citation.objects.get(post__slug="upphandlingstjanst-fore-utokningen")
+    citation.interpretation = ""
+    citation.save()
+    follow(client, store, cursor)
+    assert_mirror_equals_api(client, store)
+
+
 def test_a_deleted_record_is_deleted_in_the_mirror(personas, admin_app, client):
     store, cursor = follow(client)
     procurement = PlannedProcurement.objects.get()

@@ -593,8 +593,9 @@ API_PAGES = {
     # (see test_performance.py).
     "/api/v1/citations/": 14,
     "/api/v1/ocds/releases/": 5,
-    # +2: the versions and proposals of other cooperations it led to (a study's).
-    f"/api/v1/cooperations/{AGREEMENT}/": 12,
+    # +2: the versions and proposals of other cooperations it led to (a study's); +1: the
+    # citations of its commitments' posts.
+    f"/api/v1/cooperations/{AGREEMENT}/": 13,
 }
 
 

@@ -637,3 +637,21 @@ def test_the_study_is_credited_with_lekebergs_extension_only(seed, client):
     assert (
         "enligt svaret är det vad utredningen förde med sig. Därutöver ville Laxå ingå" in version
     )
+
+
+def test_whose_post_the_03_was_is_the_registrys_reading_in_the_api_too(seed, client):
+    # The source gives the share, not whose post it is; Hallsberg's page marks the employer as
+    # the registry's reading, and so does every commitment of that post in the API.
+    assert says("att omfatta 0,3 av en upphandlingstjänst")
+    record = client.get(f"/api/v1/cooperations/{AGREEMENT.split('/')[2]}/").json()
+    posts = [
+        row["post"]
+        for row in record["staffing_history"]
+        if row["post"]["slug"] == "upphandlingstjanst-fore-utokningen"
+    ]
+    assert posts
+    for post in posts:
+        assert post["provenance"]["employer"]["status"] == "interpreted"
+        assert post["provenance"]["employer"]["interpretations"][0].startswith(
+            "Källan säger att Hallsbergs avtal med Lekeberg omfattade 0,3"
+        )

@@ -424,6 +424,9 @@ class PostSerializer(rest.Serializer):
         allow_null=True,
         help_text="What the employer pays of the post itself." + UNKNOWN_HELP,
     )
+    # Whose post it is can be the registry's reading (Hallsberg's 0,3 post): said here as on
+    # the pages, not left to look stated.
+    provenance = ProvenanceField()
 
 
 @extend_schema_field(

@@ -212,8 +212,17 @@ def cite_cooperations(cooperations, details=False):
     citations = facts.cite_records(cooperations)
     rows = {"party": [p for c in cooperations for p in c.parties.all()]}
     if details:
+        commitments = [x for c in cooperations for x in c.commitments.all()]
+        posts = [x.post for x in commitments]
+        # A post's own facts (whose post it is) are cited on the post, not on the cooperation:
+        # one query for all of them.
+        citations = [
+            *citations,
+            *Citation.objects.for_display().filter(post_id__in={p.pk for p in posts}),
+        ]
         rows |= {
-            "commitment": [x for c in cooperations for x in c.commitments.all()],
+            "commitment": commitments,
+            "post": posts,
             "objection": [x for c in cooperations for x in c.objections.all()],
             "agreement_version": [x for c in cooperations for x in c.versions.all()],
             "proposal": [x for c in cooperations for x in c.proposals.all()],
