@@ -655,3 +655,15 @@ def test_whose_post_the_03_was_is_the_registrys_reading_in_the_api_too(seed, cli
         assert post["provenance"]["employer"]["interpretations"][0].startswith(
             "Källan säger att Hallsbergs avtal med Lekeberg omfattade 0,3"
         )
+
+
+def test_ocds_says_that_askersund_as_buyer_is_the_registrys_reading(seed, client):
+    # OCDS parties have no place for it; the page marks "Askersund (tolkning)", so the
+    # release's rationale says it in words.
+    assert says("att vi ska kunna handla upp under 2026")
+    (release,) = client.get("/api/v1/ocds/releases/").json()["releases"]
+    assert [p["name"] for p in release["parties"]] == ["Askersund"]
+    assert (
+        "Köpare: Askersund. Registrets tolkning: ”Vi” är Askersunds kommun"
+        in (release["planning"]["rationale"])
+    )

@@ -144,12 +144,31 @@ def _year(procurement, name, label):
     return text
 
 
+def _buyers(procurement):
+    """ "Köpare: Askersund. Registrets tolkning: …" when who buys is the registry's reading:
+    OCDS's parties have no place to say so, and a buyer must not read as the source's word."""
+    read = [(buyer, facts.provenance(buyer, "municipality")) for buyer in procurement.listed_buyers]
+    read = [(buyer, found) for buyer, found in read if found.status == facts.INTERPRETED]
+    if not read:
+        return ""
+    return " ".join(
+        _("Köpare: %(name)s. Registrets tolkning: %(reasons)s")
+        % {
+            "name": buyer.municipality.name,
+            "reasons": " ".join(c.interpretation for c in found.interpretations),
+        }
+        for buyer, found in read
+    )
+
+
 def _rationale(procurement):
-    """How far the intent has come, the years as the source says them, and as of when."""
+    """How far the intent has come, the years as the source says them, who buys where that
+    is a reading, and as of when."""
     parts = [
         _("Status: %(status)s.") % {"status": facts.text_with_mark(procurement, "status")},
         _year(procurement, "procurement_year", _("Upphandlingsår (mål eller plan)")),
         _year(procurement, "contract_start_year", _("Avtalsstart (år)")),
+        _buyers(procurement),
         procurement.preconditions,
         _("Uppgifterna gäller: %(as_of)s.") % {"as_of": facts.as_of(procurement.about).text},
     ]
