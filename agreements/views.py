@@ -119,21 +119,34 @@ class PageRefused(Exception):
         return render(request, template, {"message": self.message}, status=self.status)
 
 
+# Past the last page of any list. Python refuses to read numbers of over 4,300 digits (a 500
+# where a 404 is due), so a longer page number is taken as this without being read.
+BEYOND_ANY_PAGE = 10**9
+
+
+def shown_page(request):
+    """The page number as asked, shortened for a message: it is echoed (escaped)."""
+    raw = request.GET.get("page") or "1"
+    return raw if len(raw) <= 12 else raw[:12] + "…"
+
+
 def page_number(request):
     """The page asked for (`?page=`, 1 when not given), or PageRefused (400)."""
     raw = request.GET.get("page") or "1"
-    if not (raw.isascii() and raw.isdigit() and int(raw) >= 1):
+    if not (raw.isascii() and raw.isdigit()) or not raw.strip("0"):
         raise PageRefused(
-            400, _("Sidnumret ska vara ett heltal från 1, inte ”%(page)s”.") % {"page": raw}
+            400,
+            _("Sidnumret ska vara ett heltal från 1, inte ”%(page)s”.")
+            % {"page": shown_page(request)},
         )
-    return int(raw)
+    return int(raw) if len(raw) < len(str(BEYOND_ANY_PAGE)) else BEYOND_ANY_PAGE
 
 
-def beyond_the_end(number, last):
+def beyond_the_end(request, last):
     return PageRefused(
         404,
         _("Listan har ingen sida %(number)s. Den sista sidan är %(last)s.")
-        % {"number": number, "last": last},
+        % {"number": shown_page(request), "last": last},
     )
 
 
@@ -151,7 +164,7 @@ class NumberedPagesMixin:
         try:
             page = paginator.page(number)
         except EmptyPage:
-            raise beyond_the_end(number, paginator.num_pages) from None
+            raise beyond_the_end(self.request, paginator.num_pages) from None
         return paginator, page, page.object_list, page.has_other_pages()
 
     def get(self, request, *args, **kwargs):
@@ -494,7 +507,7 @@ class OpportunityList(TemplateView):
         if not result.matches and result.number > 1:
             # The finder does not count its pages (there can be millions of pairs).
             return PageRefused(
-                404, _("Listan har ingen sida %(number)s.") % {"number": number}
+                404, _("Listan har ingen sida %(number)s.") % {"number": shown_page(request)}
             ).response(request)
         context["page"] = result
         return self.render_to_response(self.get_context_data(**context))

@@ -437,3 +437,24 @@ def main_text(response):
 
     main = response.content.decode().split("<main", 1)[1].split("</main>", 1)[0]
     return html.unescape(" ".join(re.sub(r"<[^>]+>", " ", main).split()))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/upphandlingar/",
+        "/mojligheter/",
+        "/kallor/",
+        "/api/v1/procurements/",
+        "/api/v1/opportunities/",
+    ],
+)
+@pytest.mark.parametrize("digits", [10, 19, 5000])
+def test_a_page_number_too_long_to_read_is_a_page_that_does_not_exist(seed, client, path, digits):
+    # Python refuses to read numbers of over 4,300 digits, and PostgreSQL an offset past its
+    # integers: either was a 500.
+    response = client.get(path, {"page": "9" * digits})
+    assert response.status_code == 404
+    if not path.startswith("/api/"):
+        shown = "9" * digits if digits <= 12 else "9" * 12 + "…"  # echoed, shortened
+        assert f"Listan har ingen sida {shown}" in main_text(response)

@@ -66,7 +66,10 @@ def check_whole_numbers(request, bounds):
         value = values[0].removeprefix("-")
         if not value.isascii() or not value.isdigit():
             errors[name] = [_("Ange ett heltal.")]
-        elif int(values[0]) < low or (high is not None and int(values[0]) > high):
+            continue
+        # Python refuses to read numbers of over 4,300 digits: a long one is only big.
+        number = int(values[0]) if len(value) <= 18 else 10**18 * (-1 if value != values[0] else 1)
+        if number < low or (high is not None and number > high):
             errors[name] = [
                 _("Ange ett heltal från %(low)s till %(high)s.") % {"low": low, "high": high}
                 if high is not None

@@ -394,6 +394,10 @@ def _page_numbers(request):
     check_whole_numbers(request, Pagination.bounds)
     page = request.query_params.get("page")
     size = request.query_params.get("page_size")
+    if page and len(page) > 9:
+        # No list has a billion pages; a longer number is not even read (Python refuses over
+        # 4,300 digits, and the database an offset past its integers).
+        raise NotFound()
     return int(page) if page else 1, int(size) if size else Pagination.page_size
 
 
