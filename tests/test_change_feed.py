@@ -165,6 +165,19 @@ def test_a_posts_citation_reaches_the_mirror_of_the_cooperation_that_shows_it(se
     assert_mirror_equals_api(client, store)
 
 
+def test_a_renamed_post_reaches_the_mirror_of_its_employer_and_its_cooperation(seed, client):
+    from agreements.models import Post
+
+    store, cursor = follow(client)
+    post = Post.objects.get(slug="upphandlingstjanst-fore-utokningen")
+    post.name = "Upphandlingstjänst före utökningen"
+    post.save()
+    follow(client, store, cursor)
+    hallsberg = store[("municipalities", "hallsberg")]
+    assert "Upphandlingstjänst före utökningen" in [p["name"] for p in hallsberg["posts"]]
+    assert_mirror_equals_api(client, store)
+
+
 def test_a_deleted_record_is_deleted_in_the_mirror(personas, admin_app, client):
     store, cursor = follow(client)
     procurement = PlannedProcurement.objects.get()

@@ -581,9 +581,9 @@ def test_page_links_to_its_machine_readable_twin(seed, client, page, twin):
 # under them (one query for both was slow at national scale; see facts.cite_records).
 API_PAGES = {
     "/api/v1/municipalities/": 4,
-    # As of when (the ids of its sources, then the sources), its relations, its claims, and
-    # their citations: building every citation under its procurements cost far more.
-    "/api/v1/municipalities/hallsberg/": 6,
+    # As of when (the ids of its sources, then the sources), its relations, its claims, its
+    # posts, and their citations: building every citation under its procurements cost more.
+    "/api/v1/municipalities/hallsberg/": 7,
     "/api/v1/cooperations/": 5,
     "/api/v1/procurements/": 5,
     f"/api/v1/procurements/{PROCUREMENT}/": 4,
@@ -633,3 +633,17 @@ def test_a_studys_record_lists_the_version_and_the_proposal_it_led_to_as_its_pag
     page = client.get(study["html_url"]).content.decode()
     for row in study["prompted_versions"] + study["proposals_made"]:
         assert f'href="{row["html_url"]}"' in page
+
+
+def test_a_municipalitys_record_lists_the_posts_it_employs_as_its_page(seed, client):
+    record = client.get("/api/v1/municipalities/hallsberg/").json()
+    names = [post["name"] for post in record["posts"]]
+    assert names == [
+        "Ny upphandlare i Hallsberg som ska arbeta mot Lekeberg och Laxå",
+        "Upphandlingstjänst som avtalet med Lekeberg omfattade före utökningen",
+    ]
+    page = client.get(record["html_url"]).content.decode()
+    assert all(name in page for name in names)
+    old = record["posts"][1]["provenance"]["employer"]
+    assert old["status"] == "interpreted"  # the source does not say whose the 0,3 post was
+    assert client.get("/api/v1/municipalities/laxa/").json()["posts"] == []

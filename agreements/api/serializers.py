@@ -393,26 +393,6 @@ class MunicipalitySerializer(AsOfMixin, rest.HyperlinkedModelSerializer):
         return str(facts.financing_text(obj))
 
 
-class MunicipalityDetailSerializer(MunicipalitySerializer):
-    relations = RelationSerializer(
-        source="listed_relations",
-        many=True,
-        help_text=(
-            "Every cooperation the sources connect it with, and how far it is bound to each. "
-            "Only rows with is_bound count in cooperation_count."
-        ),
-    )
-    claims = ClaimSerializer(
-        source="listed_claims", many=True, help_text="Public statements it made, as assessed."
-    )
-
-    class Meta(MunicipalitySerializer.Meta):
-        fields = [*MunicipalitySerializer.Meta.fields, "relations", "claims"]
-
-
-# --- cooperations ---------------------------------------------------------------------------
-
-
 class PostSerializer(rest.Serializer):
     employer = serializers.CharField(source="employer.code")
     slug = serializers.CharField()
@@ -427,6 +407,34 @@ class PostSerializer(rest.Serializer):
     # Whose post it is can be the registry's reading (Hallsberg's 0,3 post): said here as on
     # the pages, not left to look stated.
     provenance = ProvenanceField()
+
+
+class MunicipalityDetailSerializer(MunicipalitySerializer):
+    relations = RelationSerializer(
+        source="listed_relations",
+        many=True,
+        help_text=(
+            "Every cooperation the sources connect it with, and how far it is bound to each. "
+            "Only rows with is_bound count in cooperation_count."
+        ),
+    )
+    claims = ClaimSerializer(
+        source="listed_claims", many=True, help_text="Public statements it made, as assessed."
+    )
+    posts = PostSerializer(
+        source="listed_posts",
+        many=True,
+        help_text=(
+            "The posts it employs, as its page lists them; whose post it is can be the "
+            "registry's reading (provenance.employer)."
+        ),
+    )
+
+    class Meta(MunicipalitySerializer.Meta):
+        fields = [*MunicipalitySerializer.Meta.fields, "relations", "claims", "posts"]
+
+
+# --- cooperations ---------------------------------------------------------------------------
 
 
 @extend_schema_field(

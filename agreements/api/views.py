@@ -22,6 +22,7 @@ from ..models import (
     Objection,
     Party,
     PlannedProcurement,
+    Post,
     Proposal,
     SourceDocument,
     StaffingCommitment,
@@ -127,17 +128,25 @@ def cite_municipality_details(municipalities):
         Claim.objects.filter(made_by__in=municipalities).select_related("made_by").order_by("slug")
     ):
         claims[claim.made_by_id].append(claim)
+    posts = defaultdict(list)
+    for post in Post.objects.filter(employer_id__in=by_pk).order_by("name", "pk"):
+        post.employer = by_pk[post.employer_id]
+        posts[post.employer_id].append(post)
     for municipality in municipalities:
         municipality.listed_relations = relations[municipality.pk]
         municipality.listed_claims = claims[municipality.pk]
+        municipality.listed_posts = posts[municipality.pk]
     parties = [p for rows in relations.values() for p in rows]
     made = [c for rows in claims.values() for c in rows]
+    employed = [p for rows in posts.values() for p in rows]
     citations = (
-        Citation.objects.for_display().filter(Q(party__in=parties) | Q(claim__in=made))
-        if parties or made
+        Citation.objects.for_display().filter(
+            Q(party__in=parties) | Q(claim__in=made) | Q(post__in=employed)
+        )
+        if parties or made or employed
         else []
     )
-    attach_citations(list(citations), party=parties, claim=made)
+    attach_citations(list(citations), party=parties, claim=made, post=employed)
 
 
 @in_any_language(
