@@ -495,20 +495,20 @@ def citations_outdated_by(instance):
     if not cited:
         return {}
     meta = type(instance)._meta
-    attnames = {}
+    fields = {}
     for name in set(cited.values()):
         try:
-            field = meta.get_field(name)
+            fields[name] = meta.get_field(name)
         except Exception:  # a name no field has: clean() refuses it, nothing to follow
             continue
-        attnames[name] = field.attname
-    stored = type(instance)._base_manager.filter(pk=instance.pk).values(*attnames.values()).first()
+    attnames = [field.attname for field in fields.values()]
+    stored = type(instance)._base_manager.filter(pk=instance.pk).values(*attnames).first()
     if stored is None:
         return {}
     changed = {
         name
-        for name, attname in attnames.items()
-        if _says_other(meta.get_field(name), stored[attname], getattr(instance, attname))
+        for name, field in fields.items()
+        if _says_other(field, stored[field.attname], getattr(instance, field.attname))
     }
     return {pk: name for pk, name in cited.items() if name in changed}
 

@@ -24,7 +24,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from . import charts, downloads, exports, facts, opportunities
 from .alerts import follow_list_url
-from .api.rest import is_api, json_error
+from .api.rest import is_api, json_error, whole_number
 from .changelog import change_log
 from .filters import (
     CHOICES_FROM,
@@ -119,11 +119,6 @@ class PageRefused(Exception):
         return render(request, template, {"message": self.message}, status=self.status)
 
 
-# Past the last page of any list. Python refuses to read numbers of over 4,300 digits (a 500
-# where a 404 is due), so a longer page number is taken as this without being read.
-BEYOND_ANY_PAGE = 10**9
-
-
 def shown_page(request):
     """The page number as asked, shortened for a message: it is echoed (escaped)."""
     raw = request.GET.get("page") or "1"
@@ -139,7 +134,7 @@ def page_number(request):
             _("Sidnumret ska vara ett heltal från 1, inte ”%(page)s”.")
             % {"page": shown_page(request)},
         )
-    return int(raw) if len(raw) < len(str(BEYOND_ANY_PAGE)) else BEYOND_ANY_PAGE
+    return whole_number(raw)
 
 
 def beyond_the_end(request, last):

@@ -31,10 +31,12 @@ from ..models import (
 from . import ocds, serializers
 from .rest import (
     LANGUAGE_PARAMETER,
+    TOO_LONG,
     LanguageMixin,
     Pagination,
     absolute_url,
     check_whole_numbers,
+    whole_number,
 )
 
 
@@ -403,11 +405,10 @@ def _page_numbers(request):
     check_whole_numbers(request, Pagination.bounds)
     page = request.query_params.get("page")
     size = request.query_params.get("page_size")
-    if page and len(page) > 9:
-        # No list has a billion pages; a longer number is not even read (Python refuses over
-        # 4,300 digits, and the database an offset past its integers).
-        raise NotFound()
-    return int(page) if page else 1, int(size) if size else Pagination.page_size
+    page = whole_number(page) if page else 1
+    if page >= TOO_LONG:
+        raise NotFound()  # no list has that many pages: not worth a query to find out
+    return page, whole_number(size) if size else Pagination.page_size
 
 
 def _page_link(request, page):
