@@ -37,17 +37,6 @@ def test_recent_actions_heading_has_no_stray_capital(personas, admin_app):
     assert page.html.select_one("#recent-actions-module h2").get_text() == "Senaste händelser"
 
 
-def test_led_to_picker_reads_well_and_offers_other_cooperations_only(personas, admin_app):
-    agreement = Cooperation.objects.get(slug=AGREEMENT)
-    page = admin_app.get(change_url(agreement), user=personas["registry"])
-    picker = page.html.select_one("select[name=led_to]")
-    # SelectFilter2.js builds "Tillgängliga …" and "Valda …" from this.
-    assert picker["data-field-name"] == "samarbeten"
-    offered = [o["value"] for o in picker.select("option")]
-    assert str(agreement.pk) not in offered
-    assert offered
-
-
 def test_a_cooperation_cannot_be_said_to_have_led_to_itself(personas, admin_app):
     agreement = Cooperation.objects.get(slug=AGREEMENT)
     form = save_form(admin_app.get(change_url(agreement), user=personas["registry"]))

@@ -17,6 +17,7 @@ from webtest import Upload
 from agreements.models import Citation, Claim, Cooperation, SourceDocument, normalize_space
 
 from . import documents
+from .admin_forms import pick
 from .test_public import text_of
 
 pytestmark = pytest.mark.django_db
@@ -274,7 +275,7 @@ def _cite(admin_app, user, source, quote, key="laxa-andel"):
     form = page.forms["citation_form"]
     form["quote"] = quote
     form["key"] = key
-    form["cooperation"] = str(Cooperation.objects.get(slug=AGREEMENT).pk)
+    pick(form, "cooperation", Cooperation.objects.get(slug=AGREEMENT))
     return form.submit("_save")
 
 
@@ -439,7 +440,7 @@ def test_without_javascript_a_link_starts_a_citation_of_this_source(admin_app, e
     assert form["source"].value == str(source.pk)
     form["quote"] = "Även jag reagerade när jag läste annonsen"
     form["key"] = "reaktion"
-    form["claim"] = str(Claim.objects.get(slug="team-i-sydnarke").pk)
+    pick(form, "claim", Claim.objects.get(slug="team-i-sydnarke"))
     response = form.submit("_save")
     assert response.status_code == 302, _errors(response)
     assert Citation.objects.get(key="reaktion").source == source

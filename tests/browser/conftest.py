@@ -107,3 +107,12 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def choose(page, select_id, text, option=None):
+    """Pick in an autocomplete field, as staff do: open it, type `text`, click the match
+    (the first result that contains `option`, or else `text`)."""
+    page.click(f"#{select_id} + .select2 .select2-selection")
+    page.fill(".select2-container--open .select2-search__field", text)
+    results = page.locator(".select2-container--open .select2-results__option")
+    results.filter(has_text=option or text).first.click()

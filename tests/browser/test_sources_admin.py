@@ -6,7 +6,7 @@ from agreements.models import Citation, Claim, SourceDocument, normalize_space
 
 from .. import documents
 from ..conftest import PASSWORD
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, choose
 
 pytestmark = pytest.mark.browser
 
@@ -77,11 +77,12 @@ def test_select_a_passage_press_citera_and_save_the_citation(staff_page, live_si
     assert normalize_space(page.input_value("#id_quote")) == normalize_space(passage)
     assert page.input_value("#id_source") == str(source.pk)
     page.fill("#id_key", "team-i-sydnarke-citat")
-    page.select_option("#id_claim", str(Claim.objects.get(slug="team-i-sydnarke").pk))
+    choose(page, "id_claim", "team i Sydnärke")
     page.get_by_role("button", name="Spara", exact=True).click()
     page.wait_for_url("**/admin/agreements/citation/")
 
     citation = Citation.objects.get(key="team-i-sydnarke-citat")
+    assert citation.claim == Claim.objects.get(slug="team-i-sydnarke")
     assert source.text[citation.start : citation.end] == passage.rstrip(".") + "."
     assert page.console_errors == []
 

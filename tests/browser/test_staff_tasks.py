@@ -22,7 +22,7 @@ from agreements.models import (
 
 from .. import documents
 from ..conftest import PASSWORD
-from .conftest import ARTIFACTS
+from .conftest import ARTIFACTS, choose
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,13 +65,6 @@ def staff(browser, live_server, personas):
     context.close()
 
 
-def _choose(page, select_id, text):
-    """Pick `text` in an autocomplete field, as staff do: open it, type, click the match."""
-    page.click(f"#{select_id} + .select2 .select2-selection")
-    page.fill(".select2-container--open .select2-search__field", text)
-    page.locator(".select2-container--open .select2-results__option", has_text=text).first.click()
-
-
 def _save(page):
     page.get_by_role("button", name="Spara", exact=True).click()
     page.wait_for_load_state()
@@ -106,7 +99,7 @@ def test_registry_editor_records_askersund_joining_with_a_cited_source(staff, li
 
     # 2. A new post in Hallsberg for the share Askersund will finance.
     page.goto(page.url_of("/admin/agreements/post/add/"))
-    _choose(page, "id_employer", "Hallsberg")
+    choose(page, "id_employer", "Hallsberg")
     page.locator("#id_name").press_sequentially("Upphandlartjänst i Hallsberg från 2027")
     assert page.input_value("#id_slug") == "upphandlartjanst-i-hallsberg-fran-2027"
     _save(page)
@@ -116,12 +109,12 @@ def test_registry_editor_records_askersund_joining_with_a_cited_source(staff, li
     _change(page, agreement)
     party_row = Party.objects.filter(cooperation=agreement).count()
     commitment_row = StaffingCommitment.objects.filter(cooperation=agreement).count()
-    _choose(page, f"id_parties-{party_row}-municipality", "Askersund")
+    choose(page, f"id_parties-{party_row}-municipality", "Askersund")
     page.select_option(f"#id_parties-{party_row}-level", "decision")
     page.select_option(f"#id_parties-{party_row}-role", "participant")
     page.fill(f"#id_parties-{party_row}-start_date", "2027-01-01")
-    _choose(page, f"id_commitments-{commitment_row}-post", "Upphandlartjänst i Hallsberg från")
-    _choose(page, f"id_commitments-{commitment_row}-financer", "Askersund")
+    choose(page, f"id_commitments-{commitment_row}-post", "Upphandlartjänst i Hallsberg från")
+    choose(page, f"id_commitments-{commitment_row}-financer", "Askersund")
     page.fill(f"#id_commitments-{commitment_row}-fte", "0,2")
     page.fill(f"#id_commitments-{commitment_row}-start_date", "2027-01-01")
     _save(page)
@@ -170,7 +163,7 @@ def test_registry_editor_records_askersund_joining_with_a_cited_source(staff, li
     page.wait_for_url("**/admin/agreements/citation/add/**")
     page.fill("#id_key", "askersund-ansluter-2027")
     askersund_party = Party.objects.get(cooperation=agreement, municipality__code="1882")
-    page.select_option("#id_party", str(askersund_party.pk))
+    choose(page, "id_party", "Askersund", option="Beslut fattat (Avtalssamverkan")
     _save(page)
     assert _saved(page), page.locator(".errornote, .errorlist").all_inner_texts()
     assert Citation.objects.get(key="askersund-ansluter-2027").party == askersund_party
@@ -237,8 +230,8 @@ def test_laxa_editor_edits_laxas_share_is_refused_on_hallsbergs_and_joins(staff)
 
     # Laxå joins the Sydnärke network.
     page.goto(page.url_of("/admin/agreements/party/add/"))
-    _choose(page, "id_cooperation", "Nätverket mellan upphandlarna")
-    _choose(page, "id_municipality", "Laxå")
+    choose(page, "id_cooperation", "Nätverket mellan upphandlarna")
+    choose(page, "id_municipality", "Laxå")
     page.select_option("#id_level", "ambition")
     _save(page)
     assert _saved(page), page.locator(".errornote, .errorlist").all_inner_texts()
