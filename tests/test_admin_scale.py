@@ -63,8 +63,15 @@ def _open(admin_app, url, user):
         lambda: add_url("cooperation"),
         lambda: add_url("objection"),
         lambda: change_url(Objection.objects.order_by("pk").first()),
+        lambda: add_url("citation"),
     ],
-    ids=["agreement-change", "cooperation-add", "objection-add", "objection-change"],
+    ids=[
+        "agreement-change",
+        "cooperation-add",
+        "objection-add",
+        "objection-change",
+        "citation-add",
+    ],
 )
 def test_an_admin_page_does_not_grow_with_cooperations_it_does_not_show(personas, admin_app, url):
     user = personas["registry"]
