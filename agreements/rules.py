@@ -242,27 +242,41 @@ def check_post(post_id, saved=()):
     if total <= MAX_FTE:
         return []
     at_peak = [r for r in rows if _overlap(_period(r), (when, when))]
-    others = own + sum((r.fte or 0 for r in at_peak if r.pk not in saved), Decimal("0"))
-    left = max(MAX_FTE - others, Decimal("0"))
-    return [
-        ValidationError(
-            _(
-                "Tjänsten ”%(post)s” skulle%(when)s finansieras med sammanlagt %(total)s "
-                "heltidstjänst, men en tjänst rymmer högst 1,0. Andra åtaganden tar redan upp "
-                "%(others)s, så det som återstår att finansiera är %(left)s. Registrera "
-                "åtagandet på en ny tjänst, eller avsluta ett befintligt åtagande (fyll i "
-                "”gäller till”) innan det nya börjar."
-            )
-            % {
-                "post": post.name,
-                "when": _moment(when),
-                "total": format_fte(total, min_decimals=1),
-                "others": format_fte(others, min_decimals=1),
-                "left": format_fte(left, min_decimals=1),
-            },
-            code="post_over_full_time",
-        )
-    ]
+    facts = {
+        "post": post.name,
+        "when": _moment(when),
+        "total": format_fte(total, min_decimals=1),
+    }
+    if not any(r.pk in saved for r in at_peak):
+        # No commitment of this change is in the sum: the employer's own share was raised.
+        committed = sum((r.fte or 0 for r in at_peak), Decimal("0"))
+        message = _(
+            "Tjänsten ”%(post)s” skulle%(when)s finansieras med sammanlagt %(total)s "
+            "heltidstjänst, men en tjänst rymmer högst 1,0. Andra kommuners åtaganden tar upp "
+            "%(committed)s, så arbetsgivarens egen andel kan vara högst %(left)s."
+        ) % {
+            **facts,
+            "committed": format_fte(committed, min_decimals=1),
+            "left": format_fte(max(MAX_FTE - committed, Decimal("0")), min_decimals=1),
+        }
+    else:
+        committed = sum((r.fte or 0 for r in at_peak if r.pk not in saved), Decimal("0"))
+        taken = (
+            _("Arbetsgivarens egen andel och andra åtaganden tar redan upp %(n)s")
+            if own
+            else _("Andra åtaganden tar redan upp %(n)s")
+        ) % {"n": format_fte(own + committed, min_decimals=1)}
+        message = _(
+            "Tjänsten ”%(post)s” skulle%(when)s finansieras med sammanlagt %(total)s "
+            "heltidstjänst, men en tjänst rymmer högst 1,0. %(taken)s, så det som återstår att "
+            "finansiera är %(left)s. Registrera åtagandet på en ny tjänst, eller avsluta ett "
+            "befintligt åtagande (fyll i ”gäller till”) innan det nya börjar."
+        ) % {
+            **facts,
+            "taken": taken,
+            "left": format_fte(max(MAX_FTE - own - committed, Decimal("0")), min_decimals=1),
+        }
+    return [ValidationError(message, code="post_over_full_time")]
 
 
 def check_cooperation(cooperation_id):

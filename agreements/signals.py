@@ -11,6 +11,7 @@ from .models import (
     Objection,
     Party,
     PlannedProcurement,
+    Post,
     ProcurementBuyer,
     SourceDocument,
     StaffingCommitment,
@@ -100,6 +101,9 @@ def group_history_by_change(sender, history_instance, **kwargs):
 # a fixture must obey the same rules as a form.
 RULE_AGGREGATES = {
     Cooperation: [("cooperation", "pk")],
+    # The employer's own share counts towards the post's one full-time post, as the
+    # commitments do: raising it is checked like adding a commitment.
+    Post: [("post", "pk")],
     PlannedProcurement: [("procurement", "pk")],
     Party: [("cooperation", "cooperation_id")],
     StaffingCommitment: [

@@ -3,6 +3,8 @@
 Faults 1, 2, 3, 4, 5 and 11 of the staff review: each test failed before its fix.
 """
 
+from decimal import Decimal
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -13,7 +15,9 @@ from agreements.models import (
     Cooperation,
     Municipality,
     Party,
+    Post,
     SourceDocument,
+    StaffingCommitment,
 )
 
 from .admin_forms import add_url, change_url, pick, refusals, save_form
@@ -412,3 +416,46 @@ def test_the_role_groups_cannot_be_renamed_or_deleted_in_the_admin(
     }.items():
         editor[name] = value
     assert editor.submit("_save").status_code == 302
+
+
+def test_raising_the_employers_own_share_past_a_full_post_is_refused_on_its_form(
+    personas, admin_app
+):
+    # Laxå's 0,5 and Lekeberg's 0,5 of Hallsberg's new post already make one full post.
+    # Hallsberg's editor claimed 0,6 of it as its own as well: 1,6 in all, and it was saved.
+    post = Post.objects.get(slug="upphandlare-lekeberg-laxa")
+    form = save_form(admin_app.get(change_url(post), user=personas["hallsberg"]))
+    form["employer_share"] = "0,6"
+    response = form.submit("_save")
+    assert response.status_code == 200
+    assert (
+        "Tjänsten ”Ny upphandlare i Hallsberg som ska arbeta mot Lekeberg och Laxå” skulle "
+        "finansieras med sammanlagt 1,6 heltidstjänst, men en tjänst rymmer högst 1,0. Andra "
+        "kommuners åtaganden tar upp 1,0, så arbetsgivarens egen andel kan vara högst 0,0."
+    ) in refusals(response)
+    assert save_form(response)["employer_share"].value == "0,6"  # what was typed stays
+    assert Post.objects.get(pk=post.pk).employer_share is None
+
+
+def test_raising_the_employers_own_share_in_code_is_refused(seed):
+    post = Post.objects.get(slug="upphandlare-lekeberg-laxa")
+    post.employer_share = Decimal("0.1")
+    with pytest.raises(rules.RuleViolation):
+        post.save()
+    assert Post.objects.get(pk=post.pk).employer_share is None
+
+
+def test_a_commitment_past_a_full_post_names_the_employers_own_share_apart(seed):
+    post = Post.objects.get(slug="upphandlare-lekeberg-laxa")
+    laxa = StaffingCommitment.objects.get(post=post, financer__code="1860")
+    laxa.fte = Decimal("0.4")
+    laxa.save()
+    post.employer_share = Decimal("0.1")
+    post.save()  # 0,4 + 0,5 + 0,1: one full post
+    laxa.fte = Decimal("0.5")
+    with pytest.raises(rules.RuleViolation) as refused:
+        laxa.save()
+    assert (
+        "Arbetsgivarens egen andel och andra åtaganden tar redan upp 0,6, så det som återstår "
+        "att finansiera är 0,4."
+    ) in str(refused.value)

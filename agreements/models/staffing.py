@@ -35,7 +35,7 @@ FTE_RANGE_MESSAGE = _(
 )
 
 
-class Post(VersionedModel):
+class Post(RuleCheckedModel, VersionedModel):
     """A procurer post, employed by one municipality, possibly financed by others."""
 
     employer = models.ForeignKey(
