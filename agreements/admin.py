@@ -437,14 +437,14 @@ class MunicipalityAdmin(ScopedAdmin):
         )
 
     @admin.display(
-        description=_("finansierar, senaste enligt källorna (heltidstjänster)"),
+        description=_("finansierar, senast kända andelar (heltidstjänster)"),
         ordering="current_financed_fte",
     )
     def current_financed_fte(self, obj):
         return format_fte(getattr(obj, "current_financed_fte", 0) or 0)
 
     @admin.display(
-        description=_("tjänster hos kommunen som finansieras, senaste enligt källorna"),
+        description=_("tjänster hos kommunen som finansieras, senast kända andelar"),
         ordering="hosted_fte",
     )
     def current_hosted_fte(self, obj):

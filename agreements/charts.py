@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from .facts import is_interpretation, state_text
+from .facts import MISSING, is_interpretation, provenance, state_text
 from .formats import format_fte, format_fte_posts
 from .textwidth import ASCENT, DESCENT, text_width
 
@@ -124,34 +124,46 @@ class Reading:
     """Which of what the pictures draw of a share is the registry's reading of its source,
     as the table marks each field: its size, and its place (the post it is part of and the
     share it replaced). Lekeberg's 0,5 is the source's number on a post the registry infers:
-    marked as a whole, it read as if the number were the registry's."""
+    marked as a whole, it read as if the number were the registry's. A size no citation
+    supports is marked as such: drawn unmarked, it read as the source's."""
 
     size: bool = False
     place: bool = False
+    unsupported: bool = False
 
     @classmethod
     def of(cls, commitment):
         return cls(
             size=is_interpretation(commitment, "fte"),
             place=any(is_interpretation(commitment, name) for name in DRAWN_FIELDS[1:]),
+            unsupported=provenance(commitment, "fte").status == MISSING,
         )
 
     def mark(self):
-        """ "tolkning", "tjänsten: tolkning", or "" when the source says it all."""
+        """ "källa saknas", "tolkning", "tjänsten: tolkning", or "" when the source says it
+        all."""
+        marks = []
+        if self.unsupported:
+            marks.append(_("källa saknas"))
         if self.size:
-            return _("tolkning")
-        return _("tjänsten: tolkning") if self.place else ""
+            marks.append(_("tolkning"))
+        elif self.place:
+            marks.append(_("tjänsten: tolkning"))
+        return ", ".join(str(m) for m in marks)
 
     def sentence(self):
+        missing = _("Ingen källa i registret anger andelen.") if self.unsupported else ""
         if self.size and self.place:
-            return _(
+            said = _(
                 "Andelen, och att den gäller den här tjänsten, är registrets tolkning av källan."
             )
-        if self.size:
-            return _("Det är registrets tolkning av källan.")
-        if self.place:
-            return _("Att andelen gäller den här tjänsten är registrets tolkning av källan.")
-        return ""
+        elif self.size:
+            said = _("Det är registrets tolkning av källan.")
+        elif self.place:
+            said = _("Att andelen gäller den här tjänsten är registrets tolkning av källan.")
+        else:
+            said = ""
+        return " ".join(str(part) for part in (missing, said) if part)
 
 
 def _marked(words, reading):

@@ -211,8 +211,8 @@ def municipality_columns(request):
                 _("Känd finansiering (heltidstjänster)"),
                 lambda m: fte(facts.financed_fte(m)),
                 _(
-                    "Summan av de kända andelar av tjänster som kommunen betalar, de senaste "
-                    "som källorna anger (se Uppgifterna gäller, inte nödvändigtvis i dag), i "
+                    "Summan av de kända andelar av tjänster som kommunen betalar, de senast "
+                    "kända (se Uppgifterna gäller, inte nödvändigtvis i dag), i "
                     "heltidstjänster; tomt när summan inte är känd."
                 ),
             ),

@@ -285,7 +285,7 @@ def unsupported_fields(obj):
 
 def state_text(commitment):
     """Where a share stands, in words no surer than its sources: "ersatt", "gäller från …",
-    "avslutat …"; a share nothing has replaced is "senaste som källan anger", and "gäller nu
+    "avslutat …"; a share nothing has replaced is "senast kända", and "gäller nu
     (bekräftat …)" only when a dated source confirmed it within the configured period.
 
     The stored state ("current" in the API) is the same either way: it says the share is the

@@ -97,8 +97,8 @@ def test_cooperation_page_shows_current_fte_and_history(seed, staff_client):
     # agreement, then the shares of the new post that came with the extension.
     assert history == [
         f"Lekeberg: 0,3 av ”{old}” (ersatt)",
-        f"Laxå: 0,5 av ”{new}” (senaste som källan anger)",
-        f"Lekeberg: 0,5 av ”{new}” (senaste som källan anger)",
+        f"Laxå: 0,5 av ”{new}” (senast kända)",
+        f"Lekeberg: 0,5 av ”{new}” (senast kända)",
     ]
 
 

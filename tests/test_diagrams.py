@@ -64,29 +64,39 @@ def test_each_diagram_points_at_the_post_s_own_employer_not_the_host(two_posts):
 
 def test_each_diagram_shows_only_the_financers_of_its_post(two_posts):
     koping, host = _financing_svgs(two_posts)
+    # These crafted shares have no citations: each says so where it is drawn.
     assert _texts(koping)[:-3] == [
         "Arboga",
-        "0,4 heltidstjänst",
+        "0,4 heltidstjänst (källa saknas)",
         "Köping",
-        "0,4 heltidstjänst",
+        "0,4 heltidstjänst (källa saknas)",
         "Sala",
-        "0,2 heltidstjänst",
+        "0,2 heltidstjänst (källa saknas)",
     ]
-    assert _texts(host)[:-3] == ["Kungsör", "okänd andel", "Sala", "0,4 heltidstjänst"]
+    assert _texts(host)[:-3] == [
+        "Kungsör",
+        "okänd andel",
+        "Sala",
+        "0,4 heltidstjänst (källa saknas)",
+    ]
 
 
 def test_the_text_equivalent_says_what_the_diagram_draws(two_posts):
     koping, host = _financing_svgs(two_posts)
     assert koping.desc.get_text() == (
         "Arboga finansierar 0,4 heltidstjänst hos Köping. "
+        "Ingen källa i registret anger andelen. "
         "Köping finansierar 0,4 heltidstjänst hos Köping. "
+        "Ingen källa i registret anger andelen. "
         "Sala finansierar 0,2 heltidstjänst hos Köping. "
+        "Ingen källa i registret anger andelen. "
         "Hur mycket Köping själv betalar är okänt."
     )
     assert host.desc.get_text() == (
         "Kungsör finansierar en andel som källan inte anger av en tjänst hos "
         "Västmanlands provkommun. "
         "Sala finansierar 0,4 heltidstjänst hos Västmanlands provkommun. "
+        "Ingen källa i registret anger andelen. "
         "Västmanlands provkommun betalar själv 0,2 heltidstjänst."
     )
 
@@ -106,29 +116,28 @@ def test_every_current_commitment_in_the_table_is_in_a_diagram(client):
 
 def test_an_unknown_share_has_no_bar_and_says_unknown(two_posts):
     chart = _history_svg(two_posts)
-    assert "okänd andel hos Västmanlands provkommun · senaste som källan anger" in _texts(chart)
+    assert "okänd andel hos Västmanlands provkommun · senast kända" in _texts(chart)
     bars = [(rect["width"], rect["fill"]) for rect in chart.find_all("rect")]
     # Arboga's two shares, Köping's, Sala's two: Kungsör's unknown share draws nothing.
     assert len(bars) == 5
     assert (
-        "Kungsör: okänd andel hos Västmanlands provkommun (senaste som källan anger)."
-        in chart.desc.get_text()
+        "Kungsör: okänd andel hos Västmanlands provkommun (senast kända)." in chart.desc.get_text()
     )
 
 
 def test_a_moved_share_is_joined_to_the_share_it_replaced(two_posts):
     said = _history_svg(two_posts).desc.get_text()
     assert (
-        "Arboga: 0,3 hos Västmanlands provkommun (ersatt) → 0,4 hos Köping "
-        "(senaste som källan anger)." in said
+        "Arboga: 0,3 hos Västmanlands provkommun (ersatt, källa saknas) → 0,4 hos Köping "
+        "(senast kända, källa saknas)." in said
     )
 
 
 def test_shares_of_two_posts_at_once_are_not_drawn_as_a_change(two_posts):
     said = _history_svg(two_posts).desc.get_text()
     assert (
-        "Sala: 0,2 hos Köping (senaste som källan anger); 0,4 hos Västmanlands provkommun "
-        "(senaste som källan anger)." in said
+        "Sala: 0,2 hos Köping (senast kända, källa saknas); 0,4 hos Västmanlands provkommun "
+        "(senast kända, källa saknas)." in said
     )
 
 
@@ -139,15 +148,15 @@ def test_the_seed_agreement_shows_lekeberg_going_from_0_3_to_0_5(seed, client):
     # post is the registry's reading. Laxå's 0,5 is the registry's reading as a whole ("ville
     # ... finansiera 0,5"). See test_truth.py.
     assert chart.desc.get_text() == (
-        "Lekeberg: 0,3 (ersatt) → 0,5 (senaste som källan anger, tjänsten: tolkning). "
-        "Laxå: 0,5 (senaste som källan anger, tolkning)."
+        "Lekeberg: 0,3 (ersatt) → 0,5 (senast kända, tjänsten: tolkning). "
+        "Laxå: 0,5 (senast kända, tolkning)."
     )
     assert _texts(chart)[3:] == [
         "Lekeberg",
         "0,3 · ersatt",
-        "0,5 · senaste som källan anger · tjänsten: tolkning",
+        "0,5 · senast kända · tjänsten: tolkning",
         "Laxå",
-        "0,5 · senaste som källan anger · tolkning",
+        "0,5 · senast kända · tolkning",
     ]
 
 
@@ -165,6 +174,6 @@ def test_english_diagrams_write_shares_with_a_decimal_point(seed, client):
         "own share: unknown",
     ]
     assert (
-        "Lekeberg: 0.3 (superseded) → 0.5 (latest the source gives, post: interpretation)."
+        "Lekeberg: 0.3 (superseded) → 0.5 (latest known, post: interpretation)."
         in _history_svg(html).desc.get_text()
     )

@@ -41,14 +41,14 @@ def test_agreement_page_shows_lekeberg_going_from_0_3_to_0_5(seed, client):
     assert re.search(old + r" före utökningen” [^–]*\(avtalsversion 1\) – ersatt", text)
     new = (
         r"Lekeberg: 0,5 källa : [^–]* \(avtalsversion 2\) \(ersatte 0,3\)[^–]* – "
-        r"senaste som källan anger"
+        r"senast kända"
     )
     assert re.search(new, text)
 
 
 def test_agreement_page_shows_laxa_financing_half_a_post(seed, client):
     assert re.search(r"Laxå: 0,5 källa : [^–]* av ”Ny upphandlare i Hallsberg [^–]*"
-                     r"\(avtalsversion 2\) – senaste som källan anger",
+                     r"\(avtalsversion 2\) – senast kända",
                      text_of(client.get(AGREEMENT)))  # fmt: skip
 
 
@@ -82,8 +82,8 @@ def test_home_shows_key_figures(seed, client):
     assert "Kommuner 4" in text
     assert "Verksam samverkan 2 (1 enligt källorna, 1 enligt registrets tolkning av dem)" in text
     assert (
-        "Finansierade upphandlartjänster (heltidstjänster), de senaste andelarna som källorna "
-        "anger 1 (0,5 enligt källorna, 0,5 enligt registrets tolkning av dem)"
+        "Finansierade upphandlartjänster (heltidstjänster), de senast kända andelarna "
+        "1 (0,5 enligt källorna, 0,5 enligt registrets tolkning av dem)"
     ) in text
     assert "Upphandlingar som övervägs eller planeras 1" in text
 
@@ -121,7 +121,7 @@ def test_diagram_and_chart_have_text_equivalents(seed, client):
     html = client.get(AGREEMENT).content.decode()
     assert html.count('role="img"') == 2
     assert "Lekeberg finansierar 0,5 heltidstjänst hos Hallsberg." in html
-    assert "Lekeberg: 0,3 (ersatt) → 0,5 (senaste som källan anger, tjänsten: tolkning)." in html
+    assert "Lekeberg: 0,3 (ersatt) → 0,5 (senast kända, tjänsten: tolkning)." in html
 
 
 # --- filters -------------------------------------------------------------------------------
@@ -262,9 +262,7 @@ def test_long_valid_search_is_answered(seed, client):
 def test_english_page_uses_english_interface_and_decimal_point(seed, client):
     text = text_of(client.get("/en" + AGREEMENT))
     assert "Parties" in text and "Host municipality" in text
-    assert re.search(
-        r"Laxå: 0.5 source : [^–]* \(agreement version 2\) – latest the source gives", text
-    )
+    assert re.search(r"Laxå: 0.5 source : [^–]* \(agreement version 2\) – latest known", text)
 
 
 def test_pages_link_to_their_other_language(seed, client):

@@ -357,10 +357,8 @@ def test_the_diagrams_mark_shares_of_the_new_post_as_interpretations(seed, clien
     # The 0,3 is the source's own figure for Lekeberg's earlier share: not marked.
     assert "0,3 · ersatt" in chart
     # A long label wraps over two lines (tspans): read as words.
-    assert "0,5 · senaste som källan anger · tolkning" in " ".join(
-        re.sub(r"<[^>]+>", " ", chart).split()
-    )
-    assert "Lekeberg: 0,3 (ersatt) → 0,5 (senaste som källan anger, tjänsten: tolkning)." in chart
+    assert "0,5 · senast kända · tolkning" in " ".join(re.sub(r"<[^>]+>", " ", chart).split())
+    assert "Lekeberg: 0,3 (ersatt) → 0,5 (senast kända, tjänsten: tolkning)." in chart
     assert "står inte ordagrant i källan" in section
 
 
@@ -433,14 +431,14 @@ def test_the_network_is_described_only_as_far_as_the_source_goes(seed, client):
     assert not network.citations.filter(quote__contains="muntligt").exists()
 
 
-# Review 3: from an undated source a share is the latest the source gives, not "current".
+# Review 3: from an undated source a share is the latest known, not "current".
 @pytest.mark.parametrize(
     "path", [AGREEMENT, "/kommuner/hallsberg/", "/kommuner/laxa/", "/kommuner/lekeberg/"]
 )
 def test_undated_shares_are_the_latest_the_source_gives(seed, client, path):
     swedish, english = page(client, path), page(client, "/en" + path)
-    assert "senaste som källan anger" in swedish
-    assert "latest the source gives" in english
+    assert "senast kända" in swedish
+    assert "latest known" in english
     for words in ("(gäller", "· gäller", "gäller inte nu", "Mörk stapel: gäller"):
         assert words not in swedish, words
     for words in ("(current", "· current", "current, interpretation", "not in force now"):
@@ -459,13 +457,13 @@ def test_the_latest_share_is_in_force_now_only_when_a_recent_dated_source_says_s
 def test_the_api_keeps_its_codes_and_says_what_current_means(seed, client):
     data = client.get("/api/v1/cooperations/avtalssamverkan-hallsberg-laxa-lekeberg/").json()
     latest = [c for c in data["staffing_history"] if c["state"] == "current"]
-    assert {c["state_label"] for c in latest} == {"senaste som källan anger"}
+    assert {c["state_label"] for c in latest} == {"senast kända"}
     assert all(c["is_current"] for c in latest)
     english = client.get(
         "/api/v1/cooperations/avtalssamverkan-hallsberg-laxa-lekeberg/", {"lang": "en"}
     ).json()
     assert {c["state_label"] for c in english["staffing_history"] if c["is_current"]} == {
-        "latest the source gives"
+        "latest known"
     }
     schema = client.get("/api/v1/schema/").json()["components"]["schemas"]
     described = " ".join(
@@ -475,7 +473,7 @@ def test_the_api_keeps_its_codes_and_says_what_current_means(seed, client):
     )
     assert "in force today" not in described
     assert "Today: current" not in described
-    assert "the latest the sources give" in described
+    assert "the latest known" in described
 
 
 # Review 4: the English grammar slip.
@@ -667,3 +665,27 @@ def test_ocds_says_that_askersund_as_buyer_is_the_registrys_reading(seed, client
         "Köpare: Askersund. Registrets tolkning: ”Vi” är Askersunds kommun"
         in (release["planning"]["rationale"])
     )
+
+
+# Both reviewers of 2026-11-27: after Laxå's editor changed its share from the source's 0,5
+# to 0,4, the citation came off as it should, but the diagram still called 0,4 "senaste som
+# källan anger" and drew it like the source's number.
+def test_a_share_changed_without_a_source_is_never_said_to_be_the_sources(
+    personas, admin_app, client
+):
+    from .admin_forms import change_url, save_form
+
+    laxa = StaffingCommitment.objects.get(financer__code="1860")
+    form = save_form(admin_app.get(change_url(laxa), user=personas["laxa"]))
+    form["fte"] = "0,4"
+    assert form.submit("_save").status_code == 302
+    text = page(client, AGREEMENT)
+    assert "som källan anger" not in text
+    assert (
+        "Laxå finansierar 0,4 heltidstjänst hos Hallsberg. Ingen källa i registret anger "
+        "andelen." in text
+    )
+    assert re.search(r"Laxå: 0,4 \(senast kända, källa saknas[,)]", text), text
+    # The source's own number, Lekeberg's 0,5, is not marked.
+    assert says("till att omfatta 0,5")
+    assert "0,5 (senast kända, tjänsten: tolkning)" in text

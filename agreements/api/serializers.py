@@ -313,7 +313,7 @@ class MunicipalitySerializer(AsOfMixin, rest.HyperlinkedModelSerializer):
     )
     current_financed_fte = serializers.SerializerMethodField(
         help_text=(
-            "The known sum of the latest shares of posts it finances that the sources give "
+            "The known sum of the latest known shares of posts it finances "
             "(decimal as a string), as of the sources' date (as_of), not necessarily today. "
             "Null when it is not known: it employs a post others co-finance and the sources do "
             "not say its own share."
@@ -481,22 +481,22 @@ class CommitmentSerializer(rest.ModelSerializer):
     superseded_by = CommitmentKeyField()
     is_current = serializers.BooleanField(
         help_text=(
-            "True for the latest share the sources give in its chain (not superseded, not "
-            "ended, not starting later). It holds as of the sources' date (see the cooperation's "
-            "as_of), not necessarily today: from an undated source it is only the latest the "
-            "source gives."
+            "True for the latest share known in its chain (not superseded, not ended, not "
+            "starting later). It holds as of the sources' date (see the cooperation's as_of), "
+            "not necessarily today: from an undated source it is only the latest known. Whether "
+            "a source states it is in provenance."
         )
     )
     state = serializers.SerializerMethodField(
         help_text=(
-            "The share's place in its chain as the sources give it: current (the latest the "
-            "sources give; in force now only if a dated source confirmed it recently, see "
+            "The share's place in its chain: current (the latest known; in force now only if "
+            "a dated source confirmed it recently, see "
             "state_label and as_of), future (starts later), ended or superseded."
         )
     )
     state_label = serializers.SerializerMethodField(
         help_text=(
-            "The state in words, as on the pages: 'latest the source gives', or 'in force now "
+            "The state in words, as on the pages: 'latest known', or 'in force now "
             "(confirmed …)' only when a dated source confirmed it within the registry's period."
         )
     )

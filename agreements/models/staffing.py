@@ -267,10 +267,11 @@ class StaffingCommitment(RuleCheckedModel, VersionedModel):
         return self.cooperation.get_absolute_url() + "#finansiering"
 
     class State(models.TextChoices):
-        # The latest share the sources give, not superseded: "current" in the chain, which is
-        # as of the sources' date, not necessarily today (facts.state_text says "nu" only when
-        # a recent dated source confirmed it).
-        CURRENT = "current", _("senaste som källan anger")
+        # The latest share recorded, not superseded: "current" in the chain, which is as of
+        # the sources' date, not necessarily today (facts.state_text says "nu" only when a
+        # recent dated source confirmed it). The words claim no source: a share without one
+        # is marked "källa saknas" where it is shown, and was called "som källan anger".
+        CURRENT = "current", _("senast kända")
         FUTURE = "future", _("gäller från ett senare datum")
         ENDED = "ended", _("avslutat")
         SUPERSEDED = "superseded", _("ersatt")

@@ -186,7 +186,7 @@ def as_of(*objects):
 
 @register.filter
 def state(commitment):
-    """ "senaste som källan anger", "ersatt", "gäller nu (bekräftat …)": facts.state_text."""
+    """ "senast kända", "ersatt", "gäller nu (bekräftat …)": facts.state_text."""
     from .. import facts
 
     return facts.state_text(commitment)
