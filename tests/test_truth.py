@@ -627,9 +627,16 @@ def test_the_study_is_credited_with_lekebergs_extension_only(seed, client):
     assert says("Det som utredningen dock förde med sig var att Hallsberg utökade sitt redan "
                 "befintliga avtal med Lekebergs kommun")  # fmt: skip
     assert says("Därutöver ville även Laxå kommun ingå i avtalssamarbetet")
-    assert says("det inte ledde till något utökat arbete")
+    assert says("Jag har dock fått information om att det inte ledde till något utökat arbete. "
+                "Efter att ha undersökt frågan vidare har jag fått mer information")  # fmt: skip
     study = page(client, STUDY)
-    assert "Enligt svaret ledde utredningen inte till något utökat arbete." in study
+    # What she was first told, then what she found: not "according to the answer it led to
+    # nothing", followed by what it led to (the citizen reviewer of 2026-11-27).
+    assert "ledde utredningen inte" not in study
+    assert (
+        "fick först informationen att utredningen inte ledde till något utökat arbete. Efter "
+        "att ha undersökt frågan vidare skriver hon att den förde med sig att Hallsberg utökade"
+    ) in study
     assert "och att Laxå ville ingå" not in study
     version = page(client, AGREEMENT)
     assert (
@@ -689,3 +696,27 @@ def test_a_share_changed_without_a_source_is_never_said_to_be_the_sources(
     # The source's own number, Lekeberg's 0,5, is not marked.
     assert says("till att omfatta 0,5")
     assert "0,5 (senast kända, tjänsten: tolkning)" in text
+
+
+def test_the_procurement_quotes_we_and_marks_who_we_are_as_the_registrys_reading(seed, client):
+    assert says("Målbilden som anges i budgetöverenskommelsen är att vi ska kunna handla upp "
+                "under 2026 inför 2027.")  # fmt: skip
+    text = page(client, PROCUREMENT)
+    assert "målbild är att Askersund" not in text
+    assert (
+        "med svarets ord, att ”vi ska kunna handla upp under 2026 inför 2027”; att ”vi” är "
+        "Askersunds kommun är registrets tolkning."
+    ) in text
+
+
+def test_the_interpellation_is_named_by_the_answers_words_not_a_made_up_title(seed, client):
+    assert says("Anna Ahnér (S) har i en interpellation ställt frågor om upphandling")
+    text = page(client, "/kommuner/askersund/")
+    assert "platsannonsen om ett team" not in text
+    assert "Anna Ahnérs (S) interpellation om upphandling" in text
+
+
+def test_the_home_page_does_not_credit_scb_with_the_registrys_selection(seed, client):
+    text = page(client, "/")
+    assert "Antalet kommuner är referensdata" not in text
+    assert "Kommunernas namn och koder är referensdata från SCB" in text
