@@ -144,17 +144,16 @@ def test_shares_of_two_posts_at_once_are_not_drawn_as_a_change(two_posts):
 def test_the_seed_agreement_shows_lekeberg_going_from_0_3_to_0_5(seed, client):
     html = client.get(AGREEMENT).content.decode()
     chart = _history_svg(html)
-    # Lekeberg's 0,5 is the source's number ("till att omfatta 0,5"); that it is of the new
-    # post is the registry's reading. Laxå's 0,5 is the registry's reading as a whole ("ville
-    # ... finansiera 0,5"). See test_truth.py.
+    # Lekeberg's agreement "omfatta[r]" 0,3 and then 0,5; that Lekeberg pays them is the
+    # registry's reading, as Laxå's 0,5 is ("ville ... finansiera 0,5"). See test_truth.py.
     assert chart.desc.get_text() == (
-        "Lekeberg: 0,3 (ersatt) → 0,5 (senast kända, tjänsten: tolkning). "
+        "Lekeberg: 0,3 (ersatt, tolkning) → 0,5 (senast kända, tolkning). "
         "Laxå: 0,5 (senast kända, tolkning)."
     )
     assert _texts(chart)[3:] == [
         "Lekeberg",
-        "0,3 · ersatt",
-        "0,5 · senast kända · tjänsten: tolkning",
+        "0,3 · ersatt · tolkning",
+        "0,5 · senast kända · tolkning",
         "Laxå",
         "0,5 · senast kända · tolkning",
     ]
@@ -168,12 +167,12 @@ def test_english_diagrams_write_shares_with_a_decimal_point(seed, client):
         "Laxå",
         "0.5 full-time post (interpretation)",
         "Lekeberg",
-        "0.5 full-time post (post: interpretation)",
+        "0.5 full-time post (interpretation)",
         "Hallsberg",
         "employer, host municipality",
         "own share: unknown",
     ]
     assert (
-        "Lekeberg: 0.3 (superseded) → 0.5 (latest known, post: interpretation)."
+        "Lekeberg: 0.3 (superseded, interpretation) → 0.5 (latest known, interpretation)."
         in _history_svg(html).desc.get_text()
     )

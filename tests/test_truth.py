@@ -113,36 +113,40 @@ def test_the_agreements_total_says_how_much_of_it_is_the_registrys_reading(seed,
     assert says("även Laxå kommun ingå i avtalssamarbetet genom att finansiera 0,5")
     text = page(client, AGREEMENT)
     total = text[text.index("Sammanlagt") :].split(" finansieras genom samverkan")[0]
-    assert total == (
-        "Sammanlagt 1 heltidstjänst (0,5 enligt källorna, 0,5 enligt registrets tolkning av dem)"
-    )
+    # Nor Lekeberg's: its agreement came to "omfatta 0,5", which says what it covers, not who
+    # pays (the citizen reviewer of 2026-11-27).
+    assert says("till att omfatta 0,5")
+    assert total == "Sammanlagt 1 heltidstjänst (registrets tolkning)"
     english = page(client, "/en" + AGREEMENT)
     assert (
-        "Financed through the cooperation: 1 full-time post (0.5 according to the sources, 0.5 "
-        "in the registry's interpretation of them) in all" in html.unescape(english)
+        "Financed through the cooperation: 1 full-time post (the registry's interpretation) in "
+        "all" in html.unescape(english)
     )
 
 
 def test_laxas_own_financing_says_it_is_the_registrys_reading_wherever_it_is_given(seed, client):
     # The same half post, told as what Laxå pays: its page, the list, the CSV and the API
-    # say it as the agreement's rows do, and Lekeberg's stated share carries no mark.
+    # say it as the agreement's rows do; Lekeberg's share, which the source gives as what its
+    # agreement "omfatta[r]", is the registry's reading of what Lekeberg pays too.
     assert says("även Laxå kommun ingå i avtalssamarbetet genom att finansiera 0,5")
     assert says("från att omfatta 0,3 av en upphandlingstjänst till att omfatta 0,5")
     assert "Finansierar tjänster (heltidstjänster) 0,5 (registrets tolkning), enligt" in page(
         client, "/kommuner/laxa/"
     )
-    assert "Finansierar tjänster (heltidstjänster) 0,5, enligt" in page(
+    assert "Finansierar tjänster (heltidstjänster) 0,5 (registrets tolkning), enligt" in page(
         client, "/kommuner/lekeberg/"
     )
     listed = page(client, "/kommuner/")
     assert "Laxå 1860 Örebro län 1 0 0,5 (registrets tolkning)" in listed
-    assert "Lekeberg 1814 Örebro län 1 0 0,5 enligt" in listed
+    assert "Lekeberg 1814 Örebro län 1 0 0,5 (registrets tolkning) enligt" in listed
     english = html.unescape(page(client, "/en/kommuner/laxa/"))
     assert "Finances posts (full-time posts) 0.5 (the registry's interpretation)" in english
     csv = b"".join(client.get("/kommuner/?format=csv").streaming_content)
     rows = csv.decode("utf-8-sig").splitlines()
     assert any(r.startswith("Laxå;") and ";0,5;0,5;0,5 (registrets tolkning);" in r for r in rows)
-    assert any(r.startswith("Lekeberg;") and ";0,5;0;0,5;" in r for r in rows)
+    assert any(
+        r.startswith("Lekeberg;") and ";0,5;0,5;0,5 (registrets tolkning);" in r for r in rows
+    )
     laxa = client.get("/api/v1/municipalities/laxa/").json()
     assert laxa["financing_text"] == "0,5 (registrets tolkning)"
     assert laxa["current_financed_fte"] == "0.50"
@@ -152,7 +156,7 @@ def test_laxas_own_financing_says_it_is_the_registrys_reading_wherever_it_is_giv
         "missing": "0.00",
     }
     lekeberg = client.get("/api/v1/municipalities/lekeberg/").json()
-    assert lekeberg["current_financed_fte_reading"]["stated"] == "0.50"
+    assert lekeberg["current_financed_fte_reading"]["interpreted"] == "0.50"
     # Hallsberg's own share is unknown: so is how its sum divides, not zero.
     assert says("medfinansierar ytterligare en upphandlare i Hallsberg")
     hallsberg = client.get("/api/v1/municipalities/hallsberg/").json()
@@ -350,15 +354,14 @@ def test_the_diagrams_mark_shares_of_the_new_post_as_interpretations(seed, clien
     texts = [" ".join(t.split()) for t in re.findall(r"<tspan[^>]*>([^<]*)<", diagram)] or [
         " ".join(t.split()) for t in re.findall(r"<text[^>]*>([^<]*)<", diagram)
     ]
-    # Laxå's share is read from "ville"; Lekeberg's number is the source's, its post is not.
-    assert texts.count("0,5 heltidstjänst (tolkning)") == 1
-    assert texts.count("0,5 heltidstjänst (tjänsten: tolkning)") == 1
+    # Laxå's share is read from "ville", Lekeberg's from what its agreement "omfatta[r]".
+    assert says("till att omfatta 0,5")
+    assert texts.count("0,5 heltidstjänst (tolkning)") == 2
     assert "Laxå finansierar 0,5 heltidstjänst hos Hallsberg. Andelen, och att den" in diagram
-    # The 0,3 is the source's own figure for Lekeberg's earlier share: not marked.
-    assert "0,3 · ersatt" in chart
+    assert "Lekeberg finansierar 0,5 heltidstjänst hos Hallsberg. Andelen, och att den" in diagram
     # A long label wraps over two lines (tspans): read as words.
     assert "0,5 · senast kända · tolkning" in " ".join(re.sub(r"<[^>]+>", " ", chart).split())
-    assert "Lekeberg: 0,3 (ersatt) → 0,5 (senast kända, tjänsten: tolkning)." in chart
+    assert "Lekeberg: 0,3 (ersatt, tolkning) → 0,5 (senast kända, tolkning)." in chart
     assert "står inte ordagrant i källan" in section
 
 
@@ -404,7 +407,8 @@ def test_the_totals_split_as_the_lists_mark_each_row(seed):
     latest = StaffingCommitment.objects.current()
     shares = facts.split_by_reading(latest, "fte", total="fte")
     interpreted = sum(c.fte for c in latest if facts.is_interpretation(c, "fte"))
-    assert shares["interpreted"] == interpreted == Decimal("0.5")  # Laxå's, see review 8
+    # Laxå's (review 8) and Lekeberg's (the citizen reviewer of 2026-11-27)
+    assert shares["interpreted"] == interpreted == Decimal("1.0")
 
 
 @pytest.mark.parametrize("path", ["/flode.atom", "/kommuner/askersund/flode.atom"])
@@ -601,16 +605,18 @@ def test_a_passage_that_quotes_the_ad_is_named_with_the_quote_nested_not_doubled
         assert all("upphandling.’”" in name for name in ad), ad
 
 
-def test_lekebergs_half_post_is_the_sources_number_on_a_post_the_registry_infers(seed, client):
-    # The number is the source's; which post it is of, the registry's reading. The diagram
-    # marked the whole share, so one page called the same 0,5 both stated and interpreted.
-    assert says("till att omfatta 0,5")
+def test_lekebergs_half_post_is_what_its_agreement_covers_and_what_it_pays_is_a_reading(
+    seed, client
+):
+    # "från att omfatta 0,3 … till att omfatta 0,5" says what the agreement covers; that
+    # Lekeberg pays it, and for which post, is the registry's reading.
+    assert says("från att omfatta 0,3 av en upphandlingstjänst till att omfatta 0,5")
     text = page(client, AGREEMENT)
     assert (
-        "Lekeberg finansierar 0,5 heltidstjänst hos Hallsberg. Att andelen gäller den här "
-        "tjänsten är registrets tolkning av källan."
+        "Lekeberg finansierar 0,5 heltidstjänst hos Hallsberg. Andelen, och att den gäller den "
+        "här tjänsten, är registrets tolkning av källan."
     ) in text
-    assert "0,5 heltidstjänst (tjänsten: tolkning)" in text
+    assert "Lekeberg: 0,3 (ersatt, tolkning) → 0,5 (senast kända, tolkning)." in text
     assert says("ville även Laxå kommun ingå i avtalssamarbetet genom att finansiera 0,5")
     assert "Laxå finansierar 0,5 heltidstjänst hos Hallsberg. Andelen, och att den" in text
 
@@ -693,9 +699,9 @@ def test_a_share_changed_without_a_source_is_never_said_to_be_the_sources(
         "andelen." in text
     )
     assert re.search(r"Laxå: 0,4 \(senast kända, källa saknas[,)]", text), text
-    # The source's own number, Lekeberg's 0,5, is not marked.
+    # Lekeberg's 0,5 keeps its citation and its mark.
     assert says("till att omfatta 0,5")
-    assert "0,5 (senast kända, tjänsten: tolkning)" in text
+    assert "0,5 (senast kända, tolkning)" in text
 
 
 def test_the_procurement_quotes_we_and_marks_who_we_are_as_the_registrys_reading(seed, client):
