@@ -459,3 +459,19 @@ def test_a_commitment_past_a_full_post_names_the_employers_own_share_apart(seed)
         "Arbetsgivarens egen andel och andra åtaganden tar redan upp 0,6, så det som återstår "
         "att finansiera är 0,4."
     ) in str(refused.value)
+
+
+def test_a_commitments_comment_is_on_the_public_pages_as_in_the_api(personas, admin_app, client):
+    # The staff reviewer saved a comment on Laxå's commitment: the API published it, the
+    # pages did not, and the form did not say which it would be.
+    laxa = StaffingCommitment.objects.get(financer__code="1860")
+    form = save_form(admin_app.get(change_url(laxa), user=personas["laxa"]))
+    form["note"] = "Andelen <gäller> från avtalets start."
+    assert form.submit("_save").status_code == 302
+    api = client.get(
+        laxa.cooperation.get_absolute_url().replace("/samverkan/", "/api/v1/cooperations/")
+    )
+    assert "Andelen <gäller> från avtalets start." in api.content.decode()
+    for path in (laxa.cooperation.get_absolute_url(), "/kommuner/laxa/", "/kommuner/hallsberg/"):
+        html = client.get(path).content.decode()
+        assert "Kommentar: Andelen &lt;gäller&gt; från avtalets start." in html, path

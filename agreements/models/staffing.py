@@ -207,7 +207,11 @@ class StaffingCommitment(RuleCheckedModel, VersionedModel):
     )
     start_date = models.DateField(_("gäller från"), null=True, blank=True)
     end_date = models.DateField(_("gäller till"), null=True, blank=True)
-    note = models.TextField(_("kommentar"), blank=True)
+    note = models.TextField(
+        _("kommentar"),
+        blank=True,
+        help_text=_("Visas offentligt, på samverkans och kommunernas sidor och i öppna data."),
+    )
 
     objects = natural_key_manager(
         StaffingCommitmentQuerySet,
