@@ -108,8 +108,9 @@ def request_generation(request):
     return request._registry_generation
 
 
-# The open data page and the bulk download show the latest export, which changes without a
-# change to the registry (`export_bulk` runs after it): the export is part of their mark.
+# The open data page shows the latest export, which changes without a
+# change to the registry (`export_bulk` runs after it): the export is part of its mark. The
+# bulk download itself is validated by its file (views.bulk_download).
 EXPORT_PATH = "/oppna-data/"
 
 

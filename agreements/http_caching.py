@@ -37,6 +37,10 @@ PUBLIC_STATUSES = {200, 301, 404}
 PRIVATE = "private, no-store"
 
 
+# Responses whose views set their own ETag and Last-Modified (and answer 304 themselves).
+_VALIDATED_BY_THEIR_VIEWS = {"/oppna-data/registret.zip", "/en/oppna-data/registret.zip"}
+
+
 def is_public_request(request):
     return (
         request.method in ("GET", "HEAD")
@@ -106,6 +110,16 @@ class HttpCachingMiddleware:
         if not is_public_request(request):
             response = self.get_response(request)
             response["Cache-Control"] = PRIVATE
+            return response
+        if request.path in _VALIDATED_BY_THEIR_VIEWS:
+            # The bulk download changes when an export is written, minutes after the change
+            # that caused it: validated by the registry's mark, a client that fetched the old
+            # file in between was told 304 for it until the next change.
+            response = self.get_response(request)
+            if response.status_code in PUBLIC_STATUSES and not _personal(request, response):
+                response["Cache-Control"] = public_policy()
+            else:
+                response["Cache-Control"] = PRIVATE
             return response
         try:
             etag, last_modified = validators(request)

@@ -17,7 +17,9 @@ from django.shortcuts import get_object_or_404, render
 from django.template import loader
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response
 from django.utils.functional import classproperty
+from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext_lazy as _
 from django.views.defaults import page_not_found
 from django.views.generic import DetailView, ListView, TemplateView
@@ -768,10 +770,21 @@ def bulk_download(request):
     export, handle = downloads.open_latest()
     if export is None:
         raise Http404(_("Det finns ingen export av hela registret ännu."))
+    # Validated by the file itself, not by the registry's latest change (which comes before
+    # the export that follows it): see http_caching._VALIDATED_BY_THEIR_VIEWS.
+    etag = quote_etag(export.sha256)
+    last_modified = int(export.created_at.timestamp())
+    answered = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if answered is not None:
+        handle.close()
+        answered["ETag"] = etag
+        return answered
     response = FileResponse(
         handle, as_attachment=True, filename=export.file_name, content_type="application/zip"
     )
     # RFC 9530: the checksum /oppna-data/ publishes, for clients that check what they got.
     digest = base64.b64encode(bytes.fromhex(export.sha256)).decode()
     response["Repr-Digest"] = f"sha-256=:{digest}:"
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(last_modified)
     return response

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.management import call_command
 from django.utils import timezone, translation
+from django.utils.http import http_date
 
 from agreements import bulk, downloads, exports
 from agreements.formats import format_file_size
@@ -452,3 +453,22 @@ def test_worker_processes_write_the_same_file_as_one_process(seed, settings):
     shared = export_now(timezone.now() + timedelta(minutes=1))
     assert _entries(shared) == _entries(alone)
     assert zipfile.ZipFile(shared.path).testzip() is None
+
+
+def test_the_download_is_dated_and_tagged_by_its_file_not_by_later_changes(seed, client):
+    # The citizen reviewer saw the download's Last-Modified move forward with each change to
+    # the registry while the file stayed the one written before them.
+    export = export_now(timezone.now() - timedelta(hours=1))
+    municipality = Municipality.objects.get(code="1860")
+    municipality.name = "Laxå kommun"
+    municipality.save()
+    response = client.get("/oppna-data/registret.zip")
+    assert response["Last-Modified"] == http_date(int(export.created_at.timestamp()))
+    assert response["ETag"] == f'"{export.sha256}"'
+    body(response)
+    unchanged = client.get("/oppna-data/registret.zip", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert unchanged.status_code == 304
+    newer = export_now()
+    fresh = client.get("/oppna-data/registret.zip", HTTP_IF_NONE_MATCH=response["ETag"])
+    assert fresh.status_code == 200
+    assert hashlib.sha256(body(fresh)).hexdigest() == newer.sha256
