@@ -536,6 +536,19 @@ def test_the_api_root_lists_the_feed(client, settings):
     assert client.get("/api/v1/").json()["changes"] == f"{settings.REGISTRY_BASE_URL}{FEED}"
 
 
+def test_the_api_root_leads_to_every_endpoint_and_each_answers(seed, client, settings):
+    # A client starting at the root found no finder, no OCDS and no schema (citizen reviewer).
+    root = client.get("/api/v1/").json()
+    base = settings.REGISTRY_BASE_URL
+    assert {
+        "opportunities": f"{base}/api/v1/opportunities/",
+        "ocds_releases": f"{base}/api/v1/ocds/releases/",
+        "schema": f"{base}/api/v1/schema/",
+    }.items() <= root.items()
+    for url in root.values():
+        assert client.get(url.removeprefix(base)).status_code == 200, url
+
+
 @pytest.mark.parametrize(
     ("path", "words"),
     [

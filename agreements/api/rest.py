@@ -200,8 +200,15 @@ class APIRootView(routers.APIRootView):
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
-        # The change feed is no router resource: it follows the records it reports on.
-        response.data["changes"] = reverse("api:changes")
+        # The finder, OCDS, the change feed and the schema are no router resources; a client
+        # that starts here finds them all (the citizen reviewer found three missing).
+        for name, url_name in (
+            ("opportunities", "api:opportunity-list"),
+            ("ocds_releases", "api:ocds-releases"),
+            ("changes", "api:changes"),
+            ("schema", "api:schema"),
+        ):
+            response.data[name] = reverse(url_name)
         response.data = {name: absolute_url(url) for name, url in response.data.items()}
         return response
 
