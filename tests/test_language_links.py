@@ -1,5 +1,7 @@
 """The language switch links to this site only, whatever address was asked for."""
 
+import re
+
 import pytest
 from bs4 import BeautifulSoup
 from django.conf import settings
@@ -85,3 +87,28 @@ def test_a_choice_label_follows_the_language_it_is_asked_in(seed):
         assert cooperation.get_status_display() == "Verksam"
     cooperation.status = "unheard-of"
     assert cooperation.get_status_display() == "unheard-of"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/en/samverkan/",
+        "/en/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/",
+        "/en/kommuner/laxa/",
+        "/en/upphandlingar/?procurement_year=2027",
+        "/en/mojligheter/",
+        "/en/kallor/askersund-svar-interpellation-upphandling/",
+    ],
+)
+def test_an_english_pages_json_link_gives_english_labels(seed, client, path):
+    # The citizen reviewer followed "Same data as JSON" from English pages and got Swedish.
+    html = client.get(path).content.decode()
+    links = re.findall(r'<a href="([^"]+)" type="application/json"', html)
+    alternates = re.findall(r'<link rel="alternate" type="application/json" href="([^"]+)"', html)
+    assert links and alternates
+    for link in links + alternates:
+        url = link.replace("&amp;", "&")
+        assert "lang=en" in url, url
+        assert client.get(url).status_code == 200, url
+    swedish = client.get(path.removeprefix("/en")).content.decode()
+    assert "lang=" not in " ".join(re.findall(r'href="(/api/[^"]+)"', swedish))

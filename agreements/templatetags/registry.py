@@ -237,3 +237,17 @@ def quoted_passages(citations):
     from .. import facts
 
     return facts.quoted_passages(citations or [])
+
+
+@register.filter
+def in_page_language(api_url):
+    """The API address in the page's language: an English page's JSON link gives English
+    labels (`?lang=en`), as the page does; a Swedish page's needs nothing added."""
+    from django.conf import settings
+    from django.utils import translation
+    from rest_framework.utils.urls import replace_query_param
+
+    language = translation.get_language()
+    if not api_url or language == settings.LANGUAGE_CODE:
+        return api_url
+    return replace_query_param(api_url, "lang", language)
