@@ -726,3 +726,19 @@ def test_the_home_page_does_not_credit_scb_with_the_registrys_selection(seed, cl
     text = page(client, "/")
     assert "Antalet kommuner är referensdata" not in text
     assert "Kommunernas namn och koder är referensdata från SCB" in text
+
+
+def test_a_record_no_source_supports_says_so_in_a_sentence(seed, client):
+    # The citizen reviewer read "Uppgifterna gäller källa saknas: Källa saknas." on a
+    # procurement an editor had added without a citation.
+    from agreements.models import Municipality, PlannedProcurement
+
+    procurement = PlannedProcurement.objects.create(
+        title="Livsmedel för Laxå", slug="livsmedel-laxa", status="planned"
+    )
+    ProcurementBuyer.objects.create(
+        procurement=procurement, municipality=Municipality.objects.get(code="1860"), is_lead=True
+    )
+    text = page(client, procurement.get_absolute_url())
+    assert "gäller källa saknas" not in text
+    assert "Källa saknas: ingen källa i registret stöder uppgifterna här." in text
