@@ -304,3 +304,17 @@ def test_screenshot_for_review(page, live_site, name, width):
     page.screenshot(path=str(out), full_page=True)
     assert out.stat().st_size > 10_000
     assert settings.LANGUAGE_CODE == "sv"
+
+
+@pytest.mark.parametrize("width", [1280, 375])
+def test_a_name_without_spaces_does_not_widen_the_page(page, live_site, width):
+    # The staff reviewer saved a 200-character name with no spaces: the breadcrumb made the
+    # page 2,403 px wide at 1280.
+    from agreements.models import Cooperation
+
+    cooperation = Cooperation.objects.get(slug="natverk-upphandlare-sydnarke")
+    cooperation.name = "Upphandlingssamverkan" * 10
+    cooperation.save()
+    page.set_viewport_size({"width": width, "height": 800})
+    page.goto(live_site.url + cooperation.get_absolute_url())
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
