@@ -112,9 +112,9 @@ class HttpCachingMiddleware:
             response["Cache-Control"] = PRIVATE
             return response
         if request.path in _VALIDATED_BY_THEIR_VIEWS:
-            # The bulk download changes when an export is written, minutes after the change
-            # that caused it: validated by the registry's mark, a client that fetched the old
-            # file in between was told 304 for it until the next change.
+            # The bulk download is one file until the next export. Validated here, its
+            # Last-Modified moved forward with every change to the registry while the file
+            # stayed the one written before; its view validates it by the file itself.
             response = self.get_response(request)
             if response.status_code in PUBLIC_STATUSES and not _personal(request, response):
                 response["Cache-Control"] = public_policy()
