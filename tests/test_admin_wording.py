@@ -78,3 +78,25 @@ def test_no_english_column_heading_in_the_commitment_table(personas, admin_app):
     )
     headings = page.html.select_one("#commitments-group thead").get_text(" ")
     assert "Seen version" not in headings
+
+
+def test_the_message_after_a_save_is_swedish_with_swedish_quotation_marks(personas, admin_app):
+    # The staff reviewer read 'Lade till upphandling “…”. Du kan redigera det igen nedan.':
+    # English quotation marks, and "det" for an "upphandling".
+    agreement = Cooperation.objects.get(slug=AGREEMENT)
+    form = save_form(admin_app.get(change_url(agreement), user=personas["registry"]))
+    page = form.submit("_continue").follow()
+    message = " ".join(page.html.select_one(".messagelist").get_text().split())
+    assert message == (
+        "Ändrade samverkan ”Avtalssamverkan om upphandling mellan Hallsberg, Laxå och "
+        "Lekeberg”. Du kan göra fler ändringar nedan."
+    )
+    form = save_form(
+        admin_app.get(reverse("admin:agreements_county_add"), user=personas["superuser"])
+    )
+    form["code"] = "99"
+    form["name"] = "Provlän"
+    message = form.submit("_continue").follow().html.select_one(".messagelist")
+    assert " ".join(message.get_text().split()) == (
+        "Lade till län ”Provlän”. Du kan redigera posten igen nedan."
+    )
