@@ -396,12 +396,41 @@ class CitationForm(VersionedModelForm):
         return cleaned
 
 
+def cited_field_label(citation):
+    """The label of the field a citation supports, as staff read it ("Andel av heltid"), not
+    its name in the code ("fte"); "Hela posten" when it supports the whole record."""
+    target = citation.target
+    if not citation.field_name:
+        return _("Hela posten")
+    if target is None:
+        return citation.field_name
+    return dict(citable_fields(type(target))).get(citation.field_name, citation.field_name)
+
+
 class CitationInline(CitationFieldMixin, ScopedInline, admin.StackedInline):
     model = Citation
     extra = 0
     fields = ["source", "key", "quote", "field_name", "interpretation", "note"]
     autocomplete_fields = ["source"]
     verbose_name_plural = _("källhänvisningar")
+
+    # An editor who may only view the record reads the field's label, as the form would
+    # offer it, not the name stored ("fte", "level"), which the staff reviewer was shown.
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self.has_change_permission(request, obj):
+            return fields
+        return ["cited_field" if name == "field_name" else name for name in fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not self.has_change_permission(request, obj):
+            readonly.append("cited_field")
+        return readonly
+
+    @admin.display(description=_("fält"))
+    def cited_field(self, citation):
+        return cited_field_label(citation)
 
 
 def citation_inline(fk):
@@ -973,12 +1002,7 @@ class CitationAdmin(CitationFieldMixin, ScopedAdmin):
 
     @admin.display(description=_("fält"), ordering="field_name")
     def field_label(self, obj):
-        target = obj.target
-        if not obj.field_name:
-            return _("Hela posten")
-        if target is None:
-            return obj.field_name
-        return dict(citable_fields(type(target))).get(obj.field_name, obj.field_name)
+        return cited_field_label(obj)
 
     @admin.display(description=_("gäller"))
     def target_display(self, obj):

@@ -100,3 +100,17 @@ def test_the_message_after_a_save_is_swedish_with_swedish_quotation_marks(person
     assert " ".join(message.get_text().split()) == (
         "Lade till län ”Provlän”. Du kan redigera posten igen nedan."
     )
+
+
+def test_a_view_only_record_names_the_fields_its_citations_support_in_words(personas, admin_app):
+    # Laxå's editor may only view Lekeberg's commitment: its citations said "Fält: fte".
+    lekeberg = StaffingCommitment.objects.filter(financer__code="1814").order_by("pk").first()
+    page = admin_app.get(change_url(lekeberg), user=personas["laxa"])
+    assert save_form(page) is None  # view only
+    fields = [
+        " ".join(row.select_one(".readonly").get_text().split())
+        for row in page.html.select(".inline-group .form-row")
+        if "field-cited_field" in row.get("class", [])
+    ]
+    assert "Andel av heltidstjänst" in fields
+    assert "fte" not in fields
