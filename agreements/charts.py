@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from .facts import MISSING, is_interpretation, provenance, state_text
+from .facts import INTERPRETED, MISSING, is_interpretation, provenance, state_text
 from .formats import format_fte, format_fte_posts
 from .textwidth import ASCENT, DESCENT, text_width
 
@@ -133,10 +133,11 @@ class Reading:
 
     @classmethod
     def of(cls, commitment):
+        size = provenance(commitment, "fte").status
         return cls(
-            size=is_interpretation(commitment, "fte"),
+            size=size == INTERPRETED,
             place=any(is_interpretation(commitment, name) for name in DRAWN_FIELDS[1:]),
-            unsupported=provenance(commitment, "fte").status == MISSING,
+            unsupported=size == MISSING,
         )
 
     def mark(self):

@@ -247,9 +247,9 @@ def check_post(post_id, saved=()):
         "when": _moment(when),
         "total": format_fte(total, min_decimals=1),
     }
+    committed = sum((r.fte or 0 for r in at_peak if r.pk not in saved), Decimal("0"))
     if not any(r.pk in saved for r in at_peak):
         # No commitment of this change is in the sum: the employer's own share was raised.
-        committed = sum((r.fte or 0 for r in at_peak), Decimal("0"))
         message = _(
             "Tjänsten ”%(post)s” skulle%(when)s finansieras med sammanlagt %(total)s "
             "heltidstjänst, men en tjänst rymmer högst 1,0. Andra kommuners åtaganden tar upp "
@@ -260,7 +260,6 @@ def check_post(post_id, saved=()):
             "left": format_fte(max(MAX_FTE - committed, Decimal("0")), min_decimals=1),
         }
     else:
-        committed = sum((r.fte or 0 for r in at_peak if r.pk not in saved), Decimal("0"))
         taken = (
             _("Arbetsgivarens egen andel och andra åtaganden tar redan upp %(n)s")
             if own
