@@ -111,39 +111,36 @@ class HttpCachingMiddleware:
             response = self.get_response(request)
             response["Cache-Control"] = PRIVATE
             return response
-        if request.path in _VALIDATED_BY_THEIR_VIEWS:
-            # The bulk download is one file until the next export. Validated here, its
-            # Last-Modified moved forward with every change to the registry while the file
-            # stayed the one written before; its view validates it by the file itself.
-            response = self.get_response(request)
-            if response.status_code in PUBLIC_STATUSES and not _personal(request, response):
-                response["Cache-Control"] = public_policy()
-            else:
+        # The bulk download is one file until the next export. Validated by the registry's
+        # latest change, its Last-Modified moved forward with every change while the file
+        # stayed the one written before; its view validates it by the file itself.
+        by_view = request.path in _VALIDATED_BY_THEIR_VIEWS
+        if not by_view:
+            try:
+                etag, last_modified = validators(request)
+            except DatabaseError:
+                # No database, no validators: whatever the view answers (a 500, most likely)
+                # is nobody's to keep.
+                response = self.get_response(request)
                 response["Cache-Control"] = PRIVATE
-            return response
-        try:
-            etag, last_modified = validators(request)
-        except DatabaseError:
-            # No database, no validators: whatever the view answers (a 500, most likely) is
-            # nobody's to keep.
-            response = self.get_response(request)
-            response["Cache-Control"] = PRIVATE
-            return response
-        if not settled(last_modified):
-            last_modified = None
-        answered = get_conditional_response(request, etag=etag, last_modified=last_modified)
-        if answered is not None:  # 304 Not Modified, or 412 for a failed If-Match
-            if answered.status_code == 304:
-                self._validated(answered, etag, last_modified)
-            else:
-                answered["Cache-Control"] = PRIVATE
-            return answered
+                return response
+            if not settled(last_modified):
+                last_modified = None
+            answered = get_conditional_response(request, etag=etag, last_modified=last_modified)
+            if answered is not None:  # 304 Not Modified, or 412 for a failed If-Match
+                if answered.status_code == 304:
+                    self._validated(answered, etag, last_modified)
+                else:
+                    answered["Cache-Control"] = PRIVATE
+                return answered
         response = self.get_response(request)
-        if response.status_code not in PUBLIC_STATUSES or _personal(request, response):
+        keepable = PUBLIC_STATUSES | ({304} if by_view else set())
+        if response.status_code not in keepable or _personal(request, response):
             response["Cache-Control"] = PRIVATE
             return response
-        if response.status_code == 200:
-            self._validated(response, etag, last_modified)
+        if response.status_code in (200, 304):  # a 304 here is the view's own
+            if not by_view:
+                self._validated(response, etag, last_modified)
             # The language is in the address (/en/, ?lang=en), not in Accept-Language: a shared
             # cache keeps one copy per address, not one per browser language.
             _without_vary(response, "Accept-Language")

@@ -777,14 +777,14 @@ def bulk_download(request):
     answered = get_conditional_response(request, etag=etag, last_modified=last_modified)
     if answered is not None:
         handle.close()
-        answered["ETag"] = etag
-        return answered
-    response = FileResponse(
-        handle, as_attachment=True, filename=export.file_name, content_type="application/zip"
-    )
-    # RFC 9530: the checksum /oppna-data/ publishes, for clients that check what they got.
-    digest = base64.b64encode(bytes.fromhex(export.sha256)).decode()
-    response["Repr-Digest"] = f"sha-256=:{digest}:"
+        response = answered
+    else:
+        response = FileResponse(
+            handle, as_attachment=True, filename=export.file_name, content_type="application/zip"
+        )
+        # RFC 9530: the checksum /oppna-data/ publishes, for clients that check what they got.
+        digest = base64.b64encode(bytes.fromhex(export.sha256)).decode()
+        response["Repr-Digest"] = f"sha-256=:{digest}:"
     response["ETag"] = etag
     response["Last-Modified"] = http_date(last_modified)
     return response

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.utils import timezone, translation
 from django.utils.http import http_date
 
-from agreements import bulk, downloads, exports
+from agreements import bulk, downloads, exports, http_caching
 from agreements.formats import format_file_size
 from agreements.models import Municipality, SourceDocument
 from agreements.pagecache.models import PageGeneration
@@ -468,6 +468,13 @@ def test_the_download_is_dated_and_tagged_by_its_file_not_by_later_changes(seed,
     body(response)
     unchanged = client.get("/oppna-data/registret.zip", HTTP_IF_NONE_MATCH=response["ETag"])
     assert unchanged.status_code == 304
+    # A 304 refreshes what a cache keeps: the same policy and validators as the file itself
+    # (it said "private, no-store", which tells a cache to drop its copy), and like every
+    # public response one copy per address, not per browser language.
+    for kept in (response, unchanged):
+        assert kept["Cache-Control"] == http_caching.public_policy()
+        assert kept["Last-Modified"] == response["Last-Modified"]
+        assert "Accept-Language" not in kept.get("Vary", "")
     newer = export_now()
     fresh = client.get("/oppna-data/registret.zip", HTTP_IF_NONE_MATCH=response["ETag"])
     assert fresh.status_code == 200
