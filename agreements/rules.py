@@ -16,6 +16,7 @@ signals and so these rules: the registry uses them only for derived columns and 
 benchmark data.
 """
 
+import hashlib
 import re
 import threading
 import uuid
@@ -65,6 +66,7 @@ def checked_writes():
             _detach_outdated_citations(
                 _state.scratch.get(_OUTDATED, {}), _state.pending.get("citation", set())
             )
+            _restore_detached_citations(_state.scratch.get(_RESAVED, {}))
             for finish in _finishers:
                 finish()
         _state.last_notices = _state.notices
@@ -483,6 +485,11 @@ def integrity_message(error: IntegrityError):
 # --- a citation vouches only for the value it was checked against --------------------------
 
 _OUTDATED = "outdated_citations"
+_RESAVED = "resaved_citables"
+# The mark a citation taken off for a changed value leaves in its history row
+# (history_change_reason): the field and a digest of the value it supported, so that the
+# citation can come back when that value does.
+_DETACHED = "detached"
 
 
 def _citation_link(model):
@@ -492,9 +499,21 @@ def _citation_link(model):
     return next((name for name, m in CITABLE_FIELDS.items() if m is model), None)
 
 
+def _value_digest(field, value):
+    """A digest that two values share when neither says anything the other does not
+    (`_says_other`): prose by its words, a number by its value (0,50 and 0,5 alike)."""
+    if isinstance(field, models.TextField):
+        text = " ".join(_words(value))
+    elif isinstance(value, Decimal):
+        text = format(value.normalize(), "f")
+    else:
+        text = str(value)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
 def citations_outdated_by(instance):
-    """{citation id: field} of `instance`'s citations about a field whose value this save of
-    `instance` changes (called before the save)."""
+    """{citation id: (field, digest of the value it supported)} of `instance`'s citations
+    about a field whose value this save of `instance` changes (called before the save)."""
     from .models import Citation
 
     link = _citation_link(type(instance))
@@ -519,11 +538,11 @@ def citations_outdated_by(instance):
     if stored is None:
         return {}
     changed = {
-        name
+        name: _value_digest(field, stored[field.attname])
         for name, field in fields.items()
         if _says_other(field, stored[field.attname], getattr(instance, field.attname))
     }
-    return {pk: name for pk, name in cited.items() if name in changed}
+    return {pk: (name, changed[name]) for pk, name in cited.items() if name in changed}
 
 
 def _words(text):
@@ -539,26 +558,31 @@ def _says_other(field, old, new):
     return old != new
 
 
-def note_outdated_citations(instance):
+def note_outdated_citations(instance, raw=False):
     """Before `instance` is saved: its citations about a field the save changes no longer
     vouch for it. Unless the same change saves them too (the editor checked them against the
-    new value), they are taken off at the end of the change, and the editor is told."""
-    outdated = citations_outdated_by(instance)
-    if not outdated:
+    new value), they are taken off at the end of the change, and the editor is told. And a
+    citation taken off that way earlier comes back at the end of the change if the save gives
+    the field back the value it supported (a revert, or the old value typed again)."""
+    if instance.pk is None:
         return
+    outdated = citations_outdated_by(instance)
     scratch = change_scratch()
     if scratch is None:
-        instance._outdated_citations = outdated  # a lone save: taken off right after it
+        instance._outdated_citations = outdated  # a lone save: handled right after it
         return
     scratch.setdefault(_OUTDATED, {}).update(outdated)
+    if not raw:  # a fixture brings its own citations
+        scratch.setdefault(_RESAVED, {}).setdefault(type(instance), set()).add(instance.pk)
 
 
 def lone_save_done(instance):
     outdated = getattr(instance, "_outdated_citations", None)
-    if outdated:
+    if outdated is not None:
         instance._outdated_citations = None
         with checked_writes():
             _detach_outdated_citations(outdated, set())
+            _restore_detached_citations({type(instance): {instance.pk}})
 
 
 def citation_saved(pk):
@@ -566,6 +590,24 @@ def citation_saved(pk):
     pending = _pending()
     if pending is not None and pk is not None:
         pending["citation"].add(pk)
+
+
+def _field_label(target, field):
+    try:
+        return str(type(target)._meta.get_field(field).verbose_name).capitalize()
+    except Exception:
+        return field
+
+
+def _quote_excerpt(citation):
+    quote = " ".join(citation.quote.split())
+    return quote if len(quote) <= 80 else quote[:77] + "…"
+
+
+def _notify(text):
+    notices = getattr(_state, "notices", None)
+    if notices is not None:
+        notices.append(text)
 
 
 def _detach_outdated_citations(outdated, checked):
@@ -576,25 +618,80 @@ def _detach_outdated_citations(outdated, checked):
         return
     for citation in Citation.objects.with_targets().filter(pk__in=doomed).order_by("pk"):
         target = citation.target
-        field = outdated[citation.pk]
-        try:
-            label = type(target)._meta.get_field(field).verbose_name
-        except Exception:
-            label = field
-        quote = " ".join(citation.quote.split())
-        notices = getattr(_state, "notices", None)
-        if notices is not None:
-            notices.append(
+        field, digest = outdated[citation.pk]
+        _notify(
+            _(
+                "Citatet ”%(quote)s” ur ”%(source)s” stödde den tidigare lydelsen av "
+                "”%(field)s” och har tagits bort från ”%(record)s”: det visas inte längre "
+                "som källa. Citera källan på nytt om den stöder det nya värdet."
+            )
+            % {
+                "quote": _quote_excerpt(citation),
+                "source": citation.source.title,
+                "field": _field_label(target, field),
+                "record": target,
+            }
+        )
+        citation._change_reason = f"{_DETACHED} {field} {digest}"
+        citation.delete()
+
+
+def _restore_detached_citations(resaved):
+    """Bring back the citations taken off for a changed value whose field has that value again.
+
+    `resaved` is {model: ids saved in this change}. A citation an editor deleted stays deleted,
+    and one that no longer passes its checks (its passage gone from an edited source, its
+    anchor taken) stays off.
+    """
+    from .models import Citation
+
+    for model, pks in resaved.items():
+        link = _citation_link(model)
+        if link is None:
+            continue
+        latest = {}
+        deletions = Citation.history.filter(history_type="-", **{f"{link}_id__in": pks})
+        for row in deletions.order_by("-history_date", "-history_id"):
+            latest.setdefault(row.id, row)
+        marked = {
+            pk: row
+            for pk, row in latest.items()
+            if (row.history_change_reason or "").startswith(_DETACHED + " ")
+        }
+        if not marked:
+            continue
+        marked = {
+            pk: row
+            for pk, row in marked.items()
+            if pk not in set(Citation.objects.filter(pk__in=marked).values_list("pk", flat=True))
+        }
+        targets = model._base_manager.in_bulk({getattr(r, f"{link}_id") for r in marked.values()})
+        for pk in sorted(marked):
+            row = marked[pk]
+            field_name, digest = row.history_change_reason.split(" ", 2)[1:]
+            target = targets.get(getattr(row, f"{link}_id"))
+            try:
+                field = model._meta.get_field(field_name)
+            except Exception:
+                continue
+            if target is None or _value_digest(field, getattr(target, field.attname)) != digest:
+                continue
+            citation = row.instance
+            try:
+                citation.full_clean()
+            except ValidationError:
+                continue
+            citation.save()
+            _notify(
                 _(
-                    "Citatet ”%(quote)s” ur ”%(source)s” stödde den tidigare lydelsen av "
-                    "”%(field)s” och har tagits bort från ”%(record)s”: det visas inte längre "
-                    "som källa. Citera källan på nytt om den stöder det nya värdet."
+                    "Citatet ”%(quote)s” ur ”%(source)s” stöder åter ”%(field)s” i "
+                    "”%(record)s”, som har fått tillbaka det värde citatet stödde: det visas "
+                    "som källa igen."
                 )
                 % {
-                    "quote": quote if len(quote) <= 80 else quote[:77] + "…",
+                    "quote": _quote_excerpt(citation),
                     "source": citation.source.title,
-                    "field": str(label).capitalize(),
+                    "field": _field_label(target, field_name),
                     "record": target,
                 }
             )
-        citation.delete()

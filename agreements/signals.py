@@ -144,8 +144,8 @@ def locate_loaded_citation(sender, instance, raw=False, **kwargs):
 
 
 # A citation vouches for the value it was checked against (agreements/rules.py).
-def outdate_citations(sender, instance, **kwargs):
-    rules.note_outdated_citations(instance)
+def outdate_citations(sender, instance, raw=False, **kwargs):
+    rules.note_outdated_citations(instance, raw=raw)
 
 
 def detach_after_lone_save(sender, instance, **kwargs):

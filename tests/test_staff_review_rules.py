@@ -191,6 +191,98 @@ def test_a_cited_field_rewritten_with_its_citation_keeps_the_citation(personas, 
     assert Citation.objects.filter(pk=cited.pk).exists()
 
 
+LAXA_PASSAGE = "även Laxå kommun ingå i avtalssamarbetet genom att finansiera 0,5 upphandlartjänst"
+
+
+def _laxa_fte_citation():
+    return Citation.objects.get(commitment__financer__code="1860", field_name="fte")
+
+
+def _page_text(client, path):
+    return " ".join(client.get(path).content.decode().split())
+
+
+def _set_laxa_share(admin_app, user, fte):
+    laxa = StaffingCommitment.objects.get(financer__code="1860")
+    form = save_form(admin_app.get(change_url(laxa), user=user))
+    form["fte"] = fte
+    response = form.submit("_save")
+    assert response.status_code == 302
+    return response
+
+
+def test_reverting_a_changed_share_brings_its_citation_back(personas, admin_app, client):
+    # The staff reviewer: Laxå's editor changed 0,5 to 0,4, the citation with its written
+    # interpretation came off, and reverting to 0,5 left the share without its source.
+    cited = _laxa_fte_citation()
+    _set_laxa_share(admin_app, personas["laxa"], "0,4")
+    assert not Citation.objects.filter(pk=cited.pk).exists()
+    laxa = StaffingCommitment.objects.get(financer__code="1860")
+    before = laxa.history.filter(fte=Decimal("0.50")).latest("history_date")
+    url = reverse("admin:agreements_staffingcommitment_simple_history", args=[laxa.pk, before.pk])
+    response = save_form(admin_app.get(url, user=personas["laxa"])).submit("_save")
+    assert response.status_code == 302
+    back = Citation.objects.get(pk=cited.pk)
+    assert (back.quote, back.interpretation) == (cited.quote, cited.interpretation)
+    said = [str(m.message) for m in response.follow().context["messages"]]
+    assert any("stöder åter ”Andel av heltidstjänst”" in m for m in said), said
+    # The public page cites the source's words for Laxå's 0,5 again.
+    assert LAXA_PASSAGE in _page_text(client, laxa.cooperation.get_absolute_url())
+
+
+def test_typing_the_old_share_again_brings_its_citation_back(personas, admin_app):
+    cited = _laxa_fte_citation()
+    _set_laxa_share(admin_app, personas["laxa"], "0,4")
+    _set_laxa_share(admin_app, personas["laxa"], "0,50")
+    assert Citation.objects.filter(pk=cited.pk, interpretation=cited.interpretation).exists()
+
+
+def test_a_share_changed_to_a_third_value_does_not_bring_the_citation_back(personas, admin_app):
+    cited = _laxa_fte_citation()
+    _set_laxa_share(admin_app, personas["laxa"], "0,4")
+    _set_laxa_share(admin_app, personas["laxa"], "0,3")
+    assert not Citation.objects.filter(pk=cited.pk).exists()
+
+
+def test_a_citation_an_editor_deleted_stays_deleted_when_the_value_returns(personas, admin_app):
+    cited = _laxa_fte_citation()
+    _set_laxa_share(admin_app, personas["laxa"], "0,4")
+    # Brought back, then deleted on purpose by the registry editor.
+    _set_laxa_share(admin_app, personas["laxa"], "0,5")
+    page = admin_app.get(
+        reverse("admin:agreements_citation_delete", args=[cited.pk]), user=personas["registry"]
+    )
+    assert page.forms[1].submit().status_code == 302
+    _set_laxa_share(admin_app, personas["laxa"], "0,4")
+    _set_laxa_share(admin_app, personas["laxa"], "0,5")
+    assert not Citation.objects.filter(pk=cited.pk).exists()
+
+
+def test_a_command_restoring_a_cited_value_restores_its_citation(seed):
+    cited = Citation.objects.get(cooperation__slug=AGREEMENT, field_name="legal_basis")
+    coop = _coop(AGREEMENT)
+    old = coop.legal_basis
+    coop.legal_basis = "Ändrat utan admin"
+    coop.save()
+    coop.legal_basis = old
+    coop.save()
+    assert Citation.objects.filter(pk=cited.pk).exists()
+
+
+def test_prose_given_back_its_words_gets_its_citation_back(seed):
+    # Prose is compared by its words (a fixed typo keeps a citation), so the same words with
+    # other punctuation and spacing bring it back too.
+    cited = Citation.objects.get(cooperation__slug=AGREEMENT, field_name="description")
+    coop = _coop(AGREEMENT)
+    old = coop.description
+    coop.description = old + " inte"
+    coop.save()
+    assert not Citation.objects.filter(pk=cited.pk).exists()
+    coop.description = "  " + old.rstrip(".") + "  "
+    coop.save()
+    assert Citation.objects.filter(pk=cited.pk).exists()
+
+
 def test_a_command_changing_a_cited_value_takes_the_citation_off(seed):
     cited = Citation.objects.get(cooperation__slug=AGREEMENT, field_name="legal_basis")
     coop = _coop(AGREEMENT)
