@@ -169,7 +169,7 @@ class VersionedModelForm(RegistryModelForm):
         raise ValidationError(self._stale_message(current, seen))
 
     def _fields_to_compare(self, current):
-        """[(name, label)]: the form's fields, then the record's others.
+        """[(name, label, on the form)]: the form's fields, then the record's others.
 
         An inline row shows only some of its record's fields (the commitment table leaves out
         the note); a change made meanwhile on the record's own page is named all the same.
@@ -183,42 +183,111 @@ class VersionedModelForm(RegistryModelForm):
             except FieldDoesNotExist:
                 continue
             if not model_field.many_to_many:
-                fields.append((name, field.label or capfirst(model_field.verbose_name)))
+                label = field.label or capfirst(model_field.verbose_name)
+                fields.append((name, label, not field.disabled))
         for model_field in current._meta.concrete_fields:
             if model_field.name in self.fields or model_field.name in HIDDEN_FIELDS:
                 continue
             if model_field.editable:
-                fields.append((model_field.name, capfirst(model_field.verbose_name)))
+                fields.append((model_field.name, capfirst(model_field.verbose_name), False))
         return fields
 
     def _stale_message(self, current, seen):
-        changes = []
+        """Why the save was refused, and the form made ready for a save that loses nothing.
+
+        A three-way merge against the version the editor saw: a field only the other editor
+        changed now shows their value, a field only this editor changed keeps what they typed,
+        and a field both changed keeps this editor's input and says what the other saved. The
+        form then carries the current version, so saving it again, once checked, goes through.
+        """
         before = None
         if seen is not None and hasattr(current, "history"):
             before = current.history.filter(version=seen).order_by("-history_date").first()
-        for name, label in self._fields_to_compare(current) if before is not None else ():
+        if before is None or self.version_override is not None:
+            # Nothing to merge against (or a revert, which restores an old copy whole).
+            return format_html(
+                "{} {}",
+                _(
+                    "Någon annan har sparat den här posten medan du redigerade. Dina ändringar "
+                    "är inte sparade men finns kvar i formuläret."
+                ),
+                _("Ladda om sidan för att se den senaste versionen och gör om dina ändringar."),
+            )
+        lines = []
+        self.data = self.data.copy()  # the form shown again is the merged one
+        for name, label, on_form in self._fields_to_compare(current):
             if not hasattr(before, name):
                 continue  # history keeps fields, not links to other records
             old, new = _display(before, name), _display(current, name)
-            if old != new:
-                changes.append((label, old, new))
+            if old == new:
+                continue
+            if not on_form:
+                lines.append(format_html("{}: ”{}” → ”{}”", label, old, new))
+            elif self._differs_from(before, name):
+                lines.append(
+                    format_html(
+                        "{}: ”{}” → ”{}”. {}",
+                        label,
+                        old,
+                        new,
+                        _("Du ändrade också fältet; formuläret har kvar det du skrev."),
+                    )
+                )
+            elif self._put_value(name, current):
+                lines.append(
+                    format_html("{}: ”{}” → ”{}” ({})", label, old, new, _("står nu i formuläret"))
+                )
+            else:
+                lines.append(format_html("{}: ”{}” → ”{}”", label, old, new))
+                return self._stale_refusal(lines, merged=False)
+        self.data[self.add_prefix(VERSION_FIELD)] = str(current.version)
+        return self._stale_refusal(lines, merged=True)
+
+    def _stale_refusal(self, lines, merged):
         intro = _(
-            "Någon annan har sparat den här posten medan du redigerade. Dina ändringar är "
-            "inte sparade men finns kvar i formuläret."
+            "Någon annan har sparat den här posten medan du redigerade, så inget av det du "
+            "skrev är sparat ännu."
         )
-        reload_hint = _(
-            "Ladda om sidan för att se den senaste versionen och gör om dina ändringar."
-        )
-        if not changes:
-            return format_html("{} {}", intro, reload_hint)
-        return format_html(
-            "{} {} <ul>{}</ul>",
-            intro,
-            reload_hint,
-            format_html_join(
-                "", "<li>{}: ”{}” → ”{}”</li>", ((label, o, n) for label, o, n in changes)
-            ),
-        )
+        if merged:
+            then = _(
+                "Formuläret visar nu den andras ändringar tillsammans med dina. Kontrollera "
+                "det och spara igen."
+            )
+        else:
+            then = _("Ladda om sidan för att se den senaste versionen och gör om dina ändringar.")
+        if not lines:
+            return format_html("{} {}", intro, then)
+        items = format_html_join("", "<li>{}</li>", ((line,) for line in lines))
+        return format_html("{} {} <ul>{}</ul>", intro, then, items)
+
+    def _put_value(self, name, record):
+        """Show `record`'s value of field `name` in the bound form, as its widget posts it.
+
+        False for a widget whose posted form is not known here (the field is then left as the
+        editor had it, and the form is not offered for saving again)."""
+        field = self.fields[name]
+        widget = field.widget
+        while isinstance(getattr(widget, "widget", None), forms.Widget):
+            widget = widget.widget  # the admin's wrapper around a related field's select
+        model_field = record._meta.get_field(name)
+        value = field.prepare_value(getattr(record, model_field.attname))
+        key = self.add_prefix(name)
+        if isinstance(widget, forms.CheckboxInput):
+            if widget.check_test(value):
+                self.data[key] = "on"
+            else:
+                self.data.pop(key, None)
+            return True
+        if isinstance(widget, (forms.MultiWidget, forms.FileInput)):
+            return False
+        formatted = widget.format_value(value)
+        if isinstance(formatted, (list, tuple)) and hasattr(self.data, "setlist"):
+            self.data.setlist(key, [str(v) for v in formatted])
+        elif isinstance(formatted, (list, tuple)):
+            self.data[key] = [str(v) for v in formatted]
+        else:
+            self.data[key] = "" if formatted is None else str(formatted)
+        return True
 
 
 class ScopedInlineFormSet(BaseInlineFormSet):
@@ -245,8 +314,64 @@ class ScopedInlineFormSet(BaseInlineFormSet):
         if delete is not None and form.instance.pk and self.user is not None:
             delete.disabled = not may_delete(self.user, form.instance)
 
+    def _construct_form(self, i, **kwargs):
+        form = super()._construct_form(i, **kwargs)
+        # A row of the page whose record someone else deleted meanwhile (or a save of theirs
+        # took off, as a citation of a changed value). Django would refuse it with an error on
+        # its hidden id, shown nowhere, and the editor could not save at all.
+        form.gone_row = self.is_bound and i < self.initial_form_count() and not form.instance.pk
+        form.gone_untouched = form.gone_row and self._untouched_since_deleted(form)
+        return form
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if not self.is_bound or "forms" not in self.__dict__:
+            return queryset
+        # Once the posted rows are built, the admin pairs each with its record by position
+        # (InlineAdminFormSet zips the two) to show the page again. The stored rows differ
+        # from the posted ones when someone else deleted or added one meanwhile; then every
+        # row after it would be shown under another record's name and one would not be shown
+        # at all. Each posted row's own record (None for one deleted) keeps them paired.
+        return [form.instance if form.instance.pk else None for form in self.initial_forms]
+
+    def _untouched_since_deleted(self, form):
+        """Does the row post what its record held when it was deleted? Then the editor left
+        it alone, and the other's deletion stands (merged, as a field only they changed)."""
+        history = getattr(self.model, "history", None)
+        pk_name = self.model._meta.pk.name
+        posted = form.data.get(form.add_prefix(pk_name))
+        if history is None or not posted:
+            return False
+        try:
+            last = history.filter(**{pk_name: posted}).latest("history_date")
+        except (self.model.history.model.DoesNotExist, ValueError, ValidationError):
+            return False
+        for name, field in form.fields.items():
+            if name in (pk_name, "DELETE", VERSION_FIELD, self.fk.name) or field.disabled:
+                continue
+            try:
+                attname = self.model._meta.get_field(name).attname
+            except FieldDoesNotExist:
+                continue
+            if field.has_changed(getattr(last, attname, None), form[name].data):
+                return False
+        return True
+
+    def _should_delete_form(self, form):
+        return getattr(form, "gone_untouched", False) or super()._should_delete_form(form)
+
     def clean(self):
         super().clean()
+        for form in self.forms:
+            if form.gone_row and not self._should_delete_form(form):
+                form.add_error(
+                    None,
+                    _(
+                        "Någon annan har tagit bort den här raden medan du redigerade. Det du "
+                        "skrev i den finns kvar här men sparas inte: kryssa i ”Radera?” för att "
+                        "släppa raden, eller lägg till det som en ny rad."
+                    ),
+                )
         if self.scope is UNRESTRICTED:
             return
         for form in self.deleted_forms:

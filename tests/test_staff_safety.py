@@ -294,6 +294,92 @@ def test_stale_second_save_is_refused_and_nothing_is_lost(personas, two_browsers
     assert agreement.description != "Laxås nya beskrivning"
 
 
+def test_a_stale_form_shows_the_others_change_and_saves_both_when_sent_again(
+    personas, two_browsers
+):
+    # Refused once, the form used to be refused again on every save from that tab, and
+    # saving it after a reload meant typing one's changes again.
+    agreement = Cooperation.objects.get(slug=AGREEMENT)
+    first, second = two_browsers
+    form_first = save_form(first.get(change_url(agreement), user=personas["laxa"]))
+    form_second = save_form(second.get(change_url(agreement), user=personas["hallsberg"]))
+    form_second["status"] = "ended"
+    assert form_second.submit("_save").status_code == 302
+
+    form_first["description"] = "Laxås nya beskrivning"
+    refused = form_first.submit("_save")
+    assert refused.status_code == 200
+    [said] = [t for t in refusals(refused) if "Någon annan har sparat" in t]
+    assert "Status: ”Verksam” → ”Avslutad” (står nu i formuläret)" in said
+    merged = save_form(refused)
+    assert merged["status"].value == "ended"
+    assert merged["description"].value == "Laxås nya beskrivning"
+    assert merged.submit("_save").status_code == 302
+    agreement.refresh_from_db()
+    assert (agreement.status, agreement.description) == ("ended", "Laxås nya beskrivning")
+
+
+def test_a_field_both_editors_changed_keeps_mine_and_names_theirs(personas, two_browsers):
+    agreement = Cooperation.objects.get(slug=AGREEMENT)
+    first, second = two_browsers
+    form_first = save_form(first.get(change_url(agreement), user=personas["laxa"]))
+    form_second = save_form(second.get(change_url(agreement), user=personas["hallsberg"]))
+    form_second["description"] = "Hallsbergs beskrivning"
+    assert form_second.submit("_save").status_code == 302
+
+    form_first["description"] = "Laxås beskrivning"
+    refused = form_first.submit("_save")
+    [said] = [t for t in refusals(refused) if "Någon annan har sparat" in t]
+    assert "→ ”Hallsbergs beskrivning”. Du ändrade också fältet" in said
+    merged = save_form(refused)
+    assert merged["description"].value == "Laxås beskrivning"
+    assert merged.submit("_save").status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.description == "Laxås beskrivning"
+    # The other's text is not lost: it is in the history.
+    assert agreement.history.filter(description="Hallsbergs beskrivning").exists()
+
+
+def _citation_rows(form):
+    return {form[n].value: n.removesuffix("-key") for n in form.fields if n.startswith(
+        "citations-") and n.endswith("-key") and "__prefix__" not in n}  # fmt: skip
+
+
+def test_a_row_someone_deleted_meanwhile_does_not_block_the_save(personas, two_browsers):
+    # Django refuses such a row with an error on its hidden id, shown nowhere: the editor got
+    # "Var god rätta felen nedan" and nothing to correct, on every save.
+    agreement = Cooperation.objects.get(slug=AGREEMENT)
+    first, second = two_browsers
+    form_first = save_form(first.get(change_url(agreement), user=personas["registry"]))
+    form_second = save_form(second.get(change_url(agreement), user=personas["superuser"]))
+    gone, kept = sorted(_citation_rows(form_second))[:2]
+    form_second[_citation_rows(form_second)[gone] + "-DELETE"] = True
+    assert form_second.submit("_save").status_code == 302
+
+    form_first[_citation_rows(form_first)[kept] + "-note"] = "Kontrollerad i dag."
+    assert form_first.submit("_save").status_code == 302
+    assert Citation.objects.get(key=kept).note == "Kontrollerad i dag."
+    assert not Citation.objects.filter(key=gone).exists()
+
+
+def test_a_row_i_edited_that_someone_deleted_is_named_and_my_text_kept(personas, two_browsers):
+    agreement = Cooperation.objects.get(slug=AGREEMENT)
+    first, second = two_browsers
+    form_first = save_form(first.get(change_url(agreement), user=personas["registry"]))
+    form_second = save_form(second.get(change_url(agreement), user=personas["superuser"]))
+    gone = sorted(_citation_rows(form_second))[0]
+    form_second[_citation_rows(form_second)[gone] + "-DELETE"] = True
+    assert form_second.submit("_save").status_code == 302
+
+    row = _citation_rows(form_first)[gone]
+    form_first[row + "-note"] = "Min anteckning"
+    response = form_first.submit("_save")
+    assert response.status_code == 200
+    assert any("Någon annan har tagit bort den här raden" in t for t in refusals(response))
+    assert save_form(response)[row + "-note"].value == "Min anteckning"
+    assert not Citation.objects.filter(key=gone).exists()
+
+
 def test_stale_inline_row_save_is_refused(personas, two_browsers):
     agreement = Cooperation.objects.get(slug=AGREEMENT)
     first, second = two_browsers
