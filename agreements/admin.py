@@ -50,7 +50,7 @@ from .models import (
     StaffingCommitment,
     citable_fields,
 )
-from .models.base import VersionedModel, count_of
+from .models.base import VersionedModel, count_of, nest_quotes, quoted_inside
 from .roles import ROLE_GROUPS, UNRESTRICTED, may_change, may_delete, scope_of, scoped
 from .source_forms import SourceDocumentForm
 
@@ -201,6 +201,20 @@ class ScopedAdmin(RegistryFormMixin, SimpleHistoryAdmin):
         if change and not form.has_changed() and not reverting:
             return
         super().save_model(request, obj, form, change)
+
+    # The message after a save names the record inside ”…”; a name that quotes a name of its
+    # own (a commitment's post, a citation's passage) then quotes it with ’…’, as Swedish nests
+    # quotations: ”Laxå: 0,5 av ’Upphandlare’”, not ”Laxå: 0,5 av ”Upphandlare””.
+    def response_add(self, request, obj, post_url_continue=None):
+        with quoted_inside(obj):
+            return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        with quoted_inside(obj):
+            return super().response_change(request, obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        return super().response_delete(request, nest_quotes(obj_display), obj_id)
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

@@ -102,6 +102,21 @@ def test_the_message_after_a_save_is_swedish_with_swedish_quotation_marks(person
     )
 
 
+def test_a_name_quoted_in_the_message_after_a_save_quotes_its_own_name_with_single_marks(
+    personas, admin_app
+):
+    # ”Laxå: 0,5 av ”Upphandlare …”” read as two quotations closed in a row.
+    laxa = StaffingCommitment.objects.get(financer__code="1860")
+    form = save_form(admin_app.get(change_url(laxa), user=personas["laxa"]))
+    form["note"] = "Kontrollerad."
+    page = form.submit("_continue").follow()
+    message = " ".join(page.html.select_one(".messagelist").get_text().split())
+    assert message.startswith(
+        f"Ändrade finansieringsåtagande ”Laxå: 0,5 av ’{laxa.post.name}’”."
+    ), message
+    assert str(laxa) == f"Laxå: 0,5 av ”{laxa.post.name}”"  # alone, as pages and logs give it
+
+
 def test_a_view_only_record_names_the_fields_its_citations_support_in_words(personas, admin_app):
     # Laxå's editor may only view Lekeberg's commitment: its citations said "Fält: fte".
     lekeberg = StaffingCommitment.objects.filter(financer__code="1814").order_by("pk").first()

@@ -1,6 +1,7 @@
 """Shared pieces: natural keys and the validators every aggregate uses."""
 
 import re
+from contextlib import contextmanager
 from functools import cache
 
 from django import forms
@@ -209,3 +210,24 @@ class ChangeGroupHistory(models.Model):
 def tracked_history(**kwargs):
     """django-simple-history for a registry model: every change recorded, grouped."""
     return HistoricalRecords(inherit=False, bases=[ChangeGroupHistory], **kwargs)
+
+
+@contextmanager
+def quoted_inside(obj):
+    """While it lasts, `obj`'s name is written inside quotation marks (an admin message), so
+    the names it quotes itself take the inner marks (`inner_quote`)."""
+    obj.quoted_inside = True
+    try:
+        yield obj
+    finally:
+        obj.quoted_inside = False
+
+
+def inner_quote(obj):
+    """The quotation mark for a name that `obj`'s own name quotes: ”, or ’ inside quotes."""
+    return "’" if getattr(obj, "quoted_inside", False) else "”"
+
+
+def nest_quotes(name):
+    """A name already written, to be put inside ”…”: its own quotes become ’…’."""
+    return name.replace("”", "’")

@@ -28,6 +28,7 @@ from .base import (
     NaturalKeyQuerySet,
     TimestampedModel,
     VersionedModel,
+    inner_quote,
     natural_key_manager,
     slug_validator,
     tracked_history,
@@ -754,7 +755,8 @@ class Citation(VersionedModel):
         ]
 
     def __str__(self):
-        return f"{self.source}: ”{self.short_quote}”"
+        mark = inner_quote(self)
+        return f"{self.source}: {mark}{self.short_quote}{mark}"
 
     @property
     def display_quote(self):

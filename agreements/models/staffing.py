@@ -18,6 +18,7 @@ from .base import (
     VersionedModel,
     dates_in_order,
     in_force,
+    inner_quote,
     natural_key_manager,
     period_state,
     slug_validator,
@@ -247,7 +248,11 @@ class StaffingCommitment(RuleCheckedModel, VersionedModel):
     def __str__(self):
         # The post's name in quotes, as the change log and the rules' messages give it: a name
         # that starts with a capital reads as a name, not as the middle of a sentence.
-        return _("%(financer)s: %(fte)s av ”%(post)s”") % {
+        if inner_quote(self) == "’":
+            name = _("%(financer)s: %(fte)s av ’%(post)s’")
+        else:
+            name = _("%(financer)s: %(fte)s av ”%(post)s”")
+        return name % {
             "financer": self.financer,
             "fte": format_fte(self.fte) if self.fte is not None else _("okänd andel"),
             "post": self.post.name,
