@@ -47,6 +47,7 @@ from .models import (
     StaffingCommitment,
     attach_citations,
 )
+from .search import RankedPaginator, is_ranked_search
 
 PAGE_SIZE = 25
 
@@ -239,6 +240,11 @@ class FilteredListView(NumberedPagesMixin, ListView):
 
     def get_base_queryset(self):
         raise NotImplementedError
+
+    def get_paginator(self, queryset, per_page, orphans=0, **kwargs):
+        if is_ranked_search(queryset) and not orphans:
+            return RankedPaginator(queryset, per_page, **kwargs)
+        return super().get_paginator(queryset, per_page, orphans, **kwargs)
 
     def get_queryset(self):
         queryset = self.filterset.qs

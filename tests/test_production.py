@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.dateparse import parse_datetime
 
@@ -257,6 +258,32 @@ def test_search_ranks_the_better_match_first_on_postgresql(db):
         title="Snöröjning", slug="b", status="idea", description="snöröjning och snöröjning"
     )
     assert [p.slug for p in PlannedProcurement.objects.search("snöröjning")] == ["b", "a"]
+
+
+@on_postgresql
+def test_search_results_are_counted_and_paged_in_rank_order_on_postgresql(db, client):
+    # 30 matches, each a little less relevant than the one before; 3 that do not match.
+    for n in range(30):
+        PlannedProcurement.objects.create(
+            title=f"Avtal {n:02}", slug=f"m{n:02}", status="idea",
+            description="snöröjning " * (30 - n) + "grus " * n,
+        )  # fmt: skip
+    for n in range(3):
+        PlannedProcurement.objects.create(
+            title=f"Annat {n}", slug=f"x{n}", status="idea", description="städning"
+        )
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get("/upphandlingar/?q=sn%C3%B6r%C3%B6jning")
+    counts = [q for q in queries.captured_queries if q["sql"].startswith("SELECT COUNT(*)")]
+    second = client.get("/upphandlingar/?q=sn%C3%B6r%C3%B6jning&page=2")
+    assert "30 upphandlingar" in first.text and "30 upphandlingar" in second.text
+    assert "Sida 1 av 2" in first.text and "Sida 2 av 2" in second.text
+    shown = [re.findall(r"/upphandlingar/(m\d\d)/", page.text) for page in (first, second)]
+    listed = [list(dict.fromkeys(slugs)) for slugs in shown]
+    assert listed == [[f"m{n:02}" for n in range(25)], [f"m{n:02}" for n in range(25, 30)]]
+    # The matches are read once, to rank and count them together; not counted apart.
+    assert not counts
+    assert client.get("/upphandlingar/?q=sn%C3%B6r%C3%B6jning&page=3").status_code == 404
 
 
 @on_postgresql
