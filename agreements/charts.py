@@ -244,9 +244,15 @@ def _post_diagram(cooperation, post, commitments):
         diagram.lines.append(f"M{_n(box.x + box.width)},{middle} H{trunk_x}")
         y = box.y + box.height + ROW_GAP
 
-    role = (
-        _("arbetsgivare, värdkommun") if cooperation.host_id == employer.pk else _("arbetsgivare")
-    )
+    if cooperation.host_id != employer.pk:
+        role = _("arbetsgivare")
+    else:
+        # Marked as the shares are: "värdkommun" is the registry's word for what the source
+        # describes (Hallsberg "förbundit sig att sköta upphandlingarna" for the others).
+        role = {
+            INTERPRETED: _("arbetsgivare, värdkommun (tolkning)"),
+            MISSING: _("arbetsgivare, värdkommun (källa saknas)"),
+        }.get(provenance(cooperation, "has_host").status, _("arbetsgivare, värdkommun"))
     own = (
         _("egen andel: okänd")
         if post.employer_share is None

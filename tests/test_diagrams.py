@@ -57,7 +57,7 @@ def test_each_diagram_points_at_the_post_s_own_employer_not_the_host(two_posts):
     assert _texts(koping)[-3:] == ["Köping", "arbetsgivare", "egen andel: okänd"]
     assert _texts(host)[-3:] == [
         "Västmanlands provkommun",
-        "arbetsgivare, värdkommun",
+        "arbetsgivare, värdkommun (källa saknas)",
         "egen andel: 0,2",
     ]
 
@@ -169,7 +169,7 @@ def test_english_diagrams_write_shares_with_a_decimal_point(seed, client):
         "Lekeberg",
         "0.5 full-time post (interpretation)",
         "Hallsberg",
-        "employer, host municipality",
+        "employer, host municipality (interpretation)",
         "own share: unknown",
     ]
     assert (

@@ -327,6 +327,30 @@ def test_interpretations_are_shown_with_their_reasoning(seed, client):
     )
 
 
+def test_hallsberg_as_host_municipality_is_the_registrys_word_not_the_sources(seed, client):
+    # The citizen reviewer: "Värdkommun: Hallsberg" stood as a quoted fact, while the source
+    # only says what Hallsberg undertook; the word is the registry's.
+    assert says("Hallsberg har genom avtalet förbundit sig att sköta upphandlingarna")
+    assert "värdkommun" not in TEXT.casefold()
+    text = page(client, AGREEMENT)
+    host = text[text.index("Värdkommun Hallsberg") :][:400]
+    assert "Registrets tolkning: Källan säger att Hallsberg genom avtalet förbundit sig" in host
+    assert "Ordet värdkommun står inte i källan" in host
+    html = client.get(AGREEMENT).content.decode()
+    assert "arbetsgivare, värdkommun (tolkning)" in html  # the financing diagram
+    record = client.get(f"/api/v1/cooperations/{AGREEMENT.split('/')[-2]}/").json()
+    assert record["provenance"]["has_host"]["status"] == "interpreted"
+
+
+def test_the_new_posts_title_is_cited_to_the_recruitment_not_to_the_job_ad(seed, client):
+    # The source never says the ad ("söker en upphandlare") is for the post that "skulle
+    # arbeta mot Lekeberg och Laxå"; it calls the ad misleading.
+    cited = Citation.objects.get(post__slug="upphandlare-lekeberg-laxa", field_name="title")
+    assert says(cited.quote)
+    assert "rekrytera en helt ny upphandlare" in " ".join(cited.quote.split())
+    assert "söker" not in cited.quote
+
+
 def test_the_reading_note_lists_every_interpretation_with_its_quote(seed):
     note = Path(settings.SEEDS_DIR, SOURCE.stem + ".lasanvisning.md").read_text(encoding="utf-8")
     for citation in Citation.objects.exclude(interpretation=""):
