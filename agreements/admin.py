@@ -990,7 +990,20 @@ class CitationAdmin(CitationFieldMixin, ScopedAdmin):
     ordering = ["-pk"]
     readonly_fields = ["passage_link"]
     fieldsets = [
-        (None, {"fields": ["source", "quote", "passage_link", "key", "field_name", "note"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "source",
+                    "quote",
+                    "passage_link",
+                    "key",
+                    "field_name",
+                    "interpretation",
+                    "note",
+                ]
+            },
+        ),
         (
             _("Vad citatet stöder"),
             {

@@ -67,3 +67,17 @@ def test_the_citation_list_names_the_field_by_its_label(personas, admin_app):
     assert "Short quote" not in " ".join(headers)
     assert "Juridiskt bindande" in page.html.select_one("#result_list").get_text()
     assert "legally_binding" not in page.html.select_one("#result_list").get_text()
+
+
+def test_the_registrys_interpretation_is_shown_and_edited_on_the_citations_own_page(
+    personas, admin_app, client
+):
+    # The staff reviewer: the citation's own page had no "Registrets tolkning", so a reading
+    # could only be seen and changed from the record it supports.
+    cited = Citation.objects.get(commitment__financer__code="1860", field_name="fte")
+    form = save_form(admin_app.get(change_url(cited), user=personas["registry"]))
+    assert form["interpretation"].value == cited.interpretation
+    form["interpretation"] = "Källan säger att Laxå ”ville” finansiera 0,5; det är en avsikt."
+    assert form.submit("_save").status_code == 302
+    page = client.get("/samverkan/avtalssamverkan-hallsberg-laxa-lekeberg/").content.decode()
+    assert "Källan säger att Laxå ”ville” finansiera 0,5; det är en avsikt." in page

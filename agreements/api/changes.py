@@ -279,14 +279,14 @@ class ChangePageSerializer(rest.Serializer):
 DESCRIPTION = format_lazy(
     gettext_lazy(
         "Ändringsflödet: skapade, ändrade och borttagna poster (kommuner, samverkan, "
-        "upphandlingar, källor och citat) i den ordning ändringarna sparades. Varje post ges "
-        "som den ser ut i dag under sin egen adress i API:t. En klient som följer flödet från början och "
-        "sparar created och changed, och tar bort deleted, har samma uppgifter som API:t. "
+        "upphandlingar, källor och citat) i den ordning ändringarna sparades. Varje post ges som "
+        "den ser ut i dag under sin egen adress i API:t. En klient som följer flödet från början "
+        "och sparar created och changed, och tar bort deleted, har samma uppgifter som API:t. "
         "Fortsätt från cursor i föregående svar (after); svaret ger alltid en cursor, också när "
         "det inte finns något nytt. En post som ändrats flera gånger står bara med sin senaste "
         "ändring. En sida slutar före den post som skulle ge den mer än {rows} rader under "
-        "posterna (en kommuns relationer, en samverkans parter), så att ingen sida blir "
-        "orimligt stor; more säger då att fler följer."
+        "posterna (en kommuns relationer, en samverkans parter), så att ingen sida blir orimligt "
+        "stor; more säger då att fler följer."
     ),
     rows=MAX_NESTED_ROWS,
 )
