@@ -166,6 +166,7 @@ class VersionedModelForm(RegistryModelForm):
         seen = cleaned.get("seen_version")
         if seen is not None and seen == current.version:
             return cleaned
+        self.stale = True
         raise ValidationError(self._stale_message(current, seen))
 
     def _fields_to_compare(self, current):
@@ -320,7 +321,8 @@ class ScopedInlineFormSet(BaseInlineFormSet):
         # took off, as a citation of a changed value). Django would refuse it with an error on
         # its hidden id, shown nowhere, and the editor could not save at all.
         form.gone_row = self.is_bound and i < self.initial_form_count() and not form.instance.pk
-        form.gone_untouched = form.gone_row and self._untouched_since_deleted(form)
+        form.gone_record = self._last_stored(form) if form.gone_row else None
+        form.gone_untouched = form.gone_record is not None and self._untouched(form)
         return form
 
     def get_queryset(self):
@@ -331,21 +333,32 @@ class ScopedInlineFormSet(BaseInlineFormSet):
         # (InlineAdminFormSet zips the two) to show the page again. The stored rows differ
         # from the posted ones when someone else deleted or added one meanwhile; then every
         # row after it would be shown under another record's name and one would not be shown
-        # at all. Each posted row's own record (None for one deleted) keeps them paired.
-        return [form.instance if form.instance.pk else None for form in self.initial_forms]
+        # at all. Each posted row's own record keeps them paired; a deleted one's last stored
+        # copy gives its row a name and its "Radera" box, as the other rows have.
+        return [
+            form.instance
+            if form.instance.pk
+            else (form.gone_record.instance if form.gone_record is not None else None)
+            for form in self.initial_forms
+        ]
 
-    def _untouched_since_deleted(self, form):
-        """Does the row post what its record held when it was deleted? Then the editor left
-        it alone, and the other's deletion stands (merged, as a field only they changed)."""
+    def _last_stored(self, form):
+        """The history's last copy of a posted row's record that is gone, or None."""
         history = getattr(self.model, "history", None)
         pk_name = self.model._meta.pk.name
         posted = form.data.get(form.add_prefix(pk_name))
         if history is None or not posted:
-            return False
+            return None
         try:
-            last = history.filter(**{pk_name: posted}).latest("history_date")
-        except (self.model.history.model.DoesNotExist, ValueError, ValidationError):
-            return False
+            return history.filter(**{pk_name: posted}).latest("history_date")
+        except (history.model.DoesNotExist, ValueError, ValidationError):
+            return None
+
+    def _untouched(self, form):
+        """Does a gone row post what its record held when it was deleted? Then the editor left
+        it alone, and the other's deletion stands (merged, as a field only they changed)."""
+        last = form.gone_record
+        pk_name = self.model._meta.pk.name
         for name, field in form.fields.items():
             if name in (pk_name, "DELETE", VERSION_FIELD, self.fk.name) or field.disabled:
                 continue
@@ -358,7 +371,11 @@ class ScopedInlineFormSet(BaseInlineFormSet):
         return True
 
     def _should_delete_form(self, form):
-        return getattr(form, "gone_untouched", False) or super()._should_delete_form(form)
+        if getattr(form, "gone_untouched", False):
+            return True
+        if getattr(form, "kept_from_deletion", False):
+            return False
+        return super()._should_delete_form(form)
 
     def clean(self):
         super().clean()
@@ -368,8 +385,26 @@ class ScopedInlineFormSet(BaseInlineFormSet):
                     None,
                     _(
                         "Någon annan har tagit bort den här raden medan du redigerade. Det du "
-                        "skrev i den finns kvar här men sparas inte: kryssa i ”Radera?” för att "
+                        "skrev i den finns kvar här men sparas inte: kryssa i ”Radera” för att "
                         "släppa raden, eller lägg till det som en ny rad."
+                    ),
+                )
+            elif (
+                form.instance.pk
+                and getattr(form, "stale", False)
+                and (self._should_delete_form(form))
+            ):
+                # Deleting a row someone else changed since the page was opened would throw
+                # their change away unseen. The row stays, showing their change (the form's
+                # merge), with its box unticked: ticking it again deletes it.
+                form.kept_from_deletion = True
+                form.data = form.data.copy()
+                form.data.pop(form.add_prefix("DELETE"), None)
+                form.add_error(
+                    None,
+                    _(
+                        "Raden togs inte bort: någon annan har ändrat den sedan du öppnade "
+                        "sidan. Kryssa i ”Radera” igen om den ska bort ändå."
                     ),
                 )
         if self.scope is UNRESTRICTED:

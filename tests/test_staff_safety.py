@@ -311,6 +311,8 @@ def test_a_stale_form_shows_the_others_change_and_saves_both_when_sent_again(
     assert refused.status_code == 200
     [said] = [t for t in refusals(refused) if "Någon annan har sparat" in t]
     assert "Status: ”Verksam” → ”Avslutad” (står nu i formuläret)" in said
+    # Not "Var god rätta felet nedan": the editor made no mistake.
+    assert refusals(refused)[0] == "Inget sparades. Se nedan varför."
     merged = save_form(refused)
     assert merged["status"].value == "ended"
     assert merged["description"].value == "Laxås nya beskrivning"
@@ -376,8 +378,41 @@ def test_a_row_i_edited_that_someone_deleted_is_named_and_my_text_kept(personas,
     response = form_first.submit("_save")
     assert response.status_code == 200
     assert any("Någon annan har tagit bort den här raden" in t for t in refusals(response))
-    assert save_form(response)[row + "-note"].value == "Min anteckning"
+    again = save_form(response)
+    assert again[row + "-note"].value == "Min anteckning"
     assert not Citation.objects.filter(key=gone).exists()
+    # The row has the box the message names (it had none: without JavaScript, no way out).
+    again[row + "-DELETE"] = True
+    assert again.submit("_save").status_code == 302
+    assert not Citation.objects.filter(key=gone).exists()
+
+
+def test_deleting_a_row_someone_changed_meanwhile_keeps_it_and_shows_their_change(
+    personas, two_browsers
+):
+    # The staff reviewer: the registry editor's old page deleted the citation Hallsberg's
+    # editor had just given an interpretation, and said only "Ändrade samverkan".
+    agreement = Cooperation.objects.get(slug=AGREEMENT)
+    first, second = two_browsers
+    form_first = save_form(first.get(change_url(agreement), user=personas["registry"]))
+    form_second = save_form(second.get(change_url(agreement), user=personas["superuser"]))
+    key = sorted(_citation_rows(form_second))[0]
+    form_second[_citation_rows(form_second)[key] + "-interpretation"] = "Den andras tolkning"
+    assert form_second.submit("_save").status_code == 302
+
+    row = _citation_rows(form_first)[key]
+    form_first[row + "-DELETE"] = True
+    response = form_first.submit("_save")
+    assert response.status_code == 200
+    assert any("Raden togs inte bort" in t for t in refusals(response))
+    assert Citation.objects.get(key=key).interpretation == "Den andras tolkning"
+    again = save_form(response)
+    assert again[row + "-interpretation"].value == "Den andras tolkning"
+    assert not again[row + "-DELETE"].checked
+    # Seen, and deleted on purpose.
+    again[row + "-DELETE"] = True
+    assert again.submit("_save").status_code == 302
+    assert not Citation.objects.filter(key=key).exists()
 
 
 def test_stale_inline_row_save_is_refused(personas, two_browsers):
