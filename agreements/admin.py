@@ -19,7 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from . import rules
 from .admin_users import EditorCreationMixin
-from .formats import format_fte
+from .formats import format_fte, nest_quotes
 from .forms import (
     VERSION_FIELD,
     BuyerFormSet,
@@ -50,7 +50,7 @@ from .models import (
     StaffingCommitment,
     citable_fields,
 )
-from .models.base import VersionedModel, count_of, nest_quotes, quoted_inside
+from .models.base import VersionedModel, count_of, quoted_inside
 from .roles import ROLE_GROUPS, UNRESTRICTED, may_change, may_delete, scope_of, scoped
 from .source_forms import SourceDocumentForm
 
@@ -215,6 +215,11 @@ class ScopedAdmin(RegistryFormMixin, SimpleHistoryAdmin):
 
     def response_delete(self, request, obj_display, obj_id):
         return super().response_delete(request, nest_quotes(obj_display), obj_id)
+
+    def render_delete_form(self, request, context):
+        # "Är du säker på att du vill ta bort citat ”…”?" names the record inside quotes too.
+        with quoted_inside(context["object"]):
+            return super().render_delete_form(request, context).render()
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

@@ -69,3 +69,9 @@ def format_file_size(size) -> str:
         if rounded < 1000 or unit == FILE_SIZE_UNITS[-1]:
             break
     return f"{number_format(rounded, decimal_pos=1, use_l10n=True)}\xa0{unit}"
+
+
+def nest_quotes(name):
+    """A name already written, to be put inside ”…”: its own quotes become ’…’, as Swedish
+    nests quotations (”Laxå: 0,5 av ’Upphandlare’”)."""
+    return str(name).replace("”", "’")

@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from .formats import format_fte
+from .formats import format_fte, nest_quotes
 
 MAX_FTE = Decimal("1.00")
 
@@ -629,7 +629,7 @@ def _detach_outdated_citations(outdated, checked):
                 "quote": _quote_excerpt(citation),
                 "source": citation.source.title,
                 "field": _field_label(target, field),
-                "record": target,
+                "record": nest_quotes(target),
             }
         )
         citation._change_reason = f"{_DETACHED} {field} {digest}"
@@ -677,9 +677,25 @@ def _restore_detached_citations(resaved):
             if target is None or _value_digest(field, getattr(target, field.attname)) != digest:
                 continue
             citation = row.instance
+            names = {
+                "quote": _quote_excerpt(citation),
+                "source": citation.source.title,
+                "field": _field_label(target, field_name),
+                "record": nest_quotes(target),
+            }
             try:
                 citation.full_clean()
-            except ValidationError:
+            except ValidationError as refusal:
+                # Say so, rather than leave the value without its source unseen: the anchor
+                # may be taken by a newer citation, or the passage gone from an edited source.
+                _notify(
+                    _(
+                        "”%(field)s” i ”%(record)s” har fått tillbaka det värde som citatet "
+                        "”%(quote)s” ur ”%(source)s” stödde, men citatet kunde inte sättas "
+                        "tillbaka: %(reason)s Citera källan på nytt om den stöder värdet."
+                    )
+                    % {**names, "reason": " ".join(refusal.messages)}
+                )
                 continue
             citation.save()
             _notify(
@@ -688,10 +704,5 @@ def _restore_detached_citations(resaved):
                     "”%(record)s”, som har fått tillbaka det värde citatet stödde: det visas "
                     "som källa igen."
                 )
-                % {
-                    "quote": _quote_excerpt(citation),
-                    "source": citation.source.title,
-                    "field": _field_label(target, field_name),
-                    "record": target,
-                }
+                % names
             )

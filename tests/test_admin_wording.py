@@ -129,3 +129,22 @@ def test_a_view_only_record_names_the_fields_its_citations_support_in_words(pers
     ]
     assert "Andel av heltidstjänst" in fields
     assert "fte" not in fields
+
+
+def test_deleting_a_citation_names_it_with_swedish_quotation_marks(personas, admin_app):
+    # The staff reviewer read 'Tog bort citat “Svar … ’…’”' (an English opening mark) and
+    # 'Är du säker på att du vill ta bort citat "Svar … ”…”"?' (straight quotes around ”…”).
+    from agreements.models import Citation
+
+    citation = Citation.objects.filter(cooperation__slug=AGREEMENT).first()
+    url = reverse("admin:agreements_citation_delete", args=[citation.pk])
+    page = admin_app.get(url, user=personas["registry"])
+    question = " ".join(page.html.select_one("#content").get_text().split())
+    name = f"{citation.source}: ’{citation.short_quote}’"
+    assert f"Är du säker på att du vill ta bort citat ”{name}”?" in question, question
+    done = page.forms[1].submit().follow()
+    message = " ".join(done.html.select_one(".messagelist").get_text().split())
+    assert message == f"Tog bort citat ”{name}”."
+    gone = admin_app.get(change_url(citation), user=personas["registry"]).follow()
+    message = " ".join(gone.html.select_one(".messagelist").get_text().split())
+    assert message == f"Citat med id ”{citation.pk}” finns inte. Posten kan ha tagits bort."

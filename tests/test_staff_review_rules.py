@@ -230,6 +230,28 @@ def test_reverting_a_changed_share_brings_its_citation_back(personas, admin_app,
     assert LAXA_PASSAGE in _page_text(client, laxa.cooperation.get_absolute_url())
 
 
+def test_a_citation_that_cannot_come_back_is_named_with_the_reason(personas, admin_app):
+    # The staff reviewer: after re-citing under the same anchor, the revert brought back
+    # neither the first citation nor its interpretation, and said nothing.
+    cited = _laxa_fte_citation()
+    said = _set_laxa_share(admin_app, personas["laxa"], "0,4").follow()
+    removed = [str(m.message) for m in said.context["messages"]]
+    post = StaffingCommitment.objects.get(financer__code="1860").post.name
+    # The record's name inside the message's quotation marks quotes its post with ’…’.
+    assert any(f"från ”Laxå: 0,4 av ’{post}’”" in m for m in removed), removed
+    Citation.objects.create(
+        source=cited.source, key=cited.key, quote="genom att finansiera 0,5 upphandlartjänst",
+        commitment=StaffingCommitment.objects.get(financer__code="1860"), field_name="post",
+    )  # fmt: skip
+    said = _set_laxa_share(admin_app, personas["laxa"], "0,5").follow()
+    told = [str(m.message) for m in said.context["messages"]]
+    assert any(
+        "citatet kunde inte sättas tillbaka: Källan har redan ett citat med det ankaret." in m
+        for m in told
+    ), told
+    assert not Citation.objects.filter(pk=cited.pk).exists()
+
+
 def test_typing_the_old_share_again_brings_its_citation_back(personas, admin_app):
     cited = _laxa_fte_citation()
     _set_laxa_share(admin_app, personas["laxa"], "0,4")

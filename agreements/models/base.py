@@ -226,8 +226,3 @@ def quoted_inside(obj):
 def inner_quote(obj):
     """The quotation mark for a name that `obj`'s own name quotes: ”, or ’ inside quotes."""
     return "’" if getattr(obj, "quoted_inside", False) else "”"
-
-
-def nest_quotes(name):
-    """A name already written, to be put inside ”…”: its own quotes become ’…’."""
-    return name.replace("”", "’")

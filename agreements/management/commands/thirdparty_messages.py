@@ -7,7 +7,8 @@ already made there; strings a new package version adds arrive untranslated, and 
 lists them (the test suite runs it).
 
 The project's own interface text is Swedish in the code, so locale/sv holds nothing else,
-apart from a few of Django's texts reworded for invited editors (locale/sv/omformuleringar.txt).
+apart from a few of Django's texts reworded for invited editors (locale/sv/omformuleringar.txt
+and .py).
 """
 
 import importlib
@@ -24,6 +25,8 @@ from django.test.utils import override_settings
 
 PACKAGES = ["simple_history", "axes"]
 REWORDINGS = Path(settings.BASE_DIR) / "locale" / "sv" / "omformuleringar.txt"
+# Texts with %-placeholders, which a template would list with its % signs doubled.
+PYTHON_REWORDINGS = REWORDINGS.with_suffix(".py")
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / "sv" / "LC_MESSAGES" / "django.po"
 
 
@@ -34,6 +37,7 @@ def gather(locale_dir, verbosity=0):
             package = Path(importlib.import_module(name).__file__).parent
             os.symlink(package, Path(sources) / name)
         shutil.copy(REWORDINGS, Path(sources) / REWORDINGS.name)
+        shutil.copy(PYTHON_REWORDINGS, Path(sources) / PYTHON_REWORDINGS.name)
         # makemessages reads the current directory and writes to the first LOCALE_PATHS entry.
         previous = os.getcwd()
         os.chdir(sources)
