@@ -17,6 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import models
 from django.utils import timezone, translation
 
 from .formats import format_fte, format_fte_posts
@@ -126,6 +127,7 @@ class Provenance:
     text: str
     status: str
     citations: list = field(default_factory=list)
+    prose: bool = False
 
     @property
     def interpretations(self):
@@ -165,10 +167,17 @@ def _status(obj, name):
 def provenance(obj, name):
     value, status, citations = _status(obj, name)
     text = display(obj, name)
+    field = obj._meta.get_field(name)
+    # The registry's own words (a description, a legal basis), in Swedish on every page.
+    prose = (
+        is_known(value)
+        and isinstance(field, (models.CharField, models.TextField))
+        and not field.choices
+    )
     if isinstance(obj, Claim) and name == "assessment" and is_known(value):
         # A judgement is its speaker's: never a bare "Missvisande" the registry seems to say.
         text = assessment_text(obj)
-    return Provenance(value, text, status, citations)
+    return Provenance(value, text, status, citations, prose)
 
 
 def is_interpretation(obj, name):

@@ -105,3 +105,24 @@ def test_every_csv_header_starts_with_a_capital(seed, client, path):
 def test_procurement_csv_headers_read_as_on_the_page(seed, client):
     assert {"Samordnande kommun", "Valuta"} <= set(_headers(client, "/upphandlingar/"))
     assert {"Lead municipality", "Currency"} <= set(_headers(client, "/en/upphandlingar/"))
+
+
+def test_the_registrys_swedish_prose_is_marked_swedish_on_english_pages(seed, client):
+    # The citizen reviewer: on English pages the registry's own Swedish (a description, a
+    # comment, the dating note) had no lang="sv", so a screen reader read it as English.
+    from bs4 import BeautifulSoup
+
+    from agreements.models import Cooperation, Party
+
+    agreement = Cooperation.objects.get(slug="avtalssamverkan-hallsberg-laxa-lekeberg")
+    note = Party.objects.exclude(note="").filter(cooperation=agreement).first().note
+    with translation.override("en"):
+        html = client.get("/en" + AGREEMENT).content.decode()
+    page = BeautifulSoup(html, "html.parser")
+    swedish = [" ".join(t.get_text().split()) for t in page.select('main [lang="sv"]')]
+    for text in (agreement.description, note, "Odaterat."):
+        assert any(s.startswith(" ".join(text.split())) for s in swedish), (text, swedish)
+    # Swedish pages need no mark: the whole page is Swedish.
+    swedish_page = client.get(AGREEMENT).content.decode()
+    assert agreement.description[:40] in swedish_page
+    assert f'<span lang="sv">{agreement.description[:40]}' not in swedish_page

@@ -7,6 +7,18 @@ register = template.Library()
 
 
 @register.filter
+def sv(text):
+    """The registry's own prose, written in Swedish, marked as Swedish on a page in another
+    language (WCAG 3.1.2, language of parts), so that a screen reader reads it as Swedish."""
+    from django.utils.html import format_html
+    from django.utils.translation import get_language
+
+    if not text or (get_language() or "sv").startswith("sv"):
+        return text
+    return format_html('<span lang="sv">{}</span>', text)
+
+
+@register.filter
 def fte(value):
     """A share of a full-time post in the reader's notation: 0,5 in Swedish, 0.5 in English."""
     return format_fte(value)
@@ -49,7 +61,7 @@ def _fact(fact, attribution="", hide_value=False):
 
     from .. import facts
 
-    parts = [] if hide_value else [conditional_escape(fact.text)]
+    parts = [] if hide_value else [sv(fact.text) if fact.prose else conditional_escape(fact.text)]
     if attribution:
         parts.append(format_html(" {}", attribution))
     if fact.status == facts.MISSING:
