@@ -11,9 +11,11 @@ from django.db.models import Count, ProtectedError, RestrictedError
 from django.http import Http404, HttpResponseRedirect
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from django.utils.text import capfirst
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -210,6 +212,23 @@ class ScopedAdmin(RegistryFormMixin, SimpleHistoryAdmin):
             return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
+        version = getattr(request, "revert_to_history", None)
+        if version is not None and "_continue" not in request.POST:
+            # A revert says it was one, and to which version, and stays on the record.
+            record = obj.history.filter(pk=version).first()
+            if record is not None:
+                with quoted_inside(obj):
+                    self.message_user(
+                        request,
+                        format_html(
+                            _("Återställde {name} ”{obj}” till versionen från {when}."),
+                            name=obj._meta.verbose_name,
+                            obj=obj,
+                            when=date_format(localtime(record.history_date), "j F Y H:i"),
+                        ),
+                        messages.SUCCESS,
+                    )
+                return HttpResponseRedirect(self._change_url(obj.pk))
         with quoted_inside(obj):
             return super().response_change(request, obj)
 
@@ -305,6 +324,7 @@ class ScopedAdmin(RegistryFormMixin, SimpleHistoryAdmin):
         if request.method == "POST" and not self.has_change_permission(request, current):
             raise PermissionDenied
         request.revert_from_version = getattr(current, "version", None)
+        request.revert_to_history = version_id
         return self._checked(
             request, super().history_form_view, object_id, version_id, extra_context
         )

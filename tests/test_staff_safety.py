@@ -530,9 +530,15 @@ def test_revert_restores_the_earlier_values(personas, admin_app):
     url = reverse("admin:agreements_cooperation_simple_history", args=[agreement.pk, original.pk])
     revert = admin_app.get(url, user=registry)
     assert revert.status_code == 200
-    assert save_form(revert).submit("_save").status_code == 302
+    done = save_form(revert).submit("_save")
+    assert done.status_code == 302
     agreement.refresh_from_db()
     assert (agreement.status, agreement.description) == (original.status, original.description)
+    # The staff reviewer: it said "Ändrade samverkan …" and went back to the list.
+    page = done.follow()
+    assert page.request.path == change_url(agreement)
+    message = " ".join(page.html.select_one(".messagelist").get_text().split())
+    assert message.startswith(f"Återställde samverkan ”{agreement.name}” till versionen från ")
 
 
 # --- login ---------------------------------------------------------------------------------
