@@ -273,11 +273,21 @@ def two_browsers(django_app_factory):
     return [django_app_factory(extra_environ={"wsgi.url_scheme": "https"}) for _ in "12"]
 
 
-def test_stale_second_save_is_refused_and_nothing_is_lost(personas, two_browsers):
+def _both_open(two_browsers, first_user, second_user):
+    """The agreement's form as two editors opened it, each in their own browser."""
     agreement = Cooperation.objects.get(slug=AGREEMENT)
     first, second = two_browsers
-    form_first = save_form(first.get(change_url(agreement), user=personas["laxa"]))
-    form_second = save_form(second.get(change_url(agreement), user=personas["hallsberg"]))
+    return (
+        agreement,
+        save_form(first.get(change_url(agreement), user=first_user)),
+        save_form(second.get(change_url(agreement), user=second_user)),
+    )
+
+
+def test_stale_second_save_is_refused_and_nothing_is_lost(personas, two_browsers):
+    agreement, form_first, form_second = _both_open(
+        two_browsers, personas["laxa"], personas["hallsberg"]
+    )
 
     form_second["status"] = "ended"
     assert form_second.submit("_save").status_code == 302
@@ -299,10 +309,9 @@ def test_a_stale_form_shows_the_others_change_and_saves_both_when_sent_again(
 ):
     # Refused once, the form used to be refused again on every save from that tab, and
     # saving it after a reload meant typing one's changes again.
-    agreement = Cooperation.objects.get(slug=AGREEMENT)
-    first, second = two_browsers
-    form_first = save_form(first.get(change_url(agreement), user=personas["laxa"]))
-    form_second = save_form(second.get(change_url(agreement), user=personas["hallsberg"]))
+    agreement, form_first, form_second = _both_open(
+        two_browsers, personas["laxa"], personas["hallsberg"]
+    )
     form_second["status"] = "ended"
     assert form_second.submit("_save").status_code == 302
 
@@ -322,10 +331,9 @@ def test_a_stale_form_shows_the_others_change_and_saves_both_when_sent_again(
 
 
 def test_a_field_both_editors_changed_keeps_mine_and_names_theirs(personas, two_browsers):
-    agreement = Cooperation.objects.get(slug=AGREEMENT)
-    first, second = two_browsers
-    form_first = save_form(first.get(change_url(agreement), user=personas["laxa"]))
-    form_second = save_form(second.get(change_url(agreement), user=personas["hallsberg"]))
+    agreement, form_first, form_second = _both_open(
+        two_browsers, personas["laxa"], personas["hallsberg"]
+    )
     form_second["description"] = "Hallsbergs beskrivning"
     assert form_second.submit("_save").status_code == 302
 
@@ -350,10 +358,9 @@ def _citation_rows(form):
 def test_a_row_someone_deleted_meanwhile_does_not_block_the_save(personas, two_browsers):
     # Django refuses such a row with an error on its hidden id, shown nowhere: the editor got
     # "Var god rätta felen nedan" and nothing to correct, on every save.
-    agreement = Cooperation.objects.get(slug=AGREEMENT)
-    first, second = two_browsers
-    form_first = save_form(first.get(change_url(agreement), user=personas["registry"]))
-    form_second = save_form(second.get(change_url(agreement), user=personas["superuser"]))
+    _, form_first, form_second = _both_open(
+        two_browsers, personas["registry"], personas["superuser"]
+    )
     gone, kept = sorted(_citation_rows(form_second))[:2]
     form_second[_citation_rows(form_second)[gone] + "-DELETE"] = True
     assert form_second.submit("_save").status_code == 302
@@ -365,10 +372,9 @@ def test_a_row_someone_deleted_meanwhile_does_not_block_the_save(personas, two_b
 
 
 def test_a_row_i_edited_that_someone_deleted_is_named_and_my_text_kept(personas, two_browsers):
-    agreement = Cooperation.objects.get(slug=AGREEMENT)
-    first, second = two_browsers
-    form_first = save_form(first.get(change_url(agreement), user=personas["registry"]))
-    form_second = save_form(second.get(change_url(agreement), user=personas["superuser"]))
+    _, form_first, form_second = _both_open(
+        two_browsers, personas["registry"], personas["superuser"]
+    )
     gone = sorted(_citation_rows(form_second))[0]
     form_second[_citation_rows(form_second)[gone] + "-DELETE"] = True
     assert form_second.submit("_save").status_code == 302
@@ -392,10 +398,9 @@ def test_deleting_a_row_someone_changed_meanwhile_keeps_it_and_shows_their_chang
 ):
     # The staff reviewer: the registry editor's old page deleted the citation Hallsberg's
     # editor had just given an interpretation, and said only "Ändrade samverkan".
-    agreement = Cooperation.objects.get(slug=AGREEMENT)
-    first, second = two_browsers
-    form_first = save_form(first.get(change_url(agreement), user=personas["registry"]))
-    form_second = save_form(second.get(change_url(agreement), user=personas["superuser"]))
+    _, form_first, form_second = _both_open(
+        two_browsers, personas["registry"], personas["superuser"]
+    )
     key = sorted(_citation_rows(form_second))[0]
     form_second[_citation_rows(form_second)[key] + "-interpretation"] = "Den andras tolkning"
     assert form_second.submit("_save").status_code == 302
@@ -416,10 +421,9 @@ def test_deleting_a_row_someone_changed_meanwhile_keeps_it_and_shows_their_chang
 
 
 def test_stale_inline_row_save_is_refused(personas, two_browsers):
-    agreement = Cooperation.objects.get(slug=AGREEMENT)
-    first, second = two_browsers
-    form_first = save_form(first.get(change_url(agreement), user=personas["registry"]))
-    form_second = save_form(second.get(change_url(agreement), user=personas["superuser"]))
+    _, form_first, form_second = _both_open(
+        two_browsers, personas["registry"], personas["superuser"]
+    )
     form_second["parties-0-note"] = "Andra redaktörens anteckning"
     assert form_second.submit("_save").status_code == 302
     # The first editor changed only the inline row; the cooperation itself was saved meanwhile.
