@@ -766,3 +766,15 @@ def test_a_record_no_source_supports_says_so_in_a_sentence(seed, client):
     text = page(client, procurement.get_absolute_url())
     assert "gäller källa saknas" not in text
     assert "Källa saknas: ingen källa i registret stöder uppgifterna här." in text
+
+
+def test_each_part_of_askersunds_target_links_the_passage_that_says_it(seed, client):
+    # The citizen reviewer: "mål: upphandla under 2026 · avtalsstart 2027" had one link, to
+    # "Målbilden som anges i budgetöverenskommelsen", a passage with no year in it.
+    assert says("Målbilden som anges i budgetöverenskommelsen")
+    assert says("att vi ska kunna handla upp under 2026")
+    text = page(client, "/kommuner/askersund/")
+    line = text[text.index("Målbild eller ambition") :][:700]
+    assert "Målbild eller ambition källa : ”Målbilden som anges i budgetöverenskommelsen”" in line
+    assert "mål: upphandla under 2026 källa : ”att vi ska kunna handla upp under 2026”" in line
+    assert "avtalsstart 2027 (tolkning) källa : ”inför 2027.”" in line
