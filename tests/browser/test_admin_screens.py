@@ -170,3 +170,24 @@ def test_commitment_rows_show_each_post_in_full(staff_page):
     assert len({p["text"] for p in posts}) >= 2, posts  # two different posts in the seed
     assert [p for p in posts if p["hidden"]] == []
     assert _cut_off(page) == []
+
+
+def test_another_municipalitys_rows_look_read_only(staff_page):
+    # The staff reviewer, as Laxå's editor: Lekeberg's rows looked like the editable ones,
+    # with "I dag" and the calendar still offered beside their dates.
+    page = staff_page.sign_in("laxa", "/admin/agreements/cooperation/")
+    page.click("a[href$='/change/']:has-text('Avtalssamverkan om upphandling')")
+    page.wait_for_selector("#commitments-group .datetimeshortcuts")
+    rows = page.locator("#commitments-group tr.form-row.has_original")
+    states = []
+    for i in range(rows.count()):
+        date = rows.nth(i).locator("input[name$='-start_date']")
+        states.append(
+            (
+                date.is_disabled(),
+                date.evaluate("e => getComputedStyle(e).borderStyle"),
+                rows.nth(i).locator(".datetimeshortcuts").first.is_visible(),
+            )
+        )
+    assert (True, "dashed", False) in states  # Lekeberg's rows
+    assert (False, "solid", True) in states  # Laxå's own
