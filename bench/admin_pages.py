@@ -14,7 +14,6 @@ shows here as megabytes, seconds and thousands of queries: the agreement's chang
 
 import argparse
 import collections
-import os
 import re
 import sys
 import time
@@ -22,12 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
-os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,testserver")
-os.environ.setdefault(
-    "DJANGO_STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage"
-)
+from bench.inprocess import configure  # noqa: E402
+
+configure()
 
 
 def main():

@@ -22,13 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 # it would be what cProfile imports.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "registry.settings")
+from bench.inprocess import configure  # noqa: E402
+
+configure()
 os.environ["DJANGO_PAGE_CACHE_SECONDS"] = "0"
-os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
-os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,testserver")
-os.environ.setdefault(
-    "DJANGO_STATICFILES_STORAGE", "django.contrib.staticfiles.storage.StaticFilesStorage"
-)
 
 
 def main():
