@@ -660,11 +660,8 @@ def _restore_detached_citations(resaved):
         }
         if not marked:
             continue
-        marked = {
-            pk: row
-            for pk, row in marked.items()
-            if pk not in set(Citation.objects.filter(pk__in=marked).values_list("pk", flat=True))
-        }
+        present = set(Citation.objects.filter(pk__in=marked).values_list("pk", flat=True))
+        marked = {pk: row for pk, row in marked.items() if pk not in present}
         targets = model._base_manager.in_bulk({getattr(r, f"{link}_id") for r in marked.values()})
         for pk in sorted(marked):
             row = marked[pk]
